@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"ferry.dev/ferry/internal/kube"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// globalOptions are the kubectl-like flags every command takes.
+type globalOptions struct {
+	kube   kube.Options
+	output string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// usageError marks errors in how ferry was called (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// NewRootCommand returns the ferry command tree writing to stdout and stderr.
+func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "ferry",
+		Short:         "Move a legacy web app onto Kubernetes, then deploy and roll it back without fear",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return validateOutput(g.output)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.CompletionOptions.DisableDefaultCmd = true
+	flags := root.PersistentFlags()
+	flags.StringVar(&g.kube.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
+	flags.StringVar(&g.kube.Context, "context", "", "kubeconfig context to use")
+	flags.StringVarP(&g.kube.Namespace, "namespace", "n", "", "namespace to work in (default: the context's)")
+	flags.StringVarP(&g.output, "output", "o", "table", "output format for data: table, json or yaml")
+
+	root.AddCommand(newVersionCommand(g), newDevCommand(g))
+	return root
+}
+
+// Execute runs the command line args and returns the process exit code, printing any
+// error as one line on stderr.
+func Execute(args []string, stdout, stderr io.Writer) int {
+	root := NewRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "ferry: "+strings.Join(strings.Fields(err.Error()), " "))
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+		fmt.Fprintln(stderr, "Run 'ferry --help' for usage.")
+		return ExitUsage
+	}
+	return ExitError
+}
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

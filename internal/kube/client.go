@@ -1,0 +1,91 @@
+package kube
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Defaults for client rate limits: client-go's 5 QPS / burst 10 makes watching a
+// rollout of hundreds of pods crawl.
+const (
+	DefaultQPS   = 100
+	DefaultBurst = 200
+)
+
+// Options are the kubectl-style connection options.
+type Options struct {
+	// Kubeconfig is an explicit kubeconfig path; empty means $KUBECONFIG or ~/.kube/config.
+	Kubeconfig string
+	// Context overrides the kubeconfig's current context.
+	Context string
+	// Namespace overrides the context's namespace.
+	Namespace string
+}
+
+// Client is a connection to one cluster.
+type Client struct {
+	Config    *rest.Config
+	Clientset kubernetes.Interface
+	// Namespace is the namespace to work in: the flag, else the context's, else "default".
+	Namespace string
+}
+
+// New loads the kubeconfig and returns a client. It does not contact the cluster.
+func New(opts Options) (*Client, error) {
+	if opts.Kubeconfig != "" {
+		if _, err := os.Stat(opts.Kubeconfig); err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", opts.Kubeconfig, errors.Unwrap(err))
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = opts.Kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: opts.Context}
+	overrides.Context.Namespace = opts.Namespace
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cfg, err := loader.ClientConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, errors.New("no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or start a local cluster with `ferry dev cluster up`")
+		}
+		return nil, fmt.Errorf("load kubeconfig: %s", oneLine(err.Error()))
+	}
+	ns, _, err := loader.Namespace()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %s", oneLine(err.Error()))
+	}
+	cfg.QPS, cfg.Burst = DefaultQPS, DefaultBurst
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build client: %w", err)
+	}
+	return &Client{Config: cfg, Clientset: cs, Namespace: ns}, nil
+}
+
+// Explain turns an error from talking to the cluster into one line that says what
+// went wrong: unreachable, refused, unauthorized or the API's own message.
+func Explain(server string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var urlErr *url.Error
+	var netErr *net.OpError
+	switch {
+	case errors.As(err, &netErr) && netErr.Op == "dial":
+		return fmt.Errorf("cannot reach the cluster at %s: %s", server, oneLine(netErr.Err.Error()))
+	case errors.As(err, &urlErr):
+		return fmt.Errorf("cannot talk to the cluster at %s: %s", server, oneLine(urlErr.Err.Error()))
+	}
+	return errors.New(oneLine(err.Error()))
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
