@@ -13,6 +13,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${FERRY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ferry}
 bin="$cache/controlplane-k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
 mkdir -p "$bin"
+# One build at a time: test packages started in parallel all call this script.
+exec 9>"$bin/.lock"
+flock 9
 
 # build MODULE_DIR LDFLAGS NAME=PACKAGE... builds each missing binary into a temporary
 # directory and moves it into place, so an interrupted build never leaves half a binary.

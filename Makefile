@@ -1,0 +1,65 @@
+# ferry's build, checks and demo. `make test` is what CI runs; `make demo` shows ferry
+# at work on a real local control plane. Both build the control plane's binaries into
+# ~/.cache/ferry the first time (about 15 minutes on 2 cores), never again after.
+
+GO        ?= go
+BIN       := bin/ferry
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X ferry.dev/ferry/internal/version.Version=$(VERSION)
+CACHE     := $(or $(FERRY_CACHE_DIR),$(XDG_CACHE_HOME),$(HOME)/.cache)
+TOOLS     := $(CACHE)/ferry/tools
+STATICCHECK_VERSION := v0.7.0
+STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
+TEST_TIMEOUT ?= 30m
+
+.PHONY: all build controlplane test fmt-check vet staticcheck tidy-check unit demo demo-down clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ferry
+
+## controlplane: build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok once
+controlplane:
+	@bash hack/build-controlplane.sh >/dev/null
+
+## test: every check and test; CI runs exactly this
+test: fmt-check vet staticcheck tidy-check controlplane unit
+
+fmt-check:
+	@echo "==> gofmt"
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	@echo "==> go vet"
+	$(GO) vet ./...
+
+$(STATICCHECK):
+	@echo "==> installing staticcheck $(STATICCHECK_VERSION)"
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS)/staticcheck $(STATICCHECK)
+
+staticcheck: $(STATICCHECK)
+	@echo "==> staticcheck"
+	$(STATICCHECK) ./...
+
+tidy-check:
+	@echo "==> go mod tidy (no diff allowed)"
+	$(GO) mod tidy -diff
+
+## unit: unit tests with the race detector, and integration tests against the local control plane
+unit:
+	@echo "==> go test -race (integration tests start a local control plane per package)"
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## demo: start the local cluster and deploy the example app onto it
+demo: build controlplane
+	@bash hack/demo.sh
+
+demo-down: build
+	$(BIN) dev cluster down
+
+clean:
+	rm -rf bin
