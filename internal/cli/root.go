@@ -57,7 +57,8 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	flags.StringVarP(&g.kube.Namespace, "namespace", "n", "", "namespace to work in (default: the context's)")
 	flags.StringVarP(&g.output, "output", "o", "table", "output format for data: table, json or yaml")
 
-	root.AddCommand(newVersionCommand(g), newDevCommand(g))
+	root.AddCommand(newVersionCommand(g), newDevCommand(g),
+		newDeployCommand(g), newRollbackCommand(g), newHistoryCommand(g), newStatusCommand(g))
 	return root
 }
 
@@ -72,9 +73,13 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "ferry: "+strings.Join(strings.Fields(err.Error()), " "))
 	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+	var ce exitCodeError
+	switch {
+	case errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command"):
 		fmt.Fprintln(stderr, "Run 'ferry --help' for usage.")
 		return ExitUsage
+	case errors.As(err, &ce):
+		return ce.code
 	}
 	return ExitError
 }

@@ -8,8 +8,12 @@ import (
 	"os"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -34,6 +38,9 @@ type Options struct {
 type Client struct {
 	Config    *rest.Config
 	Clientset kubernetes.Interface
+	Dynamic   dynamic.Interface
+	// Mapper maps kinds to resources, discovering the API lazily and once.
+	Mapper meta.RESTMapper
 	// Namespace is the namespace to work in: the flag, else the context's, else "default".
 	Namespace string
 }
@@ -61,12 +68,29 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load kubeconfig: %s", oneLine(err.Error()))
 	}
+	c, err := NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.Namespace = ns
+	return c, nil
+}
+
+// NewForConfig returns a client for cfg with ferry's rate limits, working in the
+// "default" namespace.
+func NewForConfig(cfg *rest.Config) (*Client, error) {
+	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = DefaultQPS, DefaultBurst
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("build client: %w", err)
 	}
-	return &Client{Config: cfg, Clientset: cs, Namespace: ns}, nil
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build client: %w", err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cs.Discovery()))
+	return &Client{Config: cfg, Clientset: cs, Dynamic: dyn, Mapper: mapper, Namespace: "default"}, nil
 }
 
 // Explain turns an error from talking to the cluster into one line that says what
