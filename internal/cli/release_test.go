@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
+	"ferry.dev/ferry/internal/release"
+)
+
+// appDir writes a ferry.yaml for a 100-replica web app in a fresh namespace and
+// returns its path and the namespace.
+func appDir(t *testing.T, replicas int) (string, string, kubernetes.Interface) {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(devclustertest.RESTConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "cli-release-"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{}) })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := cs.CoreV1().ServiceAccounts(ns.Name).Get(context.Background(), "default", metav1.GetOptions{}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no default service account")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	dir := t.TempDir()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Mkdir(filepath.Join(dir, "k8s"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "ferry.yaml"), []byte(fmt.Sprintf(
+		"app: web\nnamespace: %s\nmanifests:\n  directory: k8s\nimage:\n  containers: [web]\nhealth:\n  timeout: 90s\n", ns.Name)), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "k8s", "web.yaml"), []byte(fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: %d
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "shop/web:placeholder"}]
+`, replicas)), 0o644))
+	return filepath.Join(dir, "ferry.yaml"), ns.Name, cs
+}
+
+func ferryArgs(file string, args ...string) []string {
+	return append([]string{"--kubeconfig", os.Getenv(devclustertest.EnvKubeconfig), "-f", file}, args...)
+}
+
+func history(t *testing.T, file string) []release.Summary {
+	t.Helper()
+	stdout, stderr, err := ferryProcess(t, ferryArgs(file, "history", "-o", "json")...)
+	if err != nil {
+		t.Fatalf("history: %v %s", err, stderr)
+	}
+	var h []release.Summary
+	if err := json.Unmarshal([]byte(stdout), &h); err != nil {
+		t.Fatalf("history is not JSON: %v\n%s", err, stdout)
+	}
+	return h
+}
+
+func liveImage(t *testing.T, cs kubernetes.Interface, ns string) (string, int32) {
+	t.Helper()
+	d, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Spec.Template.Spec.Containers[0].Image, d.Status.UpdatedReplicas
+}
+
+func TestDeployKilledMidRolloutIsFinishedByTheNextDeploy(t *testing.T) {
+	file, ns, cs := appDir(t, 100)
+	if _, stderr, err := ferryProcess(t, ferryArgs(file, "deploy", "--image", "shop/web:v1")...); err != nil {
+		t.Fatalf("first deploy: %v\n%s", err, stderr)
+	}
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, ferryArgs(file, "deploy", "--image", "shop/web:v2")...)
+	cmd.Env = append(os.Environ(), envExec+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it at a random moment once the rollout has begun.
+	buf := make([]byte, 64<<10)
+	seen := ""
+	for !strings.Contains(seen, "applying") {
+		n, err := stderr.Read(buf)
+		if err != nil {
+			t.Fatalf("deploy ended before its rollout began: %v\n%s", err, seen)
+		}
+		seen += string(buf[:n])
+	}
+	time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	t.Logf("killed during: %s", strings.TrimSpace(seen[strings.LastIndex(strings.TrimSpace(seen), "\n")+1:]))
+
+	stdout, stderrText, err := ferryProcess(t, ferryArgs(file, "deploy", "--image", "shop/web:v3", "-o", "json")...)
+	if err != nil {
+		t.Fatalf("deploy after the kill: %v\n%s", err, stderrText)
+	}
+	if !strings.Contains(stderrText, "revision 2 was left pending") {
+		t.Errorf("the next deploy did not say it found the interrupted revision:\n%s", stderrText)
+	}
+	var res release.Result
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Release.Revision != 3 || res.Release.Status != release.StatusDeployed {
+		t.Fatalf("deploy result %+v (%v)", res, err)
+	}
+	h := history(t, file)
+	if len(h) != 3 || h[1].Status != release.StatusInterrupted || h[2].Status != release.StatusDeployed {
+		t.Fatalf("history %+v, want revision 2 interrupted and 3 deployed", h)
+	}
+	if image, updated := liveImage(t, cs, ns); image != "shop/web:v3" || updated != 100 {
+		t.Fatalf("live %s with %d updated, want shop/web:v3 x100", image, updated)
+	}
+	lease, err := cs.CoordinationV1().Leases(ns).Get(context.Background(), "ferry-deploy-web", metav1.GetOptions{})
+	if err != nil || ptr.Deref(lease.Spec.HolderIdentity, "") != "" {
+		t.Fatalf("lease after the deploy: holder %q (%v), want released", ptr.Deref(lease.Spec.HolderIdentity, ""), err)
+	}
+}
+
+func TestConcurrentDeploysAreSerialized(t *testing.T) {
+	file, ns, cs := appDir(t, 10)
+	const n = 10
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, stderr, err := ferryProcess(t, ferryArgs(file, "deploy", "--image", fmt.Sprintf("shop/web:v%d", i))...)
+			if err != nil {
+				errs[i] = fmt.Errorf("%v: %s", err, stderr)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("deploy %d: %v", i, err)
+		}
+	}
+	h := history(t, file)
+	if len(h) != n {
+		t.Fatalf("%d revisions recorded, want %d", len(h), n)
+	}
+	images := map[string]bool{}
+	for i, r := range h {
+		if r.Revision != i+1 {
+			t.Errorf("revision %d at position %d", r.Revision, i)
+		}
+		if i > 0 && r.Started.Before(h[i-1].Finished) {
+			t.Errorf("revision %d started %s before revision %d finished %s: interleaved", r.Revision, r.Started, h[i-1].Revision, h[i-1].Finished)
+		}
+		want := release.StatusSuperseded
+		if i == n-1 {
+			want = release.StatusDeployed
+		}
+		if r.Status != want {
+			t.Errorf("revision %d is %s, want %s", r.Revision, r.Status, want)
+		}
+		images[r.Image] = true
+	}
+	if len(images) != n {
+		t.Errorf("images %v: every deploy should have run once", images)
+	}
+	if image, _ := liveImage(t, cs, ns); image != h[n-1].Image {
+		t.Fatalf("cluster runs %s, want the last revision's %s", image, h[n-1].Image)
+	}
+}
+
+func TestNoWaitFailsFastWhileAnotherDeployRuns(t *testing.T) {
+	file, _, _ := appDir(t, 100)
+	exe, _ := os.Executable()
+	first := exec.Command(exe, ferryArgs(file, "deploy", "--image", "shop/web:v1")...)
+	first.Env = append(os.Environ(), envExec+"=1")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = first.Wait() }()
+	// Poll until the lock is held, then try a second deploy.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, stderr, err := ferryProcess(t, ferryArgs(file, "deploy", "--image", "shop/web:v2", "--no-wait")...)
+		if exitErr, ok := err.(*exec.ExitError); ok && exitErr.ExitCode() == ExitLocked {
+			if !strings.Contains(stderr, "another deploy of web is running") || !strings.Contains(stderr, "deploy shop/web:v1") {
+				t.Fatalf("--no-wait error does not say who holds the lock: %q", stderr)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw exit code %d: last %v %s", ExitLocked, err, stderr)
+		}
+	}
+}
+
+func TestReleaseCommandsBadInput(t *testing.T) {
+	file, _, _ := appDir(t, 1)
+	broken := filepath.Join(t.TempDir(), "ferry.yaml")
+	if err := os.WriteFile(broken, []byte("app: web\nnamespace: x\nreplicas: 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"no image", ferryArgs(file, "deploy"), ExitUsage, "--image is required"},
+		{"mutable tag", ferryArgs(file, "deploy", "--image", "shop/web:latest"), ExitError, "mutable image tag"},
+		{"malformed ferry.yaml", ferryArgs(broken, "deploy", "--image", "shop/web:v1"), ExitError, "line 3: field replicas not found"},
+		{"missing ferry.yaml", ferryArgs(filepath.Join(t.TempDir(), "nope.yaml"), "history"), ExitError, "no such file"},
+		{"unknown revision", ferryArgs(file, "rollback", "--to", "7"), ExitError, "revision 7 is not in the history"},
+		{"negative revision", ferryArgs(file, "rollback", "--to", "-1"), ExitUsage, "--to must be a revision number"},
+		{"missing namespace", ferryArgs(file, "status", "-n", "nowhere"), ExitError, `namespace "nowhere" does not exist`},
+		{"no cluster", []string{"--kubeconfig", filepath.Join(t.TempDir(), "none"), "-f", file, "status"}, ExitError, "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != tc.wantCode || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d stderr %q, want exit %d and %q", code, stderr, tc.wantCode, tc.want)
+			}
+			if stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
+				t.Fatalf("stdout %q stderr %q: want a one-line error only", stdout, stderr)
+			}
+		})
+	}
+	if h := history(t, file); len(h) != 0 {
+		t.Fatalf("bad input recorded %d revisions", len(h))
+	}
+}
+
+func TestDeployFailureExitCode(t *testing.T) {
+	file, _, _ := appDir(t, 3)
+	web := filepath.Join(filepath.Dir(file), "k8s", "web.yaml")
+	if code, _, stderr := run(t, ferryArgs(file, "deploy", "--image", "shop/web:v1")...); code != 0 {
+		t.Fatalf("deploy v1: %d %s", code, stderr)
+	}
+	data, _ := os.ReadFile(web)
+	broken := strings.Replace(string(data), "metadata: {labels: {app: web}}", "metadata: {labels: {app: web}, annotations: {ferry.dev/simulate: crashloop}}", 1)
+	if err := os.WriteFile(web, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, ferryArgs(file, "deploy", "--image", "shop/web:v2")...)
+	if code != ExitReleaseFailed || !strings.Contains(stderr, "rolled back to revision 1") || !strings.Contains(stdout, "rollback to revision 1") {
+		t.Fatalf("exit %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = run(t, ferryArgs(file, "status", "-o", "json")...)
+	var rep release.StatusReport
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || rep.Current.Revision != 3 || rep.Latest.Revision != 3 || !rep.Healthy {
+		t.Fatalf("status after the automatic rollback: %d %s", code, stdout)
+	}
+}
