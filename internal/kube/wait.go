@@ -133,7 +133,7 @@ func (w *waiter) poll(ctx context.Context, deep bool) (*WaitResult, error) {
 // check returns an object's health and, for workloads on a deep poll, the problems
 // of its pods; a fatal pod problem fails the object.
 func (w *waiter) check(ctx context.Context, ref Ref, deep bool) (Health, []string, error) {
-	if h, ok := w.last[ref.Key()]; ok && h.State == StateHealthy && ref.Kind != "Service" {
+	if h, ok := w.last[ref.Key()]; ok && h.State == StateHealthy {
 		return h, nil, nil // healthy stays healthy for the rest of this wait
 	}
 	obj, err := w.c.Get(ctx, ref)
