@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.7.0
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build controlplane test fmt-check vet staticcheck tidy-check unit demo demo-down clean
+.PHONY: all build controlplane test fmt-check vet staticcheck tidy-check unit demo demo-down clean bench-release
 
 all: build
 
@@ -63,3 +63,7 @@ demo-down: build
 
 clean:
 	rm -rf bin
+
+## bench-release: ferry deploy/rollback of 400 replicas against kubectl on the same local cluster
+bench-release: build controlplane
+	$(GO) run ./bench/release -ferry $(BIN)

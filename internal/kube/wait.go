@@ -28,7 +28,9 @@ type WaitConfig struct {
 	Since time.Time
 	// Timeout bounds the wait.
 	Timeout time.Duration
-	// Interval between polls of the objects; pods and events are polled every 4th.
+	// Interval between polls of the objects (default 100ms). Events are looked at
+	// every second, and a workload's pods only once it has made no progress for a
+	// second: a healthy rollout costs the API server no pod listings.
 	Interval time.Duration
 	// OnUpdate receives the objects whose state or message changed, and new warning
 	// events, as they happen.
@@ -59,15 +61,19 @@ type WaitResult struct {
 // that does not fix itself fail the rollout at once instead of at the deadline.
 func (c *Client) WaitHealthy(ctx context.Context, cfg WaitConfig) (*WaitResult, error) {
 	if cfg.Interval <= 0 {
-		cfg.Interval = 250 * time.Millisecond
+		cfg.Interval = 100 * time.Millisecond
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	w := &waiter{c: c, cfg: cfg, last: map[string]Health{}, seenEvents: map[string]bool{}}
+	w := newWaiter(c, cfg)
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
-	for round := 0; ; round++ {
-		deep := round%4 == 0
+	lastDeep := time.Time{}
+	for {
+		deep := time.Since(lastDeep) >= time.Second
+		if deep {
+			lastDeep = time.Now()
+		}
 		res, err := w.poll(ctx, deep)
 		if err == nil || errors.Is(err, ErrUnhealthy) {
 			return res, err
@@ -90,8 +96,17 @@ type waiter struct {
 	c          *Client
 	cfg        WaitConfig
 	last       map[string]Health
+	changed    map[string]time.Time
 	seenEvents map[string]bool
 }
+
+func newWaiter(c *Client, cfg WaitConfig) *waiter {
+	return &waiter{c: c, cfg: cfg, last: map[string]Health{}, changed: map[string]time.Time{}, seenEvents: map[string]bool{}}
+}
+
+// stalledFor is how long a workload must make no progress before its pods are
+// inspected.
+const stalledFor = time.Second
 
 var errNotYet = errors.New("not yet")
 
@@ -110,6 +125,7 @@ func (w *waiter) poll(ctx context.Context, deep bool) (*WaitResult, error) {
 		res.PodProblems = append(res.PodProblems, problems...)
 		if w.last[ref.Key()] != h {
 			w.last[ref.Key()] = h
+			w.changed[ref.Key()] = time.Now()
 			upd.Changed = append(upd.Changed, ObjectStatus{Ref: ref, Health: h})
 		}
 		failed = failed || h.State == StateFailed
@@ -150,7 +166,7 @@ func (w *waiter) check(ctx context.Context, ref Ref, deep bool) (Health, []strin
 	if ref.Kind == "Service" {
 		return w.serviceHealth(ctx, obj)
 	}
-	if !deep || h.State != StateProgressing {
+	if !deep || h.State != StateProgressing || w.progressing(ref.Key(), h) {
 		return h, nil, nil
 	}
 	problems, fatal, err := w.podProblems(ctx, obj)
@@ -161,6 +177,11 @@ func (w *waiter) check(ctx context.Context, ref Ref, deep bool) (Health, []strin
 		h = Health{StateFailed, h.Message + ": " + problems[0]}
 	}
 	return h, problems, nil
+}
+
+// progressing reports whether the object's health changed within stalledFor.
+func (w *waiter) progressing(key string, h Health) bool {
+	return w.last[key] != h || time.Since(w.changed[key]) < stalledFor
 }
 
 // podProblems lists the problems of the workload's pods created since the rollout
@@ -178,7 +199,8 @@ func (w *waiter) podProblems(ctx context.Context, obj *unstructured.Unstructured
 	if err != nil || sel.Empty() {
 		return nil, false, err
 	}
-	pods, err := w.c.Clientset.CoreV1().Pods(obj.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	// ResourceVersion "0" is served from the API server's watch cache, not etcd.
+	pods, err := w.c.Clientset.CoreV1().Pods(obj.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: sel.String(), ResourceVersion: "0"})
 	if err != nil {
 		return nil, false, err
 	}
@@ -293,7 +315,7 @@ func (w *waiter) pending(res *WaitResult) string {
 
 // Check looks at each object once and returns its health, without waiting.
 func (c *Client) Check(ctx context.Context, refs []Ref) []ObjectStatus {
-	w := &waiter{c: c, cfg: WaitConfig{Objects: refs}, last: map[string]Health{}, seenEvents: map[string]bool{}}
+	w := newWaiter(c, WaitConfig{Objects: refs})
 	res, _ := w.poll(ctx, false)
 	return res.Objects
 }
