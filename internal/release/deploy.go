@@ -19,6 +19,9 @@ type DeployOptions struct {
 	AllowMutableTag bool
 	// NoRollback leaves a failed revision in place instead of rolling back.
 	NoRollback bool
+	// Check, when set, vets the rendered objects before anything else happens (the
+	// preflight rules); an error stops the deploy with nothing changed.
+	Check func(objs []*unstructured.Unstructured) error
 }
 
 // Result is what a deploy or rollback did.
@@ -63,6 +66,11 @@ func Deploy(ctx context.Context, cfg Config, opts DeployOptions) (*Result, error
 	objs, err := Render(cfg, opts.Image)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Check != nil {
+		if err := opts.Check(objs); err != nil {
+			return nil, err
+		}
 	}
 	var result *Result
 	err = withSession(ctx, cfg, "deploy "+opts.Image, func(ctx context.Context, s *session) error {
