@@ -1,0 +1,311 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Verdict is a gate's judgement of one window.
+type Verdict string
+
+// Verdicts. Hold means "not enough data to say": never healthy, never failed.
+const (
+	Pass Verdict = "pass"
+	Hold Verdict = "hold"
+	Fail Verdict = "fail"
+)
+
+// Side is one side's traffic over a window.
+type Side struct {
+	Requests int64 `json:"requests"`
+	// Errors counts failed requests (5xx, no answer).
+	Errors  int64        `json:"errors"`
+	Latency Distribution `json:"-"`
+}
+
+// ErrorRate is Errors/Requests, 0 without requests.
+func (s Side) ErrorRate() float64 {
+	if s.Requests == 0 {
+		return 0
+	}
+	return float64(s.Errors) / float64(s.Requests)
+}
+
+// Sample is both sides over the same window.
+type Sample struct {
+	Legacy Side `json:"legacy"`
+	New    Side `json:"new"`
+}
+
+// Result is one gate's verdict with what it saw and, when holding, how many more
+// requests on the new side it needs.
+type Result struct {
+	Gate     string  `json:"gate"`
+	Verdict  Verdict `json:"verdict"`
+	Message  string  `json:"message"`
+	NeedMore int64   `json:"needMore,omitempty"`
+}
+
+// Gate judges a sample.
+type Gate interface {
+	// Name identifies the gate in results.
+	Name() string
+	// Evaluate judges both sides over one window. It may be called again and again
+	// over growing windows: its false-alarm rate holds across all those looks.
+	Evaluate(s Sample) Result
+}
+
+// ErrorRateGate fails when the new side's error rate is higher than legacy's by a
+// margin that matters, with evidence that holds under repeated looks (a mixture
+// SPRT), and passes only once it has seen enough requests to rule out the smallest
+// regression it is meant to catch.
+type ErrorRateGate struct {
+	// Alpha bounds the false-alarm rate over all looks at one step (default 0.01).
+	Alpha float64
+	// Power is the chance of catching a regression of the detectable size (default 0.8).
+	Power float64
+	// MinAbsolute and MinRelative set the smallest regression to catch: the larger of
+	// an absolute increase (default 0.005, half a percentage point) and a relative one
+	// (default 1.0: double the legacy rate).
+	MinAbsolute float64
+	MinRelative float64
+	// MaxRate, when positive, fails the new side above this error rate whatever
+	// legacy does.
+	MaxRate float64
+}
+
+var _ Gate = ErrorRateGate{}
+
+// Name implements Gate.
+func (ErrorRateGate) Name() string { return "error-rate" }
+
+func (g ErrorRateGate) withDefaults() ErrorRateGate {
+	if g.Alpha <= 0 {
+		g.Alpha = 0.01
+	}
+	if g.Power <= 0 {
+		g.Power = 0.8
+	}
+	if g.MinAbsolute <= 0 {
+		g.MinAbsolute = 0.005
+	}
+	if g.MinRelative <= 0 {
+		g.MinRelative = 1
+	}
+	return g
+}
+
+// Detectable returns the smallest error-rate increase the gate catches given the
+// legacy rate, and the number of new-side requests needed to rule it out.
+func (g ErrorRateGate) Detectable(legacyRate float64) (float64, int64) {
+	g = g.withDefaults()
+	d := math.Max(g.MinAbsolute, g.MinRelative*legacyRate)
+	// A legacy side without errors still has some rate: assume a floor so the sample
+	// size does not collapse to a handful of requests.
+	p0 := math.Max(legacyRate, 0.001)
+	return d, requiredSamples(p0, p0+d, g.Alpha, g.Power)
+}
+
+// Evaluate implements Gate.
+func (g ErrorRateGate) Evaluate(s Sample) Result {
+	g = g.withDefaults()
+	r := Result{Gate: g.Name()}
+	if s.Legacy.Requests == 0 {
+		r.Verdict, r.Message = Hold, "no legacy requests to compare with yet"
+		return r
+	}
+	p0, p1 := s.Legacy.ErrorRate(), s.New.ErrorRate()
+	d, need := g.Detectable(p0)
+	if s.New.Requests == 0 {
+		r.Verdict, r.NeedMore = Hold, need
+		r.Message = fmt.Sprintf("no requests on the new side yet; needs %d", need)
+		return r
+	}
+	seen := fmt.Sprintf("new %s (%d/%d) vs legacy %s (%d/%d)", pct(p1), s.New.Errors, s.New.Requests, pct(p0), s.Legacy.Errors, s.Legacy.Requests)
+	n1, n0 := float64(s.New.Requests), float64(s.Legacy.Requests)
+	pooled := float64(s.New.Errors+s.Legacy.Errors) / (n1 + n0)
+	v := pooled * (1 - pooled) * (1/n1 + 1/n0)
+	est := p1 - p0
+	if g.MaxRate > 0 && s.New.Requests >= 100 && wilsonLower(s.New.Errors, s.New.Requests, 2.33) > g.MaxRate {
+		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: above the limit of %s", seen, pct(g.MaxRate))
+		return r
+	}
+	if est > d/2 && msprt(est, v, d*d) >= 1/g.Alpha {
+		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: higher by %s, beyond chance", seen, pp(est))
+		return r
+	}
+	if s.New.Requests < need {
+		r.Verdict, r.NeedMore = Hold, need-s.New.Requests
+		r.Message = fmt.Sprintf("%s: needs %d more requests to rule out +%s", seen, r.NeedMore, pp(d))
+		return r
+	}
+	// Enough data: pass only if the regression is shown to be smaller than d.
+	if upper := est + normalQuantile(1-g.Alpha)*math.Sqrt(v); upper >= d {
+		more := int64(math.Ceil(n1 * (math.Pow(upper/d, 2) - 1)))
+		r.Verdict, r.NeedMore = Hold, max(more, 1)
+		r.Message = fmt.Sprintf("%s: inconclusive, could be up to +%s; needs about %d more requests", seen, pp(upper), r.NeedMore)
+		return r
+	}
+	r.Verdict, r.Message = Pass, fmt.Sprintf("%s: no regression of +%s or more", seen, pp(d))
+	return r
+}
+
+// LatencyGate fails when the new side is slower than legacy by a margin that matters
+// with evidence beyond chance: the whole distribution (Mann–Whitney, as Kayenta) with
+// the p50 ratio, and the tail (the share of new requests slower than legacy's p99)
+// with the p99 ratio. Optional absolute limits come from an APM baseline.
+type LatencyGate struct {
+	// Alpha bounds false alarms over repeated looks (default 0.001 per test).
+	Alpha float64
+	// MaxP50Ratio and MaxP99Ratio are the slowdowns that matter (defaults 1.2, 1.3).
+	MaxP50Ratio float64
+	MaxP99Ratio float64
+	// MaxRatio, when positive, fails when the new side's max exceeds legacy's by it.
+	MaxRatio float64
+	// MinRequests on the new side before the gate can pass (default 500).
+	MinRequests int64
+	// Limits, when set, are absolute limits (from an APM baseline) with Tolerance.
+	Limits *Limits
+}
+
+// Limits are absolute latency limits; zero fields are not checked.
+type Limits struct {
+	Mean, P95, P99, Max time.Duration
+	// Tolerance is the allowed excess ratio over each limit (default 1.2).
+	Tolerance float64
+}
+
+var _ Gate = LatencyGate{}
+
+// Name implements Gate.
+func (LatencyGate) Name() string { return "latency" }
+
+func (g LatencyGate) withDefaults() LatencyGate {
+	if g.Alpha <= 0 {
+		g.Alpha = 0.001
+	}
+	if g.MaxP50Ratio <= 0 {
+		g.MaxP50Ratio = 1.2
+	}
+	if g.MaxP99Ratio <= 0 {
+		g.MaxP99Ratio = 1.3
+	}
+	if g.MinRequests <= 0 {
+		g.MinRequests = 500
+	}
+	return g
+}
+
+// minJudged is the fewest new-side requests latency is judged on at all.
+const minJudged = 50
+
+// Evaluate implements Gate.
+func (g LatencyGate) Evaluate(s Sample) Result {
+	g = g.withDefaults()
+	r := Result{Gate: g.Name()}
+	lat, leg := s.New.Latency, s.Legacy.Latency
+	n := lat.Count()
+	if leg.Count() == 0 {
+		r.Verdict, r.Message = Hold, "no legacy latency to compare with yet"
+		return r
+	}
+	if n < minJudged {
+		r.Verdict, r.NeedMore = Hold, g.MinRequests-n
+		r.Message = fmt.Sprintf("%d requests on the new side; needs %d more", n, r.NeedMore)
+		return r
+	}
+	p50, p99, lp50, lp99 := lat.Quantile(0.5), lat.Quantile(0.99), leg.Quantile(0.5), leg.Quantile(0.99)
+	seen := fmt.Sprintf("p50 %s vs %s, p99 %s vs %s", us(p50), us(lp50), us(p99), us(lp99))
+	if ratio(p50, lp50) > g.MaxP50Ratio && mannWhitney(lat, leg) < g.Alpha {
+		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx legacy, slower beyond chance (Mann-Whitney)", seen, ratio(p50, lp50))
+		return r
+	}
+	if n >= 100 && ratio(p99, lp99) > g.MaxP99Ratio {
+		above := float64(lat.Above(lp99))
+		const base = 0.01
+		if est := above/float64(n) - base; est > 0 && msprt(est, base*(1-base)/float64(n), 4*base*base) >= 1/g.Alpha {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p99 %.2fx legacy; %s of new requests slower than legacy's p99", seen, ratio(p99, lp99), pct(above/float64(n)))
+			return r
+		}
+	}
+	if g.MaxRatio > 0 && n >= g.MinRequests && ratio(lat.Max(), leg.Max()) > g.MaxRatio {
+		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: max %s is %.1fx legacy's %s", seen, us(lat.Max()), ratio(lat.Max(), leg.Max()), us(leg.Max()))
+		return r
+	}
+	if msg := g.overLimits(lat); msg != "" && n >= g.MinRequests {
+		r.Verdict, r.Message = Fail, seen+": "+msg
+		return r
+	}
+	if n < g.MinRequests {
+		r.Verdict, r.NeedMore = Hold, g.MinRequests-n
+		r.Message = fmt.Sprintf("%s: needs %d more requests", seen, r.NeedMore)
+		return r
+	}
+	r.Verdict, r.Message = Pass, seen
+	return r
+}
+
+func (g LatencyGate) overLimits(d Distribution) string {
+	l := g.Limits
+	if l == nil {
+		return ""
+	}
+	tol := l.Tolerance
+	if tol <= 0 {
+		tol = 1.2
+	}
+	check := func(name string, got int64, limit time.Duration) string {
+		if limit > 0 && float64(got) > tol*float64(limit.Microseconds()) {
+			return fmt.Sprintf("%s %s over the baseline's %s", name, us(got), limit)
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		name  string
+		got   int64
+		limit time.Duration
+	}{{"mean", d.mean(), l.Mean}, {"p95", d.Quantile(0.95), l.P95}, {"p99", d.Quantile(0.99), l.P99}, {"max", d.Max(), l.Max}} {
+		if msg := check(c.name, c.got, c.limit); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+func (d Distribution) mean() int64 {
+	var sum, n float64
+	for _, b := range d {
+		sum += float64(b.Value) * float64(b.Count)
+		n += float64(b.Count)
+	}
+	if n == 0 {
+		return 0
+	}
+	return int64(sum / n)
+}
+
+// wilsonLower is the lower end of the Wilson score interval for k of n at z.
+func wilsonLower(k, n int64, z float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	p, nf := float64(k)/float64(n), float64(n)
+	center := p + z*z/(2*nf)
+	margin := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
+	return (center - margin) / (1 + z*z/nf)
+}
+
+func ratio(a, b int64) float64 {
+	if b <= 0 {
+		if a <= 0 {
+			return 1
+		}
+		return math.Inf(1)
+	}
+	return float64(a) / float64(b)
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+func pp(f float64) string  { return fmt.Sprintf("%.2fpp", 100*f) }
+func us(v int64) string    { return (time.Duration(v) * time.Microsecond).String() }
