@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"ferry.dev/ferry/internal/loadtest/accesslog"
@@ -161,6 +162,8 @@ func checkBaseURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	switch {
+	case !strings.HasPrefix(raw, "http://") && !strings.HasPrefix(raw, "https://"):
+		return fmt.Errorf("%q must start with http:// or https://", raw)
 	case err != nil:
 		return err
 	case u.Scheme != "http" && u.Scheme != "https":

@@ -44,15 +44,14 @@ func prepare(cfg Config) (*plan, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	p := &plan{}
 	var err error
 	if cfg.LogPath != "" {
 		if p.mix, err = logMix(cfg.LogPath, cfg.LogFormat, cfg.AllowWrites); err != nil {
 			return nil, err
 		}
-	}
-	cfg = cfg.withDefaults()
-	if cfg.LogPath == "" {
+	} else {
 		p.mix = pathMix(cfg.Method, cfg.Paths)
 	}
 	if p.sched, p.mode, err = planSchedule(cfg, p.mix); err != nil {

@@ -41,7 +41,11 @@ func (s *latencyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.paths[r.URL.RequestURI()]++
 	s.methods[r.Method]++
 	s.mu.Unlock()
-	time.Sleep(s.base + time.Duration(k%100)*s.step)
+	select {
+	case <-time.After(s.base + time.Duration(k%100)*s.step):
+	case <-r.Context().Done():
+		return
+	}
 	if r.URL.Path == "/fail" {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
