@@ -91,7 +91,7 @@ type recorder struct {
 // newRecorder makes a recorder whose time series covers planned in at most maxPoints
 // intervals of at least 100ms.
 func newRecorder(planned time.Duration) *recorder {
-	width := max(100*time.Millisecond, (planned/maxPoints).Round(100*time.Millisecond))
+	width := max(100*time.Millisecond, (planned / maxPoints).Round(100*time.Millisecond))
 	for planned/width >= maxPoints {
 		width += 100 * time.Millisecond
 	}
