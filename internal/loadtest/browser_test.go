@@ -89,7 +89,7 @@ func TestHTMLReportRendersInChromium(t *testing.T) {
 	boxes := map[string]box{}
 	for _, id := range []string{"chart-latency-over-time", "chart-latency-distribution"} {
 		b, err := chromedp.Run(ctx, chromedp.Evaluate[box](`(() => {
-			const el = document.getElementById("` + id + `");
+			const el = document.getElementById("`+id+`");
 			const r = el.getBoundingClientRect();
 			const lines = el.querySelectorAll("polyline.series");
 			let points = 0;
