@@ -90,7 +90,8 @@ type Config struct {
 	// Progress receives a progress bar (ProgressTTY) or plain periodic lines; nil for none.
 	Progress    io.Writer
 	ProgressTTY bool
-	// ProgressEvery is the interval of plain progress lines (5s when 0).
+	// ProgressEvery is the interval of plain progress lines (when 0, a tenth of the
+	// run, between 1s and 10s).
 	ProgressEvery time.Duration
 	// Logger receives structured events; nil discards them.
 	Logger *slog.Logger
@@ -115,9 +116,6 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = DefaultGrace
-	}
-	if cfg.ProgressEvery == 0 {
-		cfg.ProgressEvery = 5 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -85,10 +85,14 @@ func (p *plan) run(ctx context.Context) *Report {
 	progressDone := make(chan struct{})
 	var progressWG sync.WaitGroup
 	if cfg.Progress != nil {
+		every := cfg.ProgressEvery
+		if every == 0 {
+			every = min(max(planned/10, time.Second), 10*time.Second)
+		}
 		progressWG.Add(1)
 		go func() {
 			defer progressWG.Done()
-			showProgress(cfg.Progress, cfg.ProgressTTY, cfg.ProgressEvery, planned, sides, progressDone)
+			showProgress(cfg.Progress, cfg.ProgressTTY, every, planned, sides, progressDone)
 		}()
 	}
 	cfg.Logger.Info("load test started", "mode", p.mode, "rate", p.sched.averageRate(), "planned", planned,

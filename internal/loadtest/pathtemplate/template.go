@@ -32,14 +32,11 @@ func segment(s string) string {
 	if s == "" {
 		return s
 	}
-	if isPlaceholder(s) {
-		return Placeholder
-	}
 	base, ext := s, ""
 	if i := strings.LastIndexByte(s, '.'); i > 0 && isExtension(s[i+1:]) {
 		base, ext = s[:i], s[i:]
 	}
-	if isID(base) {
+	if isPlaceholder(base) || isID(base) {
 		return Placeholder + ext
 	}
 	return s

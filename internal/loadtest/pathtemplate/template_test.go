@@ -18,6 +18,7 @@ func TestOf(t *testing.T) {
 		{"/products/42-blue-shoes", "/products/{id}"},
 		{"/reset/aZ3kP9qL2mN8xR4tY6wB1", "/reset/{id}"},
 		{"/users/:id", "/users/{id}"},
+		{"/products/:id.json", "/products/{id}.json"},
 		{"/users/{user_id}/posts/<post>", "/users/{id}/posts/{id}"},
 		{"/v2/api", "/v2/api"},
 		{"/deadbeef", "/deadbeef"},
