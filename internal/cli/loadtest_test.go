@@ -39,7 +39,7 @@ func TestLoadtestWritesReportAndHTML(t *testing.T) {
 	kube, kn := countingServer(t, time.Millisecond)
 	html := filepath.Join(t.TempDir(), "report.html")
 	code, stdout, stderr := run(t, "loadtest", "--legacy", legacy.URL, "--kubernetes", kube.URL, "--rate", "50", "--duration", "1s",
-		"--path", "/products/1", "--path", "/products/2", "--html", html, "--min-samples", "20", "-o", "json")
+		"--path", "/products/1", "--path", "/products/2", "--html", html, "--min-samples", "20", "--min-delta", "50ms", "-o", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -21,7 +21,7 @@ const (
 	MaxDuration = time.Hour
 )
 
-// Defaults that New… values and zero Config fields take.
+// Defaults that zero Config fields take.
 const (
 	DefaultRate        = 50
 	DefaultDuration    = 30 * time.Second

@@ -89,7 +89,7 @@ func TestProgress(t *testing.T) {
 		wantLines int
 		want      string
 	}{
-		{"plain lines when not a terminal", false, 3, "legacy "},
+		{"plain lines when not a terminal", false, 2, "legacy "},
 		{"a bar redrawn on a terminal", true, 1, "\r["},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

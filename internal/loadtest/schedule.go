@@ -44,7 +44,7 @@ func (s schedule) planned() time.Duration {
 	if s.end > 0 {
 		return s.end
 	}
-	if s.offsets != nil && len(s.offsets) > 0 {
+	if len(s.offsets) > 0 {
 		return s.offsets[len(s.offsets)-1] + time.Millisecond
 	}
 	return time.Duration(float64(s.limit) * float64(time.Second) / s.rate)
