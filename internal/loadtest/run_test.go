@@ -7,16 +7,18 @@ import (
 )
 
 // busyLag is the send lag (p99, ms) above which a run is taken to have measured a busy
-// machine rather than the servers; such a run is repeated, up to maxAttempts times.
+// machine rather than the servers: make test runs other packages' control planes on
+// the same two cores. Such a run is repeated after a pause, up to maxAttempts times.
 const (
 	busyLag     = 5
-	maxAttempts = 3
+	maxAttempts = 6
+	busyPause   = 3 * time.Second
 )
 
 // parityRun runs a short load test between two latency servers that servers makes
 // afresh for each attempt, and returns the report and the servers it ran against.
-// When the machine was too busy to keep the schedule (other builds share its two
-// cores), it runs again; the last attempt is returned whatever its lag.
+// When the machine was too busy to keep the schedule, it runs again; the last
+// attempt is returned whatever its lag.
 func parityRun(t *testing.T, servers func() (legacy, kube *latencyServer), cfg Config) (*Report, *latencyServer, *latencyServer) {
 	t.Helper()
 	if cfg.Rate == 0 {
@@ -34,16 +36,23 @@ func parityRun(t *testing.T, servers func() (legacy, kube *latencyServer), cfg C
 		if err != nil {
 			t.Fatal(err)
 		}
-		lag := sendLag(r)
+		lag := max(r.Sides[0].Pacing.LagP99, r.Sides[1].Pacing.LagP99)
 		if lag <= busyLag || attempt == maxAttempts {
 			return r, legacy, kube
 		}
 		t.Logf("attempt %d: the machine was busy (send lag p99 %.1fms); running again", attempt, lag)
+		time.Sleep(busyPause)
 	}
 }
 
-func sendLag(r *Report) Millis {
-	return max(r.Sides[0].Pacing.LagP99, r.Sides[1].Pacing.LagP99)
+// lagAllowance is how much of a measured latency may be the generator's own delay:
+// its send lag p99 on a quiet run, its maximum when the machine never quietened.
+func lagAllowance(r *Report) Millis {
+	lag := max(r.Sides[0].Pacing.LagP99, r.Sides[1].Pacing.LagP99)
+	if lag > busyLag {
+		return max(r.Sides[0].Pacing.LagMax, r.Sides[1].Pacing.LagMax)
+	}
+	return lag
 }
 
 // within checks a measured latency against the server's known one: never below it
@@ -63,7 +72,7 @@ func TestPercentilesMatchKnownDistributions(t *testing.T) {
 		return newLatencyServer(t, 10*time.Millisecond, 400*time.Microsecond),
 			newLatencyServer(t, 5*time.Millisecond, 200*time.Microsecond)
 	}, Config{Thresholds: Thresholds{MinSamples: 200}})
-	lag := sendLag(r)
+	lag := lagAllowance(r)
 	for i, srv := range []*latencyServer{legacy, kube} {
 		side := r.Sides[i]
 		t.Run(side.Name, func(t *testing.T) {
@@ -78,7 +87,7 @@ func TestPercentilesMatchKnownDistributions(t *testing.T) {
 			within(t, "p99", side.Stats.P99, srv.percentile(99), lag)
 			within(t, "mean", side.Stats.Mean, srv.base+99*srv.step/2, lag)
 			// The maximum is one sample: only its lower bound is sharp.
-			within(t, "max", side.Stats.Max, srv.percentile(100), max(lag, 50))
+			within(t, "max", side.Stats.Max, srv.percentile(100), max(side.Pacing.LagMax, 50))
 			if side.Pacing.AchievedRate < 90 || side.Pacing.AchievedRate > 110 {
 				t.Errorf("achieved rate %.1f, want about 100", side.Pacing.AchievedRate)
 			}
