@@ -50,7 +50,7 @@ func attack(stop, hard context.Context, cfg Config, s *sideRun, m requestMix, sc
 			continue
 		}
 		s.rec.add(sample{
-			endpoint: endpointOf(m, res),
+			endpoint: endpointOf(res),
 			due:      due,
 			sent:     sent,
 			// The response ended at Timestamp+Latency; never count it as faster
@@ -74,7 +74,7 @@ func targeter(cfg Config, base string, m requestMix) vegeta.Targeter {
 }
 
 // endpointOf finds a result's endpoint from its method and URL.
-func endpointOf(m requestMix, res *vegeta.Result) string {
+func endpointOf(res *vegeta.Result) string {
 	if i := strings.Index(res.URL, "://"); i >= 0 {
 		rest := res.URL[i+3:]
 		if j := strings.IndexByte(rest, '/'); j >= 0 {
