@@ -89,11 +89,12 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		s := r.Sides[0]
-		achieved := (r.Sides[0].Pacing.AchievedRate + r.Sides[1].Pacing.AchievedRate) / 2
+		l, k := r.Sides[0], r.Sides[1]
+		achieved := (l.Pacing.AchievedRate + k.Pacing.AchievedRate) / 2
+		// Each column is the worse of the two sides.
 		fmt.Fprintf(tw, "%d\t%.1f\t%.3f\t%.3fms\t%.3fms\t%.3fms\t%.3fms\t%.3fms\t\n", rate, achieved, achieved/float64(rate),
-			max(s.Pacing.LagP50, r.Sides[1].Pacing.LagP50), max(s.Pacing.LagP99, r.Sides[1].Pacing.LagP99),
-			max(s.Pacing.LagMax, r.Sides[1].Pacing.LagMax), s.Stats.P50, s.Stats.P99)
+			max(l.Pacing.LagP50, k.Pacing.LagP50), max(l.Pacing.LagP99, k.Pacing.LagP99),
+			max(l.Pacing.LagMax, k.Pacing.LagMax), max(l.Stats.P50, k.Stats.P50), max(l.Stats.P99, k.Stats.P99))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
