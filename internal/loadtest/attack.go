@@ -106,6 +106,8 @@ func newClient(cfg Config, hard context.Context) *http.Client {
 	}
 }
 
+var _ http.RoundTripper = (*cancelTransport)(nil)
+
 // cancelTransport cancels requests in flight when hard is done.
 type cancelTransport struct {
 	next *http.Transport
