@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.7.0
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build controlplane test fmt-check vet staticcheck tidy-check unit demo demo-down clean bench-release
+.PHONY: all build controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release clean
 
 all: build
 
@@ -23,8 +23,12 @@ build:
 controlplane:
 	@bash hack/build-controlplane.sh >/dev/null
 
+## deps: Debian packages the tests drive (chromium), installed only if missing
+deps:
+	@bash hack/install-deps.sh
+
 ## test: every check and test; CI runs exactly this
-test: fmt-check vet staticcheck tidy-check controlplane unit
+test: fmt-check vet staticcheck tidy-check controlplane deps unit
 
 fmt-check:
 	@echo "==> gofmt"
@@ -57,6 +61,11 @@ unit:
 ## demo: start the local cluster and deploy the example app onto it
 demo: build controlplane
 	@bash hack/demo.sh
+
+## bench-loadtest: ferry loadtest's achieved rate and timing accuracy, and its top rate beside wrk's (not part of test)
+bench-loadtest: build
+	@bash hack/install-deps.sh --bench
+	$(GO) run ./bench/loadtest -ferry $(BIN)
 
 demo-down: build
 	$(BIN) dev cluster down

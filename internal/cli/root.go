@@ -58,7 +58,8 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	flags.StringVarP(&g.output, "output", "o", "table", "output format for data: table, json or yaml")
 
 	root.AddCommand(newVersionCommand(g), newDevCommand(g),
-		newDeployCommand(g), newRollbackCommand(g), newHistoryCommand(g), newStatusCommand(g))
+		newDeployCommand(g), newRollbackCommand(g), newHistoryCommand(g), newStatusCommand(g),
+		newLoadtestCommand(g))
 	return root
 }
 
