@@ -42,6 +42,9 @@ step "ferry status"
 "$ferry" status
 
 cd ../..
+step "ferry loadtest: a short parity run of both sides against the legacy APM baseline"
+bash hack/demo-loadtest.sh
+
 echo
 echo "Done in $((SECONDS - start))s: v1 and v2 shipped, the broken v3 rolled back on its own to v2's exact state."
 echo "The cluster keeps running. Look around:  $bin/kubectl --kubeconfig $KUBECONFIG -n shop get all"
