@@ -61,7 +61,9 @@ type Gate interface {
 // SPRT), and passes only once it has seen enough requests to rule out the smallest
 // regression it is meant to catch.
 type ErrorRateGate struct {
-	// Alpha bounds the false-alarm rate over all looks at one step (default 0.01).
+	// Alpha bounds the false-alarm rate over all looks at one step (default 0.0005:
+	// a migration has several steps and a fleet many migrations, so a false abort must
+	// be rare; a 0.5% → 3% regression is still caught within about 250 requests).
 	Alpha float64
 	// Power is the chance of catching a regression of the detectable size (default 0.8).
 	Power float64
@@ -82,7 +84,7 @@ func (ErrorRateGate) Name() string { return "error-rate" }
 
 func (g ErrorRateGate) withDefaults() ErrorRateGate {
 	if g.Alpha <= 0 {
-		g.Alpha = 0.01
+		g.Alpha = 0.0005
 	}
 	if g.Power <= 0 {
 		g.Power = 0.8
