@@ -1,0 +1,74 @@
+package migrate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// Notice is what receivers are told when a migration aborts or completes.
+type Notice struct {
+	Migration string          `json:"migration"`
+	Event     string          `json:"event"` // aborted, completed
+	Step      string          `json:"step"`  // the Kubernetes share of the step it ended at
+	Weights   traffic.Weights `json:"weights"`
+	Reason    string          `json:"reason"`
+	Time      time.Time       `json:"time"`
+}
+
+// Text is the notice as one line for chat.
+func (n Notice) Text() string {
+	return fmt.Sprintf("ferry: migration %s %s at the %s step — %s. Weights now %s.", n.Migration, n.Event, n.Step, n.Reason, n.Weights)
+}
+
+// Notifier posts notices to Slack-compatible and generic webhooks.
+type Notifier struct {
+	Targets []Notify
+	Client  *http.Client
+}
+
+// Send posts n to every target and returns the failures; one failing receiver does
+// not keep the others from being told.
+func (nf *Notifier) Send(ctx context.Context, n Notice) []error {
+	client := nf.Client
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	var errs []error
+	for _, t := range nf.Targets {
+		url, body := t.Webhook, any(n)
+		if t.Slack != "" {
+			url, body = t.Slack, map[string]string{"text": n.Text()}
+		}
+		if err := post(ctx, client, url, body); err != nil {
+			errs = append(errs, fmt.Errorf("notify %s: %w", url, err))
+		}
+	}
+	return errs
+}
+
+func post(ctx context.Context, client *http.Client, url string, body any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("answered %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+package migrate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// ErrInvalidPlan marks every validation error of a plan.
+var ErrInvalidPlan = errors.New("invalid migration plan")
+
+// Defaults of a plan.
+const (
+	DefaultHold     = 5 * time.Minute
+	DefaultDeadline = 30 * time.Minute
+	DefaultInterval = 5 * time.Second
+)
+
+// DefaultWeights are the steps of a plan that names none, in percent.
+var DefaultWeights = []string{"1", "5", "10", "50", "100"}
+
+// Plan is a migration: the steps, where traffic is split, where metrics come from,
+// the gates, and whom to tell.
+type Plan struct {
+	// Name identifies the migration; its state is kept under it.
+	Name  string `yaml:"name"`
+	Steps []Step `yaml:"steps"`
+	// Router says which traffic.Router shifts the weights.
+	Router RouterConfig `yaml:"router"`
+	// Metrics says where per-side request statistics come from.
+	Metrics MetricsConfig `yaml:"metrics"`
+	Gates   GatesConfig   `yaml:"gates"`
+	// Deadline fails a step that could not gather enough data within it.
+	Deadline time.Duration `yaml:"deadline"`
+	// Interval between evaluations.
+	Interval time.Duration `yaml:"interval"`
+	Notify   []Notify      `yaml:"notify"`
+	// State is the local state file (embedded mode); default .ferry/migration-NAME.json
+	// beside the plan.
+	State string `yaml:"state"`
+}
+
+// Step is one weight to hold until the gates pass.
+type Step struct {
+	// Weight is the Kubernetes share, e.g. "5" or "0.5%".
+	Weight string `yaml:"weight"`
+	// Hold is the minimum time at this weight.
+	Hold time.Duration `yaml:"hold"`
+	// MinRequests is the minimum number of requests on the Kubernetes side.
+	MinRequests int64 `yaml:"minRequests"`
+
+	// BasisPoints is Weight parsed.
+	BasisPoints int `yaml:"-"`
+}
+
+// RouterConfig names exactly one router.
+type RouterConfig struct {
+	Proxy *ProxyConfig `yaml:"proxy,omitempty"`
+}
+
+// ProxyConfig points at a running ferry proxy's admin API.
+type ProxyConfig struct {
+	// Admin is the admin API's base URL, e.g. http://127.0.0.1:9901.
+	Admin string `yaml:"admin"`
+	// TokenFile holds the admin bearer token; $FERRY_PROXY_TOKEN is used when empty.
+	TokenFile string `yaml:"tokenFile,omitempty"`
+}
+
+// MetricsConfig names exactly one metric source.
+type MetricsConfig struct {
+	// Proxy uses the proxy's own per-side statistics (the router's admin API).
+	Proxy *struct{} `yaml:"proxy,omitempty"`
+}
+
+// GatesConfig configures the analysis gates; a missing section uses defaults.
+type GatesConfig struct {
+	ErrorRate *ErrorRateConfig `yaml:"errorRate,omitempty"`
+	Latency   *LatencyConfig   `yaml:"latency,omitempty"`
+	// Disable turns gates off by name ("error-rate", "latency"); at least one must stay.
+	Disable []string `yaml:"disable,omitempty"`
+}
+
+// ErrorRateConfig tunes analysis.ErrorRateGate.
+type ErrorRateConfig struct {
+	Alpha       float64 `yaml:"alpha"`
+	MinAbsolute float64 `yaml:"minAbsolute"`
+	MinRelative float64 `yaml:"minRelative"`
+	MaxRate     float64 `yaml:"maxRate"`
+}
+
+// LatencyConfig tunes analysis.LatencyGate.
+type LatencyConfig struct {
+	Alpha       float64 `yaml:"alpha"`
+	MaxP50Ratio float64 `yaml:"maxP50Ratio"`
+	MaxP99Ratio float64 `yaml:"maxP99Ratio"`
+	MaxRatio    float64 `yaml:"maxRatio"`
+	MinRequests int64   `yaml:"minRequests"`
+	// Baseline is an APM baseline file whose overall row gives absolute limits.
+	Baseline  string  `yaml:"baseline"`
+	Tolerance float64 `yaml:"tolerance"`
+}
+
+// Notify is one receiver of abort and completion messages.
+type Notify struct {
+	// Slack is a Slack-compatible incoming webhook URL ({"text": …}).
+	Slack string `yaml:"slack,omitempty"`
+	// Webhook receives the event as JSON.
+	Webhook string `yaml:"webhook,omitempty"`
+}
+
+// LoadPlan reads and validates a plan file.
+func LoadPlan(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read migration plan: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePlan(data, filepath.Dir(abs))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// ParsePlan validates a plan whose relative paths are relative to dir.
+func ParsePlan(data []byte, dir string) (*Plan, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var p Plan
+	if err := dec.Decode(&p); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: the file is empty", ErrInvalidPlan)
+		}
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "yaml: "), "unmarshal errors:")
+		return nil, fmt.Errorf("%w: %s", ErrInvalidPlan, strings.Join(strings.Fields(msg), " "))
+	}
+	if err := p.complete(dir); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPlan, err)
+	}
+	return &p, nil
+}
+
+func (p *Plan) complete(dir string) error {
+	if p.Name == "" {
+		return errors.New("name is required")
+	}
+	if len(p.Steps) == 0 {
+		for _, w := range DefaultWeights {
+			p.Steps = append(p.Steps, Step{Weight: w})
+		}
+	}
+	prev := 0
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		bp, err := traffic.ParsePercent(s.Weight)
+		if err != nil {
+			return fmt.Errorf("steps[%d].weight: %v", i, err)
+		}
+		if bp <= prev {
+			return fmt.Errorf("steps[%d].weight: %s is not above the previous step's %s: weights must rise", i, traffic.FormatPercent(bp), traffic.FormatPercent(prev))
+		}
+		if s.Hold < 0 || s.MinRequests < 0 {
+			return fmt.Errorf("steps[%d]: hold and minRequests must not be negative", i)
+		}
+		if s.Hold == 0 {
+			s.Hold = DefaultHold
+		}
+		s.BasisPoints, prev = bp, bp
+	}
+	if prev != traffic.Total {
+		return fmt.Errorf("steps: the last step must send 100%% to Kubernetes, not %s", traffic.FormatPercent(prev))
+	}
+	if p.Router.Proxy == nil {
+		return errors.New("router: name a router (proxy)")
+	}
+	if p.Router.Proxy.Admin == "" {
+		return errors.New("router.proxy.admin: the proxy's admin URL is required")
+	}
+	if p.Metrics.Proxy == nil {
+		return errors.New("metrics: name a metric source (proxy): the gates need one")
+	}
+	if len(p.Gates.Disable) >= 2 {
+		return errors.New("gates.disable: at least one gate must stay on")
+	}
+	for _, name := range p.Gates.Disable {
+		if name != "error-rate" && name != "latency" {
+			return fmt.Errorf("gates.disable: unknown gate %q (error-rate, latency)", name)
+		}
+	}
+	for i, n := range p.Notify {
+		if (n.Slack == "") == (n.Webhook == "") {
+			return fmt.Errorf("notify[%d]: name exactly one of slack or webhook", i)
+		}
+	}
+	abs := func(path string) string {
+		if path == "" || filepath.IsAbs(path) {
+			return path
+		}
+		return filepath.Join(dir, path)
+	}
+	if p.Deadline == 0 {
+		p.Deadline = DefaultDeadline
+	}
+	if p.Interval == 0 {
+		p.Interval = DefaultInterval
+	}
+	if p.Deadline < 0 || p.Interval < 0 {
+		return errors.New("deadline and interval must be positive")
+	}
+	if p.State == "" {
+		p.State = filepath.Join(".ferry", "migration-"+p.Name+".json")
+	}
+	p.State = abs(p.State)
+	p.Router.Proxy.TokenFile = abs(p.Router.Proxy.TokenFile)
+	if p.Gates.Latency != nil {
+		p.Gates.Latency.Baseline = abs(p.Gates.Latency.Baseline)
+	}
+	return nil
+}
+
+// BuildGates returns the enabled gates with the plan's settings.
+func (p *Plan) BuildGates(limits *analysis.Limits) []analysis.Gate {
+	disabled := map[string]bool{}
+	for _, d := range p.Gates.Disable {
+		disabled[d] = true
+	}
+	var gates []analysis.Gate
+	if !disabled["error-rate"] {
+		g := analysis.ErrorRateGate{}
+		if c := p.Gates.ErrorRate; c != nil {
+			g = analysis.ErrorRateGate{Alpha: c.Alpha, MinAbsolute: c.MinAbsolute, MinRelative: c.MinRelative, MaxRate: c.MaxRate}
+		}
+		gates = append(gates, g)
+	}
+	if !disabled["latency"] {
+		g := analysis.LatencyGate{Limits: limits}
+		if c := p.Gates.Latency; c != nil {
+			g = analysis.LatencyGate{Alpha: c.Alpha, MaxP50Ratio: c.MaxP50Ratio, MaxP99Ratio: c.MaxP99Ratio, MaxRatio: c.MaxRatio, MinRequests: c.MinRequests, Limits: limits}
+		}
+		gates = append(gates, g)
+	}
+	return gates
+}

@@ -1,0 +1,256 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// MetricSource gives both sides' traffic for the gates.
+type MetricSource interface {
+	// Sample returns the legacy and the new side's requests, errors and latency over
+	// the window from since until now.
+	Sample(ctx context.Context, since time.Time) (analysis.Sample, error)
+}
+
+// Config is what a migration run needs.
+type Config struct {
+	Plan    *Plan
+	Router  traffic.Router
+	Metrics MetricSource
+	Store   *FileStore
+	Gates   []analysis.Gate
+	Notify  *Notifier
+	// OnEvaluate is called after every evaluation, for the live view.
+	OnEvaluate func(st *State, d Decision)
+	// OnEvent receives each line logged to the state.
+	OnEvent func(e Event)
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// ErrAborted is returned when a run ends in an abort.
+var ErrAborted = errors.New("migration aborted")
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// runner is one process running the migration, holding its lock.
+type runner struct {
+	cfg Config
+	st  *State
+}
+
+func (r *runner) logf(format string, args ...any) {
+	r.st.log(r.cfg.now(), format, args...)
+	if r.cfg.OnEvent != nil {
+		r.cfg.OnEvent(r.st.Events[len(r.st.Events)-1])
+	}
+}
+
+func (r *runner) save() error {
+	r.st.Updated = r.cfg.now()
+	return r.cfg.Store.Save(r.st)
+}
+
+// Start begins the migration at its first step, or continues the recorded one if it
+// has not ended, and runs it until it completes, aborts, or ctx ends.
+func Start(ctx context.Context, cfg Config) (*State, error) {
+	unlock, err := cfg.Store.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := cfg.Store.Load()
+	resumed := err == nil && !st.Phase.Done()
+	switch {
+	case errors.Is(err, ErrNoMigration) || (err == nil && st.Phase.Done()):
+		now := cfg.now()
+		st = &State{Name: cfg.Plan.Name, Phase: PhaseRunning, Started: now, StepStarted: now}
+		st.Target = traffic.KubernetesShare(cfg.Plan.Steps[0].BasisPoints)
+		st.Applied = traffic.KubernetesShare(0)
+		r := &runner{cfg: cfg, st: st}
+		r.logf("migration %s started: %d steps", cfg.Plan.Name, len(cfg.Plan.Steps))
+		if err := r.save(); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if st.Step >= len(cfg.Plan.Steps) {
+			return nil, fmt.Errorf("the recorded migration is at step %d but the plan has %d steps", st.Step+1, len(cfg.Plan.Steps))
+		}
+	}
+	r := &runner{cfg: cfg, st: st}
+	if resumed {
+		r.logf("continuing %s at step %d (%s)", st.Phase, st.Step+1, traffic.FormatPercent(cfg.Plan.Steps[st.Step].BasisPoints))
+	}
+	return r.loop(ctx)
+}
+
+// Resume un-pauses a recorded migration and runs it (see Start).
+func Resume(ctx context.Context, cfg Config) (*State, error) {
+	if err := Control(ctx, cfg, Request{Action: "resume"}); err != nil && !errors.Is(err, errQueued) {
+		return nil, err
+	}
+	return Start(ctx, cfg)
+}
+
+func (r *runner) loop(ctx context.Context) (*State, error) {
+	for {
+		if err := r.handleRequest(ctx); err != nil {
+			return r.st, err
+		}
+		switch r.st.Phase {
+		case PhaseAborting:
+			return r.st, r.abort(ctx, r.st.Reason)
+		case PhaseAborted:
+			return r.st, fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
+		case PhaseCompleted:
+			return r.st, nil
+		}
+		if err := r.applyTarget(ctx); err != nil {
+			r.logf("router: %v (retrying)", err)
+		} else if r.st.Phase == PhaseRunning {
+			if done, err := r.evaluate(ctx); done || err != nil {
+				return r.st, err
+			}
+		} else if r.cfg.OnEvaluate != nil {
+			r.cfg.OnEvaluate(r.st, Decision{ActionHold, "paused"})
+		}
+		if err := r.sleep(ctx); err != nil {
+			return r.st, err
+		}
+	}
+}
+
+// sleep waits for the next evaluation, waking early for a manual request.
+func (r *runner) sleep(ctx context.Context) error {
+	deadline := time.Now().Add(r.cfg.Plan.Interval)
+	for time.Now().Before(deadline) {
+		if _, err := r.cfg.Store.peekRequest(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(200*time.Millisecond, time.Until(deadline))):
+		}
+	}
+	return nil
+}
+
+// applyTarget makes the router apply the recorded target weights if it does not yet.
+func (r *runner) applyTarget(ctx context.Context) error {
+	if r.st.Applied == r.st.Target {
+		return nil
+	}
+	callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := r.cfg.Router.SetWeights(callCtx, r.st.Target); err != nil {
+		return err
+	}
+	r.st.Applied = r.st.Target
+	r.st.StepStarted = r.cfg.now()
+	r.logf("weights applied: %s", r.st.Applied)
+	return r.save()
+}
+
+// evaluate judges the step and acts; done is true when the run has ended.
+func (r *runner) evaluate(ctx context.Context) (bool, error) {
+	sample, err := r.cfg.Metrics.Sample(ctx, r.st.StepStarted)
+	if err != nil {
+		r.logf("metrics: %v (holding)", err)
+		sample = analysis.Sample{}
+	}
+	results := make([]analysis.Result, 0, len(r.cfg.Gates))
+	for _, g := range r.cfg.Gates {
+		results = append(results, g.Evaluate(sample))
+	}
+	r.st.Gates, r.st.Sample = results, &sample
+	d := Decide(r.cfg.Plan, r.st, results, sample.New.Requests, r.cfg.now())
+	if r.cfg.OnEvaluate != nil {
+		r.cfg.OnEvaluate(r.st, d)
+	}
+	switch d.Action {
+	case ActionAbort:
+		return true, r.abort(ctx, d.Reason)
+	case ActionAdvance:
+		return false, r.advance(d.Reason)
+	case ActionComplete:
+		r.st.Phase = PhaseCompleted
+		r.logf("completed: %s", d.Reason)
+		if err := r.save(); err != nil {
+			return true, err
+		}
+		r.notify(ctx, "completed", d.Reason)
+		return true, nil
+	}
+	return false, r.save()
+}
+
+// advance records the next step before its weight is applied, so a crash in between
+// re-applies it rather than exceeding it.
+func (r *runner) advance(reason string) error {
+	r.st.Step++
+	r.st.Target = traffic.KubernetesShare(r.cfg.Plan.Steps[r.st.Step].BasisPoints)
+	r.st.Gates, r.st.Sample = nil, nil
+	r.logf("step %d: %s to kubernetes (%s)", r.st.Step+1, traffic.FormatPercent(r.st.Target.Kubernetes), reason)
+	return r.save()
+}
+
+// abort records the abort, sends all traffic to legacy in one router call (retrying
+// until it succeeds or ctx ends), records the outcome and notifies.
+func (r *runner) abort(ctx context.Context, reason string) error {
+	if r.st.Phase != PhaseAborting {
+		r.st.Phase, r.st.Reason = PhaseAborting, reason
+		r.st.Target = traffic.KubernetesShare(0)
+		r.logf("aborting: %s", reason)
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	backoff := 200 * time.Millisecond
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := r.cfg.Router.SetWeights(callCtx, traffic.KubernetesShare(0))
+		cancel()
+		if err == nil {
+			break
+		}
+		r.logf("abort: router: %v (retrying)", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("abort interrupted before the weights went back to legacy (run it again to finish): %w", ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+	r.st.Applied = r.st.Target
+	r.st.Phase = PhaseAborted
+	r.logf("aborted: all traffic back to legacy")
+	if err := r.save(); err != nil {
+		return err
+	}
+	r.notify(ctx, "aborted", r.st.Reason)
+	return fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
+}
+
+func (r *runner) notify(ctx context.Context, event, reason string) {
+	if r.cfg.Notify == nil {
+		return
+	}
+	n := Notice{Migration: r.st.Name, Event: event, Step: traffic.FormatPercent(r.cfg.Plan.Steps[r.st.Step].BasisPoints),
+		Weights: r.st.Applied, Reason: reason, Time: r.cfg.now().UTC()}
+	for _, err := range r.cfg.Notify.Send(ctx, n) {
+		r.logf("%v", err)
+	}
+}
