@@ -38,7 +38,9 @@ func sideLine(s analysis.Side) string {
 	return line
 }
 
-func ms(us int64) string { return (time.Duration(us) * time.Microsecond).Round(100 * time.Microsecond).String() }
+func ms(us int64) string {
+	return (time.Duration(us) * time.Microsecond).Round(100 * time.Microsecond).String()
+}
 
 // eta estimates the time to the next step from the hold left and, for gates that
 // need more requests, the new side's current request rate.
