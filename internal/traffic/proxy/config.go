@@ -10,31 +10,32 @@ import (
 
 // Defaults applied by ParseConfig and New to fields left empty.
 const (
-	DefaultStickyCookie         = "ferry_side"
-	DefaultStickyTTL            = 24 * time.Hour
-	DefaultForceHeader          = "X-Ferry-Side"
-	DefaultForceCookie          = "ferry_force_side"
-	DefaultConnectTimeout       = 5 * time.Second
-	DefaultResponseTimeout      = 60 * time.Second
-	DefaultClientReadTimeout    = 60 * time.Second
-	DefaultClientIdleTimeout    = 90 * time.Second
-	DefaultShutdownTimeout      = 30 * time.Second
-	DefaultMaxConnections       = 20000
-	DefaultMaxConnsPerServer    = 1024
-	DefaultMaxRequestBody       = 64 << 20
-	DefaultRetryAttempts        = 2
-	DefaultHealthInterval       = 5 * time.Second
-	DefaultHealthTimeout        = 2 * time.Second
-	DefaultHealthyAfter         = 2
-	DefaultUnhealthyAfter       = 3
-	DefaultEjectAfter           = 5
-	DefaultEjectFor             = 30 * time.Second
-	DefaultStatsBucket          = 10 * time.Second
-	DefaultStatsRetention       = 30 * time.Minute
-	DefaultMaxStatsBuckets      = 8640
-	OnZeroWeightMove            = "move"
-	OnZeroWeightKeep            = "keep"
-	defaultStickyOnZeroWeight   = OnZeroWeightMove
+	DefaultStickyCookie       = "ferry_side"
+	DefaultStickyTTL          = 24 * time.Hour
+	DefaultForceHeader        = "X-Ferry-Side"
+	DefaultForceCookie        = "ferry_force_side"
+	DefaultConnectTimeout     = 5 * time.Second
+	DefaultResponseTimeout    = 60 * time.Second
+	DefaultClientReadTimeout  = 60 * time.Second
+	DefaultClientIdleTimeout  = 90 * time.Second
+	DefaultShutdownTimeout    = 30 * time.Second
+	DefaultMaxConnections     = 20000
+	DefaultMaxConnsPerServer  = 1024
+	DefaultKeepAliveTimeout   = 4 * time.Second
+	DefaultMaxRequestBody     = 64 << 20
+	DefaultRetryAttempts      = 2
+	DefaultHealthInterval     = 5 * time.Second
+	DefaultHealthTimeout      = 2 * time.Second
+	DefaultHealthyAfter       = 2
+	DefaultUnhealthyAfter     = 3
+	DefaultEjectAfter         = 5
+	DefaultEjectFor           = 30 * time.Second
+	DefaultStatsBucket        = 10 * time.Second
+	DefaultStatsRetention     = 30 * time.Minute
+	DefaultMaxStatsBuckets    = 8640
+	OnZeroWeightMove          = "move"
+	OnZeroWeightKeep          = "keep"
+	defaultStickyOnZeroWeight = OnZeroWeightMove
 )
 
 // Config is the proxy's whole configuration, as read from its YAML file by ParseConfig
@@ -155,6 +156,9 @@ type PoolConfig struct {
 	HostHeader string `yaml:"hostHeader"`
 	// MaxConnsPerServer bounds the connections to each server.
 	MaxConnsPerServer int `yaml:"maxConnsPerServer"`
+	// KeepAliveTimeout closes an idle connection to a server after this long. Keep it
+	// below the server's own keep-alive timeout (Apache's default is 5s).
+	KeepAliveTimeout time.Duration `yaml:"keepAliveTimeout"`
 	// HealthCheck is the active check; it is off without a path.
 	HealthCheck HealthCheckConfig `yaml:"healthCheck"`
 	// Ejection is the passive check.
@@ -238,6 +242,7 @@ func (c Config) withDefaults() Config {
 	for _, s := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
 		p := c.Backends.Pool(s)
 		setDefault(&p.MaxConnsPerServer, DefaultMaxConnsPerServer)
+		setDefault(&p.KeepAliveTimeout, DefaultKeepAliveTimeout)
 		setDefault(&p.HealthCheck.Interval, DefaultHealthInterval)
 		setDefault(&p.HealthCheck.Timeout, DefaultHealthTimeout)
 		setDefault(&p.HealthCheck.HealthyAfter, DefaultHealthyAfter)

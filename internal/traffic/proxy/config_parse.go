@@ -75,17 +75,14 @@ func ParseConfig(data []byte) (Config, error) {
 	return c, nil
 }
 
-var (
-	unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
-	yamlTypeRE     = regexp.MustCompile(`cannot unmarshal !!(\w+) ` + "`" + `([^` + "`" + `]*)` + "`" + ` into (\S+)`)
-)
-
 // yamlMessage turns a yaml error into one line that speaks of the file, not Go types.
 func yamlMessage(err error) string {
 	var le *lineError
 	if errors.As(err, &le) {
 		return le.Error()
 	}
+	unknownFieldRE := regexp.MustCompile(`field (\S+) not found in type \S+`)
+	yamlTypeRE := regexp.MustCompile("cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
 	var parts []string

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ func validateAddr(path, addr string) error {
 	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
 		return fieldErr(path, "host %q is not an IP address or localhost", host)
 	}
-	if _, err := net.LookupPort("tcp", port); err != nil || strings.HasPrefix(port, "-") {
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strings.HasPrefix(port, "+") {
 		return fieldErr(path, "port %q is not a port number", port)
 	}
 	return nil
@@ -80,7 +81,7 @@ func (c *Config) validateAdmin() error {
 	if err := validateAddr("admin.listen", c.Admin.Listen); err != nil {
 		return err
 	}
-	if c.Admin.Listen == c.Listen {
+	if c.Admin.Listen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
 		return fieldErr("admin.listen", "must differ from listen (%s)", c.Listen)
 	}
 	if c.Admin.Token != "" && c.Admin.TokenFile != "" {
@@ -169,6 +170,9 @@ func validatePool(path string, p *PoolConfig) error {
 	}
 	if p.MaxConnsPerServer < 1 {
 		return fieldErr(path+".maxConnsPerServer", "must be at least 1")
+	}
+	if p.KeepAliveTimeout < 100*time.Millisecond {
+		return fieldErr(path+".keepAliveTimeout", "must be at least 100ms, got %s", p.KeepAliveTimeout)
 	}
 	return validateHealth(path, p)
 }
