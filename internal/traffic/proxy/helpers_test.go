@@ -1,9 +1,12 @@
 package proxy
 
 import (
+	"net"
+
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/valyala/fasthttp"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -157,3 +160,31 @@ func mustWeights(tb testing.TB, p *Proxy, k8sBP int) {
 }
 
 func describe(b *backend) string { return fmt.Sprintf("%s (%d hits)", b.name, b.hits.Load()) }
+
+// drain reads and closes a response body so its connection is reused.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+// startFastBackend is a lean real HTTP server on loopback for the load tests, where a
+// heavier server would dominate the run time under the race detector. It answers every
+// request with its name in X-Backend and the body.
+func startFastBackend(tb testing.TB, name string) *backend {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := &backend{name: name}
+	b.healthy.Store(true)
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		b.hits.Add(1)
+		ctx.Response.Header.Set("X-Backend", name)
+		ctx.SetBodyString(name)
+	}}
+	go func() { _ = srv.Serve(ln) }()
+	b.srv = &httptest.Server{URL: "http://" + ln.Addr().String()}
+	tb.Cleanup(func() { _ = srv.Shutdown() })
+	return b
+}

@@ -2,7 +2,7 @@ package proxy
 
 import (
 	"bufio"
-		"crypto/tls"
+	"crypto/tls"
 	"io"
 	"net"
 	"sync"
