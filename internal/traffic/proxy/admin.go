@@ -1,0 +1,155 @@
+package proxy
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// Admin API paths.
+const (
+	PathHealthz  = "/healthz"
+	PathWeights  = "/v1/weights"
+	PathStats    = "/v1/stats"
+	PathBackends = "/v1/backends"
+	PathMetrics  = "/metrics"
+)
+
+// WeightsRequest is the body of PUT /v1/weights: basis points for one or both sides;
+// a side left out gets the rest of 10000.
+type WeightsRequest struct {
+	Legacy     *int `json:"legacy,omitempty"`
+	Kubernetes *int `json:"kubernetes,omitempty"`
+}
+
+// resolve turns the request into weights.
+func (r WeightsRequest) resolve() (traffic.Weights, error) {
+	switch {
+	case r.Legacy != nil && r.Kubernetes != nil:
+		w := traffic.Weights{Legacy: *r.Legacy, Kubernetes: *r.Kubernetes}
+		return w, w.Validate()
+	case r.Kubernetes != nil:
+		w := traffic.KubernetesShare(*r.Kubernetes)
+		return w, w.Validate()
+	case r.Legacy != nil:
+		w := traffic.KubernetesShare(traffic.Total - *r.Legacy)
+		return w, w.Validate()
+	}
+	return traffic.Weights{}, fmt.Errorf("%w: give legacy or kubernetes in basis points (0..10000)", traffic.ErrInvalidWeights)
+}
+
+// BackendStatus is one server's standing, as GET /v1/backends reports it.
+type BackendStatus struct {
+	Side         string     `json:"side"`
+	URL          string     `json:"url"`
+	Healthy      bool       `json:"healthy"`
+	EjectedUntil *time.Time `json:"ejectedUntil,omitempty"`
+	Available    bool       `json:"available"`
+}
+
+// Backends reports every server's health.
+func (p *Proxy) Backends() []BackendStatus {
+	rt, now := p.rt.Load(), p.Now()
+	var out []BackendStatus
+	for _, pl := range rt.pools {
+		for _, s := range pl.servers {
+			b := BackendStatus{Side: s.side.String(), URL: s.url, Healthy: s.healthy.Load(), Available: s.available(now)}
+			if until := time.Unix(0, s.ejectedUntil.Load()); until.After(now) {
+				b.EjectedUntil = &until
+			}
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// apiError is the JSON body of every admin error.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func (p *Proxy) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+PathHealthz, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.Handle("GET "+PathWeights, p.authorized(p.getWeights))
+	mux.Handle("PUT "+PathWeights, p.authorized(p.putWeights))
+	mux.Handle("GET "+PathStats, p.authorized(p.getStats))
+	mux.Handle("GET "+PathBackends, p.authorized(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, p.Backends())
+	}))
+	metrics := promhttp.HandlerFor(p.metrics.registry, promhttp.HandlerOpts{})
+	mux.Handle("GET "+PathMetrics, p.authorized(metrics.ServeHTTP))
+	return mux
+}
+
+// authorized requires the admin bearer token, when one is configured.
+func (p *Proxy) authorized(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := p.rt.Load().token
+		if token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="ferry proxy admin"`)
+				writeJSON(w, http.StatusUnauthorized, apiError{"missing or wrong bearer token"})
+				return
+			}
+		}
+		next(w, r)
+	})
+}
+
+func (p *Proxy) getWeights(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, p.current())
+}
+
+func (p *Proxy) putWeights(w http.ResponseWriter, r *http.Request) {
+	var req WeightsRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{"weights body: " + err.Error()})
+		return
+	}
+	weights, err := req.resolve()
+	if err == nil {
+		err = p.SetWeights(r.Context(), weights)
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, p.current())
+}
+
+func (p *Proxy) getStats(w http.ResponseWriter, r *http.Request) {
+	window := time.Minute
+	if s := r.URL.Query().Get("window"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			writeJSON(w, http.StatusBadRequest, apiError{fmt.Sprintf("window %q: want a positive duration such as 30s or 5m", s)})
+			return
+		}
+		window = d
+	}
+	writeJSON(w, http.StatusOK, p.Stats(window))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// ErrUnauthorized is returned by AdminClient when the admin API refuses its token.
+var ErrUnauthorized = errors.New("the admin API refused the token")

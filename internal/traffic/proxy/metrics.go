@@ -1,0 +1,75 @@
+package proxy
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// metrics are the proxy's Prometheus series, resolved once so that the request path
+// only touches atomics.
+type metrics struct {
+	registry *prometheus.Registry
+	requests [2][6]prometheus.Counter
+	duration [2]prometheus.Observer
+	retries  [2]prometheus.Counter
+	failover [2]prometheus.Counter
+	ejected  *prometheus.CounterVec
+	weight   *prometheus.GaugeVec
+	tunnels  prometheus.Gauge
+}
+
+func newMetrics(openConns func() float64) *metrics {
+	reg := prometheus.NewRegistry()
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ferry_proxy_requests_total",
+		Help: "Requests by side and status class; code_class=error counts requests no backend answered.",
+	}, []string{"side", "code_class"})
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ferry_proxy_request_duration_seconds",
+		Help:    "Time from a request's arrival to its backend's response headers, by side.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"side"})
+	retries := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ferry_proxy_retries_total", Help: "Idempotent requests tried again on another server, by side.",
+	}, []string{"side"})
+	failover := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ferry_proxy_failovers_total", Help: "Requests chosen for a side without an available server and sent to the other side, by the side chosen.",
+	}, []string{"side"})
+	m := &metrics{
+		registry: reg,
+		ejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ferry_proxy_ejections_total", Help: "Servers taken out of rotation by passive health checks.",
+		}, []string{"side", "server"}),
+		weight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ferry_proxy_weight_basis_points", Help: "Current share of new requests per side, in basis points (10000 = 100 %).",
+		}, []string{"side"}),
+		tunnels: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ferry_proxy_open_tunnels", Help: "Upgraded connections (WebSocket) being relayed.",
+		}),
+	}
+	for _, s := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
+		// code_class values, indexed by status/100 (0 = no response).
+		for c, label := range [6]string{"error", "1xx", "2xx", "3xx", "4xx", "5xx"} {
+			m.requests[s][c] = requests.WithLabelValues(s.String(), label)
+		}
+		m.duration[s] = duration.WithLabelValues(s.String())
+		m.retries[s] = retries.WithLabelValues(s.String())
+		m.failover[s] = failover.WithLabelValues(s.String())
+	}
+	reg.MustRegister(requests, duration, retries, failover, m.ejected, m.weight, m.tunnels,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ferry_proxy_open_connections", Help: "Client connections open now.",
+		}, openConns),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// statusClass maps a status to an index of classLabels; 0 for "no response".
+func statusClass(status int, failed bool) int {
+	if failed || status < 100 || status > 599 {
+		return 0
+	}
+	return status / 100
+}

@@ -1,0 +1,294 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// Log keys used by the proxy.
+const (
+	logKeySide    = "side"
+	logKeyServer  = "server"
+	logKeyError   = "error"
+	logKeyAddr    = "addr"
+	logKeyWeights = "weights"
+)
+
+// Errors returned by the proxy's lifecycle.
+var (
+	ErrNotOpen     = errors.New("proxy is not open")
+	ErrAlreadyOpen = errors.New("proxy is already open")
+)
+
+var _ traffic.Router = (*Proxy)(nil)
+
+// Proxy is the embedded weighted router. Create it with New, start it with Open and
+// stop it with Close; it is safe for concurrent use.
+type Proxy struct {
+	// Logger receives the proxy's events (not the access log). Set it before Open.
+	Logger *slog.Logger
+	// Now is the clock, for tests. Set it before Open.
+	Now func() time.Time
+
+	rt      atomic.Pointer[runtime]
+	k8sBP   atomic.Int32 // Kubernetes share in basis points; legacy has the rest
+	reload  sync.Mutex   // serialises Reload and SetWeights against each other
+	fileW   traffic.Weights
+	stats   *statsRecorder
+	metrics *metrics
+	access  *accessLog
+
+	server  *fasthttp.Server
+	admin   *http.Server
+	ln      net.Listener
+	adminLn net.Listener
+	tunnels tunnelSet
+	serving sync.WaitGroup
+	open    atomic.Bool
+	closed  atomic.Bool
+}
+
+// New validates cfg, fills in its defaults and returns a proxy ready to Open. A token
+// file named by the config is read now.
+func New(cfg Config) (*Proxy, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	token, err := adminToken(cfg.Admin)
+	if err != nil {
+		return nil, err
+	}
+	w, _ := cfg.Weights.resolve() // validated
+	p := &Proxy{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:    time.Now,
+		fileW:  w,
+		stats:  newStatsRecorder(cfg.Stats.Bucket, cfg.Stats.Retention),
+	}
+	p.k8sBP.Store(int32(w.Kubernetes))
+	p.metrics = newMetrics(func() float64 {
+		if p.server == nil {
+			return 0
+		}
+		return float64(p.server.GetOpenConnectionsCount())
+	})
+	p.metrics.registry.MustRegister(newUpCollector(p))
+	p.rt.Store(newRuntime(cfg, token))
+	return p, nil
+}
+
+// adminToken returns the configured token, reading the token file if there is one.
+func adminToken(c AdminConfig) (string, error) {
+	if c.TokenFile == "" {
+		return c.Token, nil
+	}
+	data, err := os.ReadFile(c.TokenFile)
+	if err != nil {
+		return "", fmt.Errorf("%w: admin.tokenFile: %w", ErrInvalidConfig, err)
+	}
+	token := strings.TrimSpace(string(data))
+	if token == "" {
+		return "", fmt.Errorf("%w: admin.tokenFile: %s is empty", ErrInvalidConfig, c.TokenFile)
+	}
+	return token, nil
+}
+
+// Open binds both listeners and starts serving, health checks and stats. It returns
+// once the proxy accepts connections; nothing is left running if it fails.
+func (p *Proxy) Open() (err error) {
+	if p.open.Swap(true) {
+		return ErrAlreadyOpen
+	}
+	defer func() {
+		if err != nil {
+			p.open.Store(false)
+		}
+	}()
+	rt := p.rt.Load()
+	if p.access, err = openAccessLog(rt.cfg.AccessLog.Path); err != nil {
+		return err
+	}
+	if p.ln, err = net.Listen("tcp", rt.cfg.Listen); err != nil {
+		p.access.close()
+		return fmt.Errorf("listen on %s: %w", rt.cfg.Listen, err)
+	}
+	if p.adminLn, err = net.Listen("tcp", rt.cfg.Admin.Listen); err != nil {
+		p.ln.Close()
+		p.access.close()
+		return fmt.Errorf("admin listen on %s: %w", rt.cfg.Admin.Listen, err)
+	}
+	p.server = p.newServer(rt.cfg)
+	p.admin = &http.Server{Handler: p.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	p.updateGauges(rt)
+	rt.health = startHealthChecks(rt, p.healthEvents())
+	p.serving.Add(2)
+	go func() { defer p.serving.Done(); _ = p.server.Serve(p.ln) }()
+	go func() { defer p.serving.Done(); _ = p.admin.Serve(p.adminLn) }()
+	p.Logger.Info("proxy serving", logKeyAddr, p.ln.Addr().String(), "admin", p.adminLn.Addr().String(),
+		logKeyWeights, p.current().String())
+	return nil
+}
+
+// newServer tunes fasthttp's server: request bodies streamed to the backend rather
+// than buffered, no headers of its own added to the backend's response, idle
+// connections' buffers released so that many keep-alive clients cost little memory.
+func (p *Proxy) newServer(cfg Config) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               p.handle,
+		Name:                  "ferry",
+		Concurrency:           cfg.Limits.MaxConnections,
+		ReadTimeout:           cfg.Timeouts.ClientRead,
+		IdleTimeout:           cfg.Timeouts.ClientIdle,
+		MaxRequestBodySize:    cfg.Limits.MaxRequestBody,
+		StreamRequestBody:     true,
+		ReduceMemoryUsage:     true,
+		NoDefaultServerHeader: true,
+		NoDefaultDate:         true,
+		NoDefaultContentType:  true,
+		CloseOnShutdown:       true,
+		ReadBufferSize:        8 << 10,
+		Logger:                fasthttpLogger{p},
+	}
+}
+
+// Addr returns the address user traffic is served on, once open.
+func (p *Proxy) Addr() string { return addrOf(p.ln) }
+
+// AdminAddr returns the admin API's address, once open.
+func (p *Proxy) AdminAddr() string { return addrOf(p.adminLn) }
+
+func addrOf(l net.Listener) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr().String()
+}
+
+// Close stops accepting connections, lets in-flight requests finish (up to
+// timeouts.shutdown or ctx), then closes upgraded connections, the admin API and the
+// backends' idle connections.
+func (p *Proxy) Close(ctx context.Context) error {
+	if !p.open.Load() {
+		return ErrNotOpen
+	}
+	if p.closed.Swap(true) {
+		return nil
+	}
+	rt := p.rt.Load()
+	ctx, cancel := context.WithTimeout(ctx, rt.cfg.Timeouts.Shutdown)
+	defer cancel()
+	err := p.server.ShutdownWithContext(ctx)
+	if err != nil {
+		err = fmt.Errorf("drain: %w", err)
+	}
+	p.tunnels.closeAll()
+	if aerr := p.admin.Shutdown(ctx); aerr != nil {
+		p.admin.Close()
+	}
+	p.serving.Wait()
+	rt.health.stop()
+	for _, pl := range rt.pools {
+		pl.close()
+	}
+	p.access.close()
+	p.Logger.Info("proxy stopped")
+	return err
+}
+
+// SetWeights makes w the split for the next requests; requests in flight carry on.
+func (p *Proxy) SetWeights(_ context.Context, w traffic.Weights) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	p.reload.Lock()
+	defer p.reload.Unlock()
+	p.setWeights(w)
+	return nil
+}
+
+func (p *Proxy) setWeights(w traffic.Weights) {
+	old := p.current()
+	p.k8sBP.Store(int32(w.Kubernetes))
+	p.metrics.weight.WithLabelValues(traffic.Legacy.String()).Set(float64(w.Legacy))
+	p.metrics.weight.WithLabelValues(traffic.Kubernetes.String()).Set(float64(w.Kubernetes))
+	if old != w {
+		p.Logger.Info("weights changed", "from", old.String(), "to", w.String())
+	}
+}
+
+// Weights returns the split applied now.
+func (p *Proxy) Weights(context.Context) (traffic.Weights, error) { return p.current(), nil }
+
+func (p *Proxy) current() traffic.Weights { return traffic.KubernetesShare(int(p.k8sBP.Load())) }
+
+// Stats returns both sides' statistics over the last window (rounded out to whole
+// buckets and capped at the retention).
+func (p *Proxy) Stats(window time.Duration) Snapshot {
+	snap := p.stats.snapshot(window, p.Now())
+	snap.Weights = p.current()
+	return snap
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (p *Proxy) Config() Config { return p.rt.Load().cfg }
+
+// Reload replaces the configuration with cfg after validating it. On any error
+// nothing changes and the old configuration keeps serving. The weights change only if
+// the file's weights changed since the last load, so a reload does not undo weights
+// set through the API.
+func (p *Proxy) Reload(cfg Config) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	token, err := adminToken(cfg.Admin)
+	if err != nil {
+		return err
+	}
+	p.reload.Lock()
+	defer p.reload.Unlock()
+	old := p.rt.Load()
+	if err := restartOnly(old.cfg, cfg); err != nil {
+		return err
+	}
+	rt := newRuntime(cfg, token)
+	if p.open.Load() && !p.closed.Load() {
+		rt.health = startHealthChecks(rt, p.healthEvents())
+	}
+	p.rt.Store(rt)
+	if w, _ := cfg.Weights.resolve(); w != p.fileW {
+		p.fileW = w
+		p.setWeights(w)
+	}
+	p.updateGauges(rt)
+	old.health.stop()
+	// Requests in flight hold their server's client; idle connections can go now and
+	// busy ones close when fasthttp next finds them idle.
+	for _, pl := range old.pools {
+		pl.close()
+	}
+	p.Logger.Info("configuration reloaded", logKeyWeights, p.current().String())
+	return nil
+}
+
+// fasthttpLogger sends fasthttp's own messages to the proxy's logger.
+type fasthttpLogger struct{ p *Proxy }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.p.Logger.Warn(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,82 @@
+package proxy
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// runtime is everything a reload replaces at once: the request path loads it with one
+// atomic read, so a request sees either the old or the new configuration, never a mix.
+type runtime struct {
+	cfg       Config
+	pools     [2]*pool
+	policy    policy
+	setCookie [2]string // ready Set-Cookie values per side
+	retries   int
+	token     string
+	health    *healthChecker
+}
+
+func newRuntime(cfg Config, token string) *runtime {
+	set := poolSettings{connect: cfg.Timeouts.Connect, response: cfg.Timeouts.Response, write: cfg.Timeouts.ClientRead}
+	rt := &runtime{
+		cfg:     cfg,
+		policy:  policy{sticky: !cfg.Sticky.Disabled, keepOnZero: cfg.Sticky.OnZeroWeight == OnZeroWeightKeep},
+		retries: cfg.Retries.Attempts,
+		token:   token,
+	}
+	for _, side := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
+		rt.pools[side] = newPool(side, *cfg.Backends.Pool(side), set)
+		rt.setCookie[side] = stickyCookie(cfg.Sticky, side)
+	}
+	return rt
+}
+
+// stickyCookie renders the Set-Cookie value that pins a client to side.
+func stickyCookie(c StickyConfig, side traffic.Side) string {
+	ck := http.Cookie{
+		Name: c.Cookie, Value: side.String(), Path: "/", MaxAge: int(c.TTL / time.Second),
+		HttpOnly: true, Secure: c.Secure, SameSite: http.SameSiteLaxMode,
+	}
+	return ck.String()
+}
+
+// server picks the server for a request decided for side. When that side has no
+// available server, an unforced request fails over to the other side; when neither
+// has one, the request still goes to one of side's servers rather than nowhere.
+func (rt *runtime) server(side traffic.Side, forced bool, now time.Time) (*server, bool) {
+	if s := rt.pools[side].pick(now); s != nil {
+		return s, false
+	}
+	if !forced {
+		if s := rt.pools[1-side].pick(now); s != nil {
+			return s, true
+		}
+	}
+	return rt.pools[side].any(), false
+}
+
+// restartOnly lists the settings a reload cannot change, because they belong to the
+// listeners and the server that are already running.
+func restartOnly(old, new Config) error {
+	for _, f := range []struct {
+		name     string
+		old, new any
+	}{
+		{"listen", old.Listen, new.Listen},
+		{"admin.listen", old.Admin.Listen, new.Admin.Listen},
+		{"timeouts.clientRead", old.Timeouts.ClientRead, new.Timeouts.ClientRead},
+		{"timeouts.clientIdle", old.Timeouts.ClientIdle, new.Timeouts.ClientIdle},
+		{"limits", old.Limits, new.Limits},
+		{"accessLog.path", old.AccessLog.Path, new.AccessLog.Path},
+		{"stats", old.Stats, new.Stats},
+	} {
+		if f.old != f.new {
+			return fmt.Errorf("%w: %s changed (%v → %v): it takes a restart", ErrInvalidConfig, f.name, f.old, f.new)
+		}
+	}
+	return nil
+}

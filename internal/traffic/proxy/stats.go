@@ -1,0 +1,201 @@
+package proxy
+
+import (
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// Latencies are recorded in microseconds from 1 µs to one hour, with two significant
+// digits (1 % precision): enough for percentiles and small enough to keep hours of
+// buckets.
+const (
+	histMinMicros = 1
+	histMaxMicros = int64(time.Hour / time.Microsecond)
+	histSigFigs   = 2
+)
+
+// StatusClasses counts responses by the first digit of their status.
+type StatusClasses struct {
+	Informational int64 `json:"1xx"`
+	Success       int64 `json:"2xx"`
+	Redirect      int64 `json:"3xx"`
+	ClientError   int64 `json:"4xx"`
+	ServerError   int64 `json:"5xx"`
+}
+
+func (c *StatusClasses) add(o StatusClasses) {
+	c.Informational += o.Informational
+	c.Success += o.Success
+	c.Redirect += o.Redirect
+	c.ClientError += o.ClientError
+	c.ServerError += o.ServerError
+}
+
+func (c *StatusClasses) count(status int) {
+	switch status / 100 {
+	case 1:
+		c.Informational++
+	case 2:
+		c.Success++
+	case 3:
+		c.Redirect++
+	case 4:
+		c.ClientError++
+	default:
+		c.ServerError++
+	}
+}
+
+// bucket is one time slice of one side's statistics.
+type bucket struct {
+	start   int64 // unix nanoseconds, a multiple of the bucket width
+	status  StatusClasses
+	errors  int64 // requests no backend answered (counted as 5xx too)
+	latency *hdrhistogram.Histogram
+}
+
+// sideStats is a ring of buckets for one side.
+type sideStats struct {
+	mu      sync.Mutex
+	buckets []bucket
+}
+
+// statsRecorder keeps per-side statistics in time buckets.
+type statsRecorder struct {
+	width time.Duration
+	sides [2]sideStats
+}
+
+func newStatsRecorder(width, retention time.Duration) *statsRecorder {
+	n := int(retention/width) + 1
+	s := &statsRecorder{width: width}
+	for i := range s.sides {
+		s.sides[i].buckets = make([]bucket, n)
+	}
+	return s
+}
+
+// record adds one request that ended at now.
+func (s *statsRecorder) record(side traffic.Side, status int, failed bool, latency time.Duration, now time.Time) {
+	start := now.UnixNano() - now.UnixNano()%int64(s.width)
+	ss := &s.sides[side]
+	ss.mu.Lock()
+	b := &ss.buckets[(start/int64(s.width))%int64(len(ss.buckets))]
+	if b.start != start {
+		b.reset(start)
+	}
+	b.status.count(status)
+	if failed {
+		b.errors++
+	}
+	us := latency.Microseconds()
+	if us < histMinMicros {
+		us = histMinMicros
+	} else if us > histMaxMicros {
+		us = histMaxMicros
+	}
+	_ = b.latency.RecordValue(us) // in range by construction
+	ss.mu.Unlock()
+}
+
+func (b *bucket) reset(start int64) {
+	b.start, b.status, b.errors = start, StatusClasses{}, 0
+	if b.latency == nil {
+		b.latency = hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)
+	} else {
+		b.latency.Reset()
+	}
+}
+
+// SideStats are one side's statistics over a window.
+type SideStats struct {
+	Side     string        `json:"side"`
+	Requests int64         `json:"requests"`
+	Status   StatusClasses `json:"status"`
+	// Errors counts requests that no backend answered (connection errors, timeouts);
+	// the proxy answered them with 502 or 504 and they are in Status too.
+	Errors int64 `json:"errors"`
+	// ErrorRate is the share of 5xx responses, 0 without requests.
+	ErrorRate float64        `json:"errorRate"`
+	Latency   LatencySummary `json:"latencyMicros"`
+	// Histogram holds every recorded latency in microseconds, for callers that merge or
+	// compare distributions. It is nil without requests.
+	Histogram *hdrhistogram.Histogram `json:"-"`
+}
+
+// LatencySummary gives latency percentiles in microseconds, up to the response headers.
+type LatencySummary struct {
+	Mean float64 `json:"mean"`
+	P50  int64   `json:"p50"`
+	P90  int64   `json:"p90"`
+	P99  int64   `json:"p99"`
+	P999 int64   `json:"p999"`
+	Max  int64   `json:"max"`
+}
+
+// Snapshot is both sides' statistics over one window.
+type Snapshot struct {
+	From       time.Time       `json:"from"`
+	To         time.Time       `json:"to"`
+	Weights    traffic.Weights `json:"weights"`
+	Legacy     SideStats       `json:"legacy"`
+	Kubernetes SideStats       `json:"kubernetes"`
+}
+
+// Side returns the statistics of side s.
+func (s *Snapshot) Side(side traffic.Side) *SideStats {
+	if side == traffic.Kubernetes {
+		return &s.Kubernetes
+	}
+	return &s.Legacy
+}
+
+// snapshot merges the buckets that overlap [now-window, now]. The window is rounded out
+// to whole buckets and capped at the retention.
+func (s *statsRecorder) snapshot(window time.Duration, now time.Time) Snapshot {
+	w := int64(s.width)
+	end := now.UnixNano() - now.UnixNano()%w
+	first := end - (int64(window)+w-1)/w*w + w
+	if oldest := end - int64(len(s.sides[0].buckets)-1)*w; first < oldest {
+		first = oldest
+	}
+	if first > end {
+		first = end
+	}
+	snap := Snapshot{From: time.Unix(0, first).UTC(), To: now.UTC()}
+	for _, side := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
+		*snap.Side(side) = s.sides[side].merge(side, first, end)
+	}
+	return snap
+}
+
+func (ss *sideStats) merge(side traffic.Side, first, last int64) SideStats {
+	out := SideStats{Side: side.String()}
+	hist := hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)
+	ss.mu.Lock()
+	for i := range ss.buckets {
+		b := &ss.buckets[i]
+		if b.latency == nil || b.start < first || b.start > last {
+			continue
+		}
+		out.Status.add(b.status)
+		out.Errors += b.errors
+		hist.Merge(b.latency)
+	}
+	ss.mu.Unlock()
+	out.Requests = hist.TotalCount()
+	if out.Requests == 0 {
+		return out
+	}
+	out.ErrorRate = float64(out.Status.ServerError) / float64(out.Requests)
+	out.Histogram = hist
+	out.Latency = LatencySummary{
+		Mean: hist.Mean(), P50: hist.ValueAtQuantile(50), P90: hist.ValueAtQuantile(90),
+		P99: hist.ValueAtQuantile(99), P999: hist.ValueAtQuantile(99.9), Max: hist.Max(),
+	}
+	return out
+}
