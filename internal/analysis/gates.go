@@ -21,7 +21,7 @@ type Side struct {
 	Requests int64 `json:"requests"`
 	// Errors counts failed requests (5xx, no answer).
 	Errors  int64        `json:"errors"`
-	Latency Distribution `json:"-"`
+	Latency Distribution `json:"latency,omitempty"`
 }
 
 // ErrorRate is Errors/Requests, 0 without requests.

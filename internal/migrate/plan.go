@@ -24,6 +24,7 @@ const (
 	DefaultHold     = 5 * time.Minute
 	DefaultDeadline = 30 * time.Minute
 	DefaultInterval = 5 * time.Second
+	DefaultWarmup   = 30 * time.Second
 )
 
 // DefaultWeights are the steps of a plan that names none, in percent.
@@ -44,6 +45,9 @@ type Plan struct {
 	Deadline time.Duration `yaml:"deadline"`
 	// Interval between evaluations.
 	Interval time.Duration `yaml:"interval"`
+	// Warmup is left out of each step's window: requests just after a weight change
+	// see cold connections and caches on the side that gained traffic.
+	Warmup time.Duration `yaml:"warmup"`
 	Notify   []Notify      `yaml:"notify"`
 	// State is the local state file (embedded mode); default .ferry/migration-NAME.json
 	// beside the plan.
@@ -217,8 +221,11 @@ func (p *Plan) complete(dir string) error {
 	if p.Interval == 0 {
 		p.Interval = DefaultInterval
 	}
-	if p.Deadline < 0 || p.Interval < 0 {
-		return errors.New("deadline and interval must be positive")
+	if p.Warmup == 0 {
+		p.Warmup = DefaultWarmup
+	}
+	if p.Deadline < 0 || p.Interval < 0 || p.Warmup < 0 {
+		return errors.New("deadline, interval and warmup must be positive")
 	}
 	if p.State == "" {
 		p.State = filepath.Join(".ferry", "migration-"+p.Name+".json")

@@ -166,10 +166,26 @@ func (r *runner) applyTarget(ctx context.Context) error {
 
 // evaluate judges the step and acts; done is true when the run has ended.
 func (r *runner) evaluate(ctx context.Context) (bool, error) {
-	sample, err := r.cfg.Metrics.Sample(ctx, r.st.StepStarted)
+	from := r.st.StepStarted.Add(r.cfg.Plan.Warmup)
+	if r.cfg.now().Before(from) {
+		d := Decision{ActionHold, fmt.Sprintf("warming up for %s after the weight change", from.Sub(r.cfg.now()).Round(time.Second))}
+		if r.cfg.OnEvaluate != nil {
+			r.cfg.OnEvaluate(r.st, d)
+		}
+		return false, nil
+	}
+	sample, err := r.cfg.Metrics.Sample(ctx, from)
 	if err != nil {
 		r.logf("metrics: %v (holding)", err)
 		sample = analysis.Sample{}
+	}
+	if r.cfg.Plan.Steps[r.st.Step].BasisPoints == traffic.Total {
+		if r.st.Reference != nil {
+			sample.Legacy = *r.st.Reference
+		}
+	} else if sample.New.Requests > 0 {
+		ref := sample.New
+		r.st.Reference = &ref
 	}
 	results := make([]analysis.Result, 0, len(r.cfg.Gates))
 	for _, g := range r.cfg.Gates {

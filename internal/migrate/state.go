@@ -43,11 +43,15 @@ type State struct {
 	// Gates are the latest verdicts of the current step.
 	Gates []analysis.Result `json:"gates,omitempty"`
 	// Sample is the latest window the gates judged.
-	Sample  *analysis.Sample `json:"sample,omitempty"`
-	Reason  string           `json:"reason,omitempty"`
-	Started time.Time        `json:"started"`
-	Updated time.Time        `json:"updated"`
-	Events  []Event          `json:"events,omitempty"`
+	Sample *analysis.Sample `json:"sample,omitempty"`
+	// Reference is what the final step compares with: with all traffic on Kubernetes
+	// there is no live legacy side, so the Kubernetes side as it was at the previous
+	// step — already judged against legacy then — stands in for it.
+	Reference *analysis.Side `json:"reference,omitempty"`
+	Reason          string         `json:"reason,omitempty"`
+	Started         time.Time      `json:"started"`
+	Updated         time.Time      `json:"updated"`
+	Events          []Event        `json:"events,omitempty"`
 }
 
 // Event is one line of a migration's log.

@@ -140,7 +140,12 @@ func (p *Proxy) getStats(w http.ResponseWriter, r *http.Request) {
 		}
 		window = d
 	}
-	writeJSON(w, http.StatusOK, p.Stats(window))
+	snap := p.Stats(window)
+	if r.URL.Query().Get("bins") == "true" {
+		snap.Legacy.fillBins()
+		snap.Kubernetes.fillBins()
+	}
+	writeJSON(w, http.StatusOK, snap)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -42,10 +42,10 @@ func (c *AdminClient) SetWeights(ctx context.Context, w traffic.Weights) error {
 	return c.do(ctx, http.MethodPut, PathWeights, WeightsRequest{Legacy: &w.Legacy, Kubernetes: &w.Kubernetes}, nil)
 }
 
-// Stats returns both sides' statistics over the last window.
+// Stats returns both sides' statistics over the last window, with LatencyBins.
 func (c *AdminClient) Stats(ctx context.Context, window time.Duration) (Snapshot, error) {
 	var s Snapshot
-	err := c.do(ctx, http.MethodGet, PathStats+"?window="+url.QueryEscape(window.String()), nil, &s)
+	err := c.do(ctx, http.MethodGet, PathStats+"?bins=true&window="+url.QueryEscape(window.String()), nil, &s)
 	return s, err
 }
 

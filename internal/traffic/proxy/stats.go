@@ -125,6 +125,21 @@ type SideStats struct {
 	// Histogram holds every recorded latency in microseconds, for callers that merge or
 	// compare distributions. It is nil without requests.
 	Histogram *hdrhistogram.Histogram `json:"-"`
+	// LatencyBins is the histogram as [microseconds, count] pairs, filled only when the
+	// admin API is asked for them (?bins=true), for metric sources in other processes.
+	LatencyBins [][2]int64 `json:"latencyBins,omitempty"`
+}
+
+// fillBins copies the histogram into LatencyBins.
+func (s *SideStats) fillBins() {
+	if s.Histogram == nil {
+		return
+	}
+	for _, bar := range s.Histogram.Distribution() {
+		if bar.Count > 0 {
+			s.LatencyBins = append(s.LatencyBins, [2]int64{bar.To, bar.Count})
+		}
+	}
 }
 
 // LatencySummary gives latency percentiles in microseconds, up to the response headers.

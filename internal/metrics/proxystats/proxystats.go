@@ -1,0 +1,65 @@
+// Package proxystats is a migration metric source over ferry's embedded proxy: the
+// proxy's own per-side request counts, 5xx and latency histograms. It must not import
+// internal/migrate (it satisfies migrate.MetricSource by shape).
+package proxystats
+
+import (
+	"context"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/traffic/proxy"
+)
+
+// Source reads per-side statistics from a proxy, in-process or over its admin API.
+type Source struct {
+	stats func(ctx context.Context, window time.Duration) (proxy.Snapshot, error)
+}
+
+// FromProxy reads a proxy running in this process.
+func FromProxy(p *proxy.Proxy) *Source {
+	return &Source{stats: func(_ context.Context, w time.Duration) (proxy.Snapshot, error) { return p.Stats(w), nil }}
+}
+
+// FromAdmin reads a proxy through its admin API.
+func FromAdmin(c *proxy.AdminClient) *Source {
+	return &Source{stats: func(ctx context.Context, w time.Duration) (proxy.Snapshot, error) { return c.Stats(ctx, w) }}
+}
+
+// Sample returns both sides over the window from since until now: requests, failed
+// requests (5xx, including the proxy's own 502/504 for unreachable backends) and the
+// latency distribution.
+func (s *Source) Sample(ctx context.Context, since time.Time) (analysis.Sample, error) {
+	window := max(time.Since(since), time.Second)
+	snap, err := s.stats(ctx, window)
+	if err != nil {
+		return analysis.Sample{}, err
+	}
+	return analysis.Sample{Legacy: side(&snap.Legacy), New: side(&snap.Kubernetes)}, nil
+}
+
+func side(s *proxy.SideStats) analysis.Side {
+	out := analysis.Side{Requests: s.Requests, Errors: s.Status.ServerError}
+	switch {
+	case s.Histogram != nil:
+		out.Latency = Bins(s.Histogram)
+	case len(s.LatencyBins) > 0:
+		for _, b := range s.LatencyBins {
+			out.Latency = append(out.Latency, analysis.Bin{Value: b[0], Count: b[1]})
+		}
+	}
+	return out
+}
+
+// Bins turns an HdrHistogram into a distribution, one bin per recorded value range.
+func Bins(h *hdrhistogram.Histogram) analysis.Distribution {
+	var d analysis.Distribution
+	for _, bar := range h.Distribution() {
+		if bar.Count > 0 {
+			d = append(d, analysis.Bin{Value: bar.To, Count: bar.Count})
+		}
+	}
+	return d.Normalize()
+}

@@ -1,0 +1,290 @@
+package migrate_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ferry.dev/ferry/internal/metrics/proxystats"
+	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/traffic"
+	"ferry.dev/ferry/internal/traffic/proxy"
+)
+
+// receiver is a local webhook receiver that keeps what it is sent.
+type receiver struct {
+	*httptest.Server
+	mu      sync.Mutex
+	notices []migrate.Notice
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var n migrate.Notice
+		if err := json.NewDecoder(req.Body).Decode(&n); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.mu.Lock()
+		r.notices = append(r.notices, n)
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) got() []migrate.Notice {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]migrate.Notice(nil), r.notices...)
+}
+
+// env is one migration over real traffic: legacy and kubernetes backends, the proxy,
+// load through it, and a runner configuration.
+type env struct {
+	legacy, kube *migratetest.Backend
+	proxy        *proxy.Proxy
+	load         *migratetest.Load
+	hook         *receiver
+	cfg          migrate.Config
+	maxSeen      atomic.Int64 // highest Kubernetes share the proxy ever applied
+}
+
+const e2ePlan = `name: e2e
+steps:
+- {weight: 10, hold: 1s}
+- {weight: 25, hold: 1s}
+- {weight: 50, hold: 1s}
+- {weight: 100, hold: 1s}
+router: {proxy: {admin: http://in-process}}
+metrics: {proxy: {}}
+interval: 200ms
+warmup: 1500ms
+deadline: %s
+gates:
+  errorRate: {minAbsolute: 0.02}
+  latency: {minRequests: 150}
+notify: [{webhook: %s}]
+`
+
+func newEnv(t *testing.T, rate int, deadline string) *env {
+	t.Helper()
+	e := &env{
+		legacy: migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond),
+		kube:   migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond),
+		hook:   newReceiver(t),
+	}
+	e.proxy = migratetest.StartProxy(t, e.legacy, e.kube)
+	plan, err := migrate.ParsePlan([]byte(fmt.Sprintf(e2ePlan, deadline, e.hook.URL)), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg = migrate.Config{
+		Plan: plan, Router: e.proxy, Metrics: proxystats.FromProxy(e.proxy),
+		Store: &migrate.FileStore{Path: filepath.Join(t.TempDir(), "state.json")},
+		Gates: plan.BuildGates(nil), Notify: &migrate.Notifier{Targets: plan.Notify},
+	}
+	e.load = migratetest.StartLoad(migratetest.URL(e.proxy), rate)
+	t.Cleanup(e.load.Stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() { // watch the weights the proxy applies
+		for ctx.Err() == nil {
+			w, _ := e.proxy.Weights(ctx)
+			for seen := e.maxSeen.Load(); int64(w.Kubernetes) > seen && !e.maxSeen.CompareAndSwap(seen, int64(w.Kubernetes)); seen = e.maxSeen.Load() {
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return e
+}
+
+func (e *env) run(t *testing.T, timeout time.Duration) (*migrate.State, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return migrate.Start(ctx, e.cfg)
+}
+
+func (e *env) kubernetesShare(t *testing.T) int {
+	w, err := e.proxy.Weights(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.Kubernetes
+}
+
+func TestHealthyMigrationCompletes(t *testing.T) {
+	e := newEnv(t, 600, "60s")
+	st, err := e.run(t, 2*time.Minute)
+	if err != nil {
+		t.Fatalf("migration: %v (state %+v)", err, st)
+	}
+	if st.Phase != migrate.PhaseCompleted || st.Step != 3 || e.kubernetesShare(t) != traffic.Total {
+		t.Fatalf("phase %s at step %d with %d bp on kubernetes", st.Phase, st.Step, e.kubernetesShare(t))
+	}
+	notices := e.hook.got()
+	if len(notices) != 1 || notices[0].Event != "completed" || notices[0].Weights.Kubernetes != traffic.Total {
+		t.Fatalf("notices %+v, want one completion", notices)
+	}
+	if failed := e.load.Failed.Load(); failed > 0 {
+		t.Errorf("%d requests got no answer during the migration", failed)
+	}
+}
+
+// regressAt injects a regression into the kubernetes backend once the runner reaches
+// step index step.
+func (e *env) regressAt(step int, regress func()) {
+	var once sync.Once
+	e.cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {
+		if st.Step >= step {
+			once.Do(regress)
+		}
+	}
+}
+
+func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		regress func(e *env)
+		gate    string
+	}{
+		{"error rate 0.5% to 3%", func(e *env) { e.kube.SetErrorRate(0.03) }, "error-rate"},
+		{"latency +50%", func(e *env) { e.kube.SetSlowdown(1.5) }, "latency"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, 600, "60s")
+			e.regressAt(1, func() { tc.regress(e) })
+			st, err := e.run(t, 2*time.Minute)
+			if !errors.Is(err, migrate.ErrAborted) {
+				t.Fatalf("run: %v, want an abort (state %s at %d)", err, st.Phase, st.Step)
+			}
+			if st.Phase != migrate.PhaseAborted || st.Step != 1 {
+				t.Fatalf("aborted in phase %s at step %d, want at step 2 (25%%) where the regression began", st.Phase, st.Step+1)
+			}
+			if !strings.Contains(st.Reason, "gate "+tc.gate+" failed at 25%") {
+				t.Errorf("reason %q, want the %s gate at 25%%", st.Reason, tc.gate)
+			}
+			if got := e.kubernetesShare(t); got != 0 {
+				t.Fatalf("kubernetes still gets %d bp after the abort", got)
+			}
+			notices := e.hook.got()
+			if len(notices) != 1 || notices[0].Event != "aborted" || notices[0].Step != "25%" || notices[0].Weights.Kubernetes != 0 || !strings.Contains(notices[0].Reason, tc.gate) {
+				t.Fatalf("notices %+v, want one abort at 25%% with the reason", notices)
+			}
+			if max := e.maxSeen.Load(); max > 2500 {
+				t.Errorf("kubernetes got up to %d bp, above the step's 2500", max)
+			}
+		})
+	}
+}
+
+func TestLowTrafficHoldsTheStep(t *testing.T) {
+	e := newEnv(t, 20, "60s")
+	st, err := e.run(t, 4*time.Second)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("run: %v, want it still holding when stopped", err)
+	}
+	if st.Phase != migrate.PhaseRunning || st.Step != 0 {
+		t.Fatalf("phase %s step %d, want still running the first step", st.Phase, st.Step)
+	}
+	holding := false
+	for _, g := range st.Gates {
+		holding = holding || (g.Verdict == "hold" && g.NeedMore > 0 && strings.Contains(g.Message, "more"))
+	}
+	if !holding {
+		t.Fatalf("gates %+v: want a gate holding and saying how many more requests it needs", st.Gates)
+	}
+}
+
+func TestTooLittleDataPastTheDeadlineAborts(t *testing.T) {
+	e := newEnv(t, 20, "2s")
+	st, err := e.run(t, 30*time.Second)
+	if !errors.Is(err, migrate.ErrAborted) || !strings.Contains(st.Reason, "too little data") {
+		t.Fatalf("run: %v, reason %q", err, st.Reason)
+	}
+}
+
+func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
+	e := newEnv(t, 600, "60s")
+	// Stop the runner three times at different moments, as a kill would.
+	for _, after := range []time.Duration{300 * time.Millisecond, 1500 * time.Millisecond, 2500 * time.Millisecond} {
+		before, _ := e.cfg.Store.Load()
+		st, err := e.run(t, after)
+		if !errors.Is(err, context.DeadlineExceeded) && err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		if st.Phase.Done() {
+			break
+		}
+		reloaded, err := e.cfg.Store.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before != nil && reloaded.Step < before.Step {
+			t.Fatalf("restart went back from step %d to %d", before.Step, reloaded.Step)
+		}
+		stepBP := e.cfg.Plan.Steps[reloaded.Step].BasisPoints
+		if got := e.kubernetesShare(t); got > stepBP {
+			t.Fatalf("proxy at %d bp, above the recorded step's %d", got, stepBP)
+		}
+	}
+	st, err := e.run(t, 2*time.Minute)
+	if err != nil || st.Phase != migrate.PhaseCompleted {
+		t.Fatalf("final run: %v, phase %s", err, st.Phase)
+	}
+	continued := 0
+	for _, ev := range st.Events {
+		if strings.HasPrefix(ev.Message, "continuing") {
+			continued++
+		}
+	}
+	if continued < 2 {
+		t.Errorf("the log shows %d continuations, want each restart to continue: %v", continued, st.Events)
+	}
+}
+
+func TestAACheckNeverAborts(t *testing.T) {
+	const runs = 3 // the 30-run check with its rate is bench/migrate
+	for i := range runs {
+		e := newEnv(t, 600, "60s")
+		st, err := e.run(t, 2*time.Minute)
+		if err != nil || st.Phase != migrate.PhaseCompleted {
+			t.Fatalf("A/A run %d: %v (%s)", i, err, st.Reason)
+		}
+	}
+}
+
+func TestManualAbortWhileRunning(t *testing.T) {
+	e := newEnv(t, 600, "60s")
+	done := make(chan error, 1)
+	go func() { _, err := e.run(t, time.Minute); done <- err }()
+	time.Sleep(1500 * time.Millisecond)
+	err := migrate.Control(context.Background(), e.cfg, migrate.Request{Action: "abort", Reason: "operator saw a problem"})
+	if !migrate.ErrQueued(err) {
+		t.Fatalf("abort while running: %v, want it queued for the runner", err)
+	}
+	if err := <-done; !errors.Is(err, migrate.ErrAborted) || !strings.Contains(err.Error(), "operator saw a problem") {
+		t.Fatalf("runner ended with %v", err)
+	}
+	if e.kubernetesShare(t) != 0 {
+		t.Fatal("weights not back to legacy after a manual abort")
+	}
+	// It can start again from step 1.
+	e.cfg.OnEvaluate = nil
+	st, err := e.run(t, 1500*time.Millisecond)
+	if !errors.Is(err, context.DeadlineExceeded) || st.Step != 0 || st.Phase != migrate.PhaseRunning {
+		t.Fatalf("restart after abort: %v step %d phase %s", err, st.Step, st.Phase)
+	}
+}

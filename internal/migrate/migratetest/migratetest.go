@@ -1,0 +1,157 @@
+// Package migratetest runs real traffic for migration tests and benchmarks: loopback
+// backends whose error rate and latency can be changed while they serve, the embedded
+// proxy between them, and a constant-rate load generator. Loopback only.
+package migratetest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ferry.dev/ferry/internal/traffic/proxy"
+)
+
+// Backend is an HTTP server that answers 500 with a set probability and takes a set
+// latency (uniform between Min and Max, times Slowdown).
+type Backend struct {
+	*httptest.Server
+	errorsPerMillion atomic.Int64
+	minMicros        atomic.Int64
+	maxMicros        atomic.Int64
+	slowdownPercent  atomic.Int64
+}
+
+// NewBackend starts a backend with the given error rate and latency range.
+func NewBackend(tb testing.TB, errorRate float64, minLatency, maxLatency time.Duration) *Backend {
+	tb.Helper()
+	b := &Backend{}
+	b.SetErrorRate(errorRate)
+	b.SetLatency(minLatency, maxLatency)
+	b.slowdownPercent.Store(100)
+	b.Server = httptest.NewServer(http.HandlerFunc(b.serve))
+	tb.Cleanup(b.Close)
+	return b
+}
+
+// SetErrorRate changes the share of 500 answers.
+func (b *Backend) SetErrorRate(r float64) { b.errorsPerMillion.Store(int64(r * 1e6)) }
+
+// SetLatency changes the latency range.
+func (b *Backend) SetLatency(lo, hi time.Duration) {
+	b.minMicros.Store(lo.Microseconds())
+	b.maxMicros.Store(hi.Microseconds())
+}
+
+// SetSlowdown multiplies every latency by f (1.5 = 50 % slower).
+func (b *Backend) SetSlowdown(f float64) { b.slowdownPercent.Store(int64(f * 100)) }
+
+func (b *Backend) serve(w http.ResponseWriter, _ *http.Request) {
+	lo, hi := b.minMicros.Load(), b.maxMicros.Load()
+	d := lo
+	if hi > lo {
+		d += rand.Int64N(hi - lo)
+	}
+	time.Sleep(time.Duration(d*b.slowdownPercent.Load()/100) * time.Microsecond)
+	if rand.Int64N(1e6) < b.errorsPerMillion.Load() {
+		http.Error(w, "injected failure", http.StatusInternalServerError)
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// StartProxy opens the embedded proxy in front of legacy and kubernetes, with one
+// second statistics buckets and all traffic on legacy.
+func StartProxy(tb testing.TB, legacy, kubernetes *Backend) *proxy.Proxy {
+	tb.Helper()
+	cfg := proxy.Config{
+		Listen: "127.0.0.1:0",
+		Admin:  proxy.AdminConfig{Listen: "127.0.0.1:0"},
+		Sticky: proxy.StickyConfig{Disabled: true},
+		Backends: proxy.BackendsConfig{
+			Legacy:     proxy.PoolConfig{Servers: []string{legacy.URL}},
+			Kubernetes: proxy.PoolConfig{Servers: []string{kubernetes.URL}},
+		},
+		Stats: proxy.StatsConfig{Bucket: time.Second},
+	}
+	cfg.Weights.Kubernetes = proxy.PercentOf(0)
+	p, err := proxy.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.Open(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = p.Close(context.Background()) })
+	return p
+}
+
+// Load sends GET requests to url at a constant rate until stopped.
+type Load struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// Sent and Failed count requests and transport failures (no answer at all).
+	Sent, Failed atomic.Int64
+}
+
+// StartLoad sends rate requests per second to url from a pool of workers.
+func StartLoad(url string, rate int) *Load {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Load{cancel: cancel}
+	client := &http.Client{
+		Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512},
+		Timeout:   10 * time.Second,
+	}
+	ticks := make(chan struct{}, 4*rate)
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		defer close(ticks)
+		interval := time.Second / time.Duration(rate)
+		next := time.Now()
+		for {
+			next = next.Add(interval)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(next)):
+			}
+			select {
+			case ticks <- struct{}{}:
+			default: // workers saturated: drop rather than queue up
+			}
+		}
+	}()
+	for range min(rate/4+8, 256) {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for range ticks {
+				resp, err := client.Get(url)
+				l.Sent.Add(1)
+				if err != nil {
+					l.Failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	return l
+}
+
+// Stop stops sending and waits for requests in flight.
+func (l *Load) Stop() {
+	l.cancel()
+	l.wg.Wait()
+}
+
+// URL is the proxy's user-facing URL.
+func URL(p *proxy.Proxy) string { return fmt.Sprintf("http://%s/", p.Addr()) }
