@@ -92,3 +92,30 @@ func (b *Baseline) Find(method, template string, normalize func(string) string) 
 	}
 	return Endpoint{}, false
 }
+
+// Overall returns the baseline for all traffic: the row whose path is "*", "(all)",
+// "all", "overall" or "total", else an aggregate of the endpoints — the count-weighted
+// mean, and the largest p95, p99 and max, so that no endpoint's own figure is judged
+// too slow. It reports false when there are no endpoints.
+func (b *Baseline) Overall() (Endpoint, bool) {
+	if len(b.Endpoints) == 0 {
+		return Endpoint{}, false
+	}
+	for _, e := range b.Endpoints {
+		switch strings.ToLower(strings.TrimSpace(e.Path)) {
+		case "*", "(all)", "all", "overall", "total":
+			return e, true
+		}
+	}
+	out := Endpoint{Path: "(all)"}
+	var weighted, weights float64
+	for _, e := range b.Endpoints {
+		w := float64(max(e.Count, 1))
+		weighted += w * float64(e.Mean)
+		weights += w
+		out.Count += e.Count
+		out.P95, out.P99, out.Max = max(out.P95, e.P95), max(out.P99, e.P99), max(out.Max, e.Max)
+	}
+	out.Mean = time.Duration(weighted / weights)
+	return out, true
+}

@@ -110,3 +110,21 @@ func TestFind(t *testing.T) {
 		})
 	}
 }
+
+func TestOverall(t *testing.T) {
+	b := &Baseline{Endpoints: []Endpoint{
+		{Path: "/a", Count: 3, Mean: 10 * time.Millisecond, P99: 50 * time.Millisecond, Max: time.Second},
+		{Path: "/b", Count: 1, Mean: 30 * time.Millisecond, P99: 80 * time.Millisecond, Max: 200 * time.Millisecond},
+	}}
+	o, ok := b.Overall()
+	if !ok || o.Mean != 15*time.Millisecond || o.P99 != 80*time.Millisecond || o.Max != time.Second || o.Count != 4 {
+		t.Fatalf("aggregate %+v", o)
+	}
+	b.Endpoints = append(b.Endpoints, Endpoint{Path: "(all)", Mean: 12 * time.Millisecond})
+	if o, _ := b.Overall(); o.Mean != 12*time.Millisecond {
+		t.Fatalf("an explicit overall row must win: %+v", o)
+	}
+	if _, ok := (&Baseline{}).Overall(); ok {
+		t.Fatal("an empty baseline has no overall figure")
+	}
+}

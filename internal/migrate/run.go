@@ -69,6 +69,9 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 		return nil, err
 	}
 	defer unlock()
+	if err := preflight(ctx, cfg); err != nil {
+		return nil, err
+	}
 	st, err := cfg.Store.Load()
 	resumed := err == nil && !st.Phase.Done()
 	switch {
@@ -94,6 +97,22 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 		r.logf("continuing %s at step %d (%s)", st.Phase, st.Step+1, traffic.FormatPercent(cfg.Plan.Steps[st.Step].BasisPoints))
 	}
 	return r.loop(ctx)
+}
+
+// preflight checks the router and the metric source answer before anything changes.
+func preflight(ctx context.Context, cfg Config) error {
+	callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := cfg.Router.Weights(callCtx); err != nil {
+		return fmt.Errorf("router: %w", err)
+	}
+	if _, err := cfg.Metrics.Sample(callCtx, time.Now().Add(-time.Minute)); err != nil {
+		return fmt.Errorf("metric source: %w", err)
+	}
+	if len(cfg.Gates) == 0 {
+		return errors.New("no gates: a migration is never judged without them")
+	}
+	return nil
 }
 
 // Resume un-pauses a recorded migration and runs it (see Start).

@@ -1,0 +1,263 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/baseline"
+	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/providers"
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// ExitAborted is the exit code of a migration that ended in an abort.
+const ExitAborted = 3
+
+type migrateOptions struct {
+	plan string
+}
+
+func newMigrateCommand(g *globalOptions) *cobra.Command {
+	o := &migrateOptions{}
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Shift traffic from legacy to Kubernetes step by step, judged by analysis gates, aborting on its own",
+		Args:  exactArgs(0),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.PersistentFlags().StringVar(&o.plan, "plan", "migration.yaml", "the migration plan")
+	cmd.AddCommand(
+		newMigrateRunCommand(g, o, "start", "Start the migration at its first step (or continue the recorded one) and run it in the foreground"),
+		newMigrateRunCommand(g, o, "resume", "Un-pause the migration and run it in the foreground"),
+		newMigrateStatusCommand(g, o),
+		newMigrateControlCommand(g, o, "pause", "Hold the current step: weights stay, gates stop advancing"),
+		newMigrateControlCommand(g, o, "promote", "Skip the rest of the current step's analysis and move to the next step"),
+		newMigrateControlCommand(g, o, "abort", "Send all traffic back to legacy now and end the migration"),
+	)
+	return cmd
+}
+
+// config loads the plan and builds its router, metric source and gates.
+func (o *migrateOptions) config() (migrate.Config, error) {
+	plan, err := migrate.LoadPlan(o.plan)
+	if err != nil {
+		return migrate.Config{}, err
+	}
+	router, metrics, err := providers.ForPlan(plan)
+	if err != nil {
+		return migrate.Config{}, err
+	}
+	var limits *analysis.Limits
+	if l := plan.Gates.Latency; l != nil && l.Baseline != "" {
+		limits, err = baselineLimits(l.Baseline, l.Tolerance)
+		if err != nil {
+			return migrate.Config{}, err
+		}
+	}
+	return migrate.Config{
+		Plan: plan, Router: router, Metrics: metrics, Gates: plan.BuildGates(limits),
+		Store:  &migrate.FileStore{Path: plan.State},
+		Notify: &migrate.Notifier{Targets: plan.Notify},
+	}, nil
+}
+
+// baselineLimits turns the APM baseline's overall row (or the busiest endpoint when
+// it has none) into absolute latency limits.
+func baselineLimits(path string, tolerance float64) (*analysis.Limits, error) {
+	b, err := baseline.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	e, ok := b.Overall()
+	if !ok {
+		return nil, fmt.Errorf("gates.latency.baseline %s: no endpoint rows", path)
+	}
+	return &analysis.Limits{Mean: e.Mean, P95: e.P95, P99: e.P99, Max: e.Max, Tolerance: tolerance}, nil
+}
+
+func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   name,
+		Short: short,
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.config()
+			if err != nil {
+				return err
+			}
+			view := newMigrateView(g.stderr, cfg.Plan)
+			cfg.OnEvaluate, cfg.OnEvent = view.frame, view.event
+			ctx, stop := interruptible(cmd)
+			defer stop()
+			run := migrate.Start
+			if name == "resume" {
+				run = migrate.Resume
+			}
+			st, err := run(ctx, cfg)
+			view.done()
+			if st != nil {
+				if rerr := renderMigration(g, cfg.Plan, st); rerr != nil {
+					return rerr
+				}
+			}
+			switch {
+			case errors.Is(err, migrate.ErrAborted):
+				return exitCodeError{ExitAborted, err}
+			case errors.Is(err, context.Canceled) && st != nil:
+				return fmt.Errorf("stopped; the migration stays at step %d (%s) and `ferry migrate start` continues it",
+					st.Step+1, traffic.FormatPercent(cfg.Plan.Steps[st.Step].BasisPoints))
+			case errors.Is(err, migrate.ErrRunnerActive):
+				return fmt.Errorf("%w: use pause, promote or abort to steer it", err)
+			}
+			return err
+		},
+	}
+}
+
+func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short string) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   action,
+		Short: short,
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.config()
+			if err != nil {
+				return err
+			}
+			err = migrate.Control(cmd.Context(), cfg, migrate.Request{Action: action, Reason: reason})
+			switch {
+			case migrate.ErrQueued(err):
+				fmt.Fprintf(g.stderr, "%s: passed to the running migration\n", action)
+				return nil
+			case errors.Is(err, migrate.ErrNoMigration):
+				return fmt.Errorf("%w for plan %s (state %s)", err, cfg.Plan.Name, cfg.Plan.State)
+			case err != nil:
+				return err
+			}
+			st, err := cfg.Store.Load()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stderr, "%s: done\n", action)
+			return renderMigration(g, cfg.Plan, st)
+		},
+	}
+	if action == "abort" {
+		cmd.Flags().StringVar(&reason, "reason", "", "why, for the record and the notifications")
+	}
+	return cmd
+}
+
+func newMigrateStatusCommand(g *globalOptions, o *migrateOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the migration's step, weights, gate verdicts and log",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			plan, err := migrate.LoadPlan(o.plan)
+			if err != nil {
+				return err
+			}
+			st, err := (&migrate.FileStore{Path: plan.State}).Load()
+			if err != nil {
+				if errors.Is(err, migrate.ErrNoMigration) {
+					return fmt.Errorf("%w for plan %s: start it with `ferry migrate start`", err, plan.Name)
+				}
+				return err
+			}
+			return renderMigration(g, plan, st)
+		},
+	}
+}
+
+func renderMigration(g *globalOptions, plan *migrate.Plan, st *migrate.State) error {
+	out := *st
+	out.Sample, out.Reference = nil, nil // histograms are for the gates, not for people
+	return render(g.stdout, g.output, &out, func(tw *tabwriter.Writer) {
+		fmt.Fprintf(tw, "Migration:\t%s\t%s\n", st.Name, st.Phase)
+		fmt.Fprintf(tw, "Step:\t%d/%d\t%s to kubernetes\n", st.Step+1, len(plan.Steps), traffic.FormatPercent(plan.Steps[min(st.Step, len(plan.Steps)-1)].BasisPoints))
+		fmt.Fprintf(tw, "Weights:\t%s\t\n", st.Applied)
+		if st.Reason != "" {
+			fmt.Fprintf(tw, "Reason:\t%s\t\n", st.Reason)
+		}
+		for _, r := range st.Gates {
+			fmt.Fprintf(tw, "Gate %s:\t%s\t%s\n", r.Gate, r.Verdict, r.Message)
+		}
+		for _, e := range st.Events[max(0, len(st.Events)-8):] {
+			fmt.Fprintf(tw, "  %s\t%s\t\n", e.Time.Local().Format(time.TimeOnly), e.Message)
+		}
+	})
+}
+
+// migrateView is the live terminal view: a redrawn frame on a terminal, one line per
+// change otherwise.
+type migrateView struct {
+	mu       sync.Mutex
+	w        io.Writer
+	plan     *migrate.Plan
+	tty      bool
+	lines    int
+	lastLine string
+	events   []string
+}
+
+func newMigrateView(w io.Writer, plan *migrate.Plan) *migrateView {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &migrateView{w: w, plan: plan, tty: tty}
+}
+
+func (v *migrateView) event(e migrate.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	line := e.Time.Local().Format(time.TimeOnly) + "  " + e.Message
+	if v.tty {
+		v.events = append(v.events, line)
+		if len(v.events) > 5 {
+			v.events = v.events[1:]
+		}
+		return
+	}
+	fmt.Fprintln(v.w, line)
+}
+
+func (v *migrateView) frame(st *migrate.State, d migrate.Decision) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	text := migrate.Frame(v.plan, st, d, time.Now())
+	if !v.tty {
+		// One line per change of what the migration waits for.
+		line := fmt.Sprintf("step %d (%s): %s", st.Step+1, traffic.FormatPercent(v.plan.Steps[st.Step].BasisPoints), d.Reason)
+		if line != v.lastLine {
+			fmt.Fprintln(v.w, line)
+			v.lastLine = line
+		}
+		return
+	}
+	if v.lines > 0 {
+		fmt.Fprintf(v.w, "\033[%dA\033[J", v.lines)
+	}
+	text += strings.Join(v.events, "\n") + "\n"
+	fmt.Fprint(v.w, text)
+	v.lines = strings.Count(text, "\n")
+}
+
+func (v *migrateView) done() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.lines = 0
+}

@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/traffic/proxy"
+)
+
+// migrationFixture runs real traffic through an in-process proxy and writes a plan
+// that drives it through its admin API.
+func migrationFixture(t *testing.T, rate int) (string, *proxy.Proxy, *migratetest.Backend) {
+	t.Helper()
+	legacy := migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
+	kube := migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
+	p := migratetest.StartProxy(t, legacy, kube)
+	load := migratetest.StartLoad(migratetest.URL(p), rate)
+	t.Cleanup(load.Stop)
+	dir := t.TempDir()
+	plan := fmt.Sprintf(`name: cli
+steps:
+- {weight: 10, hold: 1s}
+- {weight: 50, hold: 1s}
+- {weight: 100, hold: 1s}
+router: {proxy: {admin: "http://%s"}}
+metrics: {proxy: {}}
+interval: 200ms
+warmup: 1500ms
+deadline: 60s
+gates:
+  errorRate: {minAbsolute: 0.02}
+  latency: {minRequests: 150}
+`, p.AdminAddr())
+	path := filepath.Join(dir, "migration.yaml")
+	if err := os.WriteFile(path, []byte(plan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, p, kube
+}
+
+func migrationState(t *testing.T, plan string) *migrate.State {
+	t.Helper()
+	code, stdout, stderr := run(t, "migrate", "status", "--plan", plan, "-o", "json")
+	if code != 0 {
+		t.Fatalf("status: %d %s", code, stderr)
+	}
+	var st migrate.State
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+		t.Fatalf("status is not JSON: %v\n%s", err, stdout)
+	}
+	return &st
+}
+
+func TestMigrateStartRunsToCompletion(t *testing.T) {
+	plan, p, _ := migrationFixture(t, 600)
+	code, stdout, stderr := run(t, "migrate", "start", "--plan", plan)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "completed") || !strings.Contains(stderr, "step 3 (100%)") {
+		t.Fatalf("stdout %q\nstderr %q", stdout, stderr)
+	}
+	if w, _ := p.Weights(context.Background()); w.Kubernetes != 10000 {
+		t.Fatalf("weights %v after completion", w)
+	}
+	if st := migrationState(t, plan); st.Phase != migrate.PhaseCompleted {
+		t.Fatalf("status phase %s", st.Phase)
+	}
+}
+
+func TestMigrateKilledMidStepContinuesTheSameStep(t *testing.T) {
+	plan, p, _ := migrationFixture(t, 600)
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, "migrate", "start", "--plan", plan)
+	cmd.Env = append(os.Environ(), envExec+"=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Duration(2000+rand.IntN(3000)) * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	st := migrationState(t, plan)
+	w, _ := p.Weights(context.Background())
+	stepBP := []int{1000, 5000, 10000}[st.Step]
+	if w.Kubernetes > stepBP || st.Applied.Kubernetes > stepBP {
+		t.Fatalf("after the kill: proxy %v, recorded %v, step %d allows %d bp", w, st.Applied, st.Step+1, stepBP)
+	}
+	t.Logf("killed at step %d (%s), proxy at %v", st.Step+1, st.Phase, w)
+	code, _, stderr := run(t, "migrate", "start", "--plan", plan)
+	if code != 0 {
+		t.Fatalf("restart: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("continuing running at step %d", st.Step+1)) {
+		t.Fatalf("the restart did not continue step %d:\n%s", st.Step+1, stderr)
+	}
+}
+
+func TestMigrateAbortsOnARegressionWithExitCode3(t *testing.T) {
+	plan, p, kube := migrationFixture(t, 600)
+	kube.SetErrorRate(0.05)
+	code, _, stderr := run(t, "migrate", "start", "--plan", plan)
+	if code != ExitAborted || !strings.Contains(stderr, "gate error-rate failed at 10%") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if w, _ := p.Weights(context.Background()); w.Kubernetes != 0 {
+		t.Fatalf("weights %v after the abort", w)
+	}
+	// It can start again from step 1 once fixed.
+	kube.SetErrorRate(0.005)
+	if code, _, stderr := run(t, "migrate", "start", "--plan", plan); code != 0 {
+		t.Fatalf("start after an abort: %d %s", code, stderr)
+	}
+}
+
+func TestMigrateBadInputChangesNoWeight(t *testing.T) {
+	plan, p, _ := migrationFixture(t, 50)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	data, _ := os.ReadFile(plan)
+	unreachable := write("unreachable.yaml", strings.Replace(string(data), "http://"+p.AdminAddr(), "http://127.0.0.1:1", 1))
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"missing plan", []string{"migrate", "start", "--plan", filepath.Join(dir, "nope.yaml")}, ExitError, "no such file"},
+		{"weights out of order", []string{"migrate", "start", "--plan", write("order.yaml", "name: x\nsteps: [{weight: 50}, {weight: 10}, {weight: 100}]\nrouter: {proxy: {admin: http://a}}\nmetrics: {proxy: {}}\n")}, ExitError, "weights must rise"},
+		{"unknown router", []string{"migrate", "start", "--plan", write("router.yaml", "name: x\nrouter: {haproxy: {}}\nmetrics: {proxy: {}}\n")}, ExitError, "field haproxy not found"},
+		{"gates without metrics", []string{"migrate", "start", "--plan", write("metrics.yaml", "name: x\nrouter: {proxy: {admin: http://a}}\n")}, ExitError, "name a metric source"},
+		{"unreachable router", []string{"migrate", "start", "--plan", unreachable}, ExitError, "router:"},
+		{"status before start", []string{"migrate", "status", "--plan", plan}, ExitError, "no migration recorded"},
+		{"abort before start", []string{"migrate", "abort", "--plan", plan}, ExitError, "no migration recorded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != tc.wantCode || !strings.Contains(stderr, tc.want) || stdout != "" {
+				t.Fatalf("exit %d stdout %q stderr %q, want %d and %q", code, stdout, stderr, tc.wantCode, tc.want)
+			}
+		})
+	}
+	if w, _ := p.Weights(context.Background()); w.Kubernetes != 0 {
+		t.Fatalf("bad input changed the weights to %v", w)
+	}
+}
