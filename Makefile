@@ -54,9 +54,14 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 ## unit: unit tests with the race detector, and integration tests against the local control plane
+# Test binaries are compiled in parallel first (-exec true runs none of them), then
+# run one package at a time: the integration tests start control planes, proxies and
+# load generators whose timing the other packages' tests would otherwise disturb.
 unit:
+	@echo "==> go test -race: compiling test binaries"
+	@$(GO) test -race -count=1 -exec true ./... >/dev/null
 	@echo "==> go test -race (integration tests start a local control plane per package)"
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./...
 
 ## demo: start the local cluster and deploy the example app onto it
 demo: build controlplane

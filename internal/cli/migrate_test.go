@@ -63,7 +63,7 @@ func migrationState(t *testing.T, plan string) *migrate.State {
 }
 
 func TestMigrateStartRunsToCompletion(t *testing.T) {
-	plan, p, _ := migrationFixture(t, 600)
+	plan, p, _ := migrationFixture(t, 400)
 	code, stdout, stderr := run(t, "migrate", "start", "--plan", plan)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -80,7 +80,7 @@ func TestMigrateStartRunsToCompletion(t *testing.T) {
 }
 
 func TestMigrateKilledMidStepContinuesTheSameStep(t *testing.T) {
-	plan, p, _ := migrationFixture(t, 600)
+	plan, p, _ := migrationFixture(t, 400)
 	exe, _ := os.Executable()
 	cmd := exec.Command(exe, "migrate", "start", "--plan", plan)
 	cmd.Env = append(os.Environ(), envExec+"=1")
@@ -109,7 +109,7 @@ func TestMigrateKilledMidStepContinuesTheSameStep(t *testing.T) {
 }
 
 func TestMigrateAbortsOnARegressionWithExitCode3(t *testing.T) {
-	plan, p, kube := migrationFixture(t, 600)
+	plan, p, kube := migrationFixture(t, 400)
 	kube.SetErrorRate(0.05)
 	code, _, stderr := run(t, "migrate", "start", "--plan", plan)
 	if code != ExitAborted || !strings.Contains(stderr, "gate error-rate failed at 10%") {

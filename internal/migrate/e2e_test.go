@@ -126,7 +126,7 @@ func (e *env) kubernetesShare(t *testing.T) int {
 }
 
 func TestHealthyMigrationCompletes(t *testing.T) {
-	e := newEnv(t, 600, "60s")
+	e := newEnv(t, 400, "60s")
 	st, err := e.run(t, 2*time.Minute)
 	if err != nil {
 		t.Fatalf("migration: %v (state %+v)", err, st)
@@ -164,7 +164,7 @@ func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
 		{"latency +50%", func(e *env) { e.kube.SetSlowdown(1.5) }, "latency"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, 600, "60s")
+			e := newEnv(t, 400, "60s")
 			e.regressAt(1, func() { tc.regress(e) })
 			st, err := e.run(t, 2*time.Minute)
 			if !errors.Is(err, migrate.ErrAborted) {
@@ -217,7 +217,7 @@ func TestTooLittleDataPastTheDeadlineAborts(t *testing.T) {
 }
 
 func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
-	e := newEnv(t, 600, "60s")
+	e := newEnv(t, 400, "60s")
 	// Stop the runner three times at different moments, as a kill would.
 	for _, after := range []time.Duration{300 * time.Millisecond, 1500 * time.Millisecond, 2500 * time.Millisecond} {
 		before, _ := e.cfg.Store.Load()
@@ -258,7 +258,7 @@ func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
 func TestAACheckNeverAborts(t *testing.T) {
 	const runs = 3 // the 30-run check with its rate is bench/migrate
 	for i := range runs {
-		e := newEnv(t, 600, "60s")
+		e := newEnv(t, 400, "60s")
 		st, err := e.run(t, 2*time.Minute)
 		if err != nil || st.Phase != migrate.PhaseCompleted {
 			t.Fatalf("A/A run %d: %v (%s)", i, err, st.Reason)
@@ -267,7 +267,7 @@ func TestAACheckNeverAborts(t *testing.T) {
 }
 
 func TestManualAbortWhileRunning(t *testing.T) {
-	e := newEnv(t, 600, "60s")
+	e := newEnv(t, 400, "60s")
 	done := make(chan error, 1)
 	go func() { _, err := e.run(t, time.Minute); done <- err }()
 	time.Sleep(1500 * time.Millisecond)

@@ -48,7 +48,7 @@ type Plan struct {
 	// Warmup is left out of each step's window: requests just after a weight change
 	// see cold connections and caches on the side that gained traffic.
 	Warmup time.Duration `yaml:"warmup"`
-	Notify   []Notify      `yaml:"notify"`
+	Notify []Notify      `yaml:"notify"`
 	// State is the local state file (embedded mode); default .ferry/migration-NAME.json
 	// beside the plan.
 	State string `yaml:"state"`

@@ -48,10 +48,10 @@ type State struct {
 	// there is no live legacy side, so the Kubernetes side as it was at the previous
 	// step — already judged against legacy then — stands in for it.
 	Reference *analysis.Side `json:"reference,omitempty"`
-	Reason          string         `json:"reason,omitempty"`
-	Started         time.Time      `json:"started"`
-	Updated         time.Time      `json:"updated"`
-	Events          []Event        `json:"events,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
+	Started   time.Time      `json:"started"`
+	Updated   time.Time      `json:"updated"`
+	Events    []Event        `json:"events,omitempty"`
 }
 
 // Event is one line of a migration's log.
