@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.7.0
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release clean
+.PHONY: all build controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate clean
 
 all: build
 
@@ -81,3 +81,7 @@ clean:
 ## bench-release: ferry deploy/rollback of 400 replicas against kubectl on the same local cluster
 bench-release: build controlplane
 	$(GO) run ./bench/release -ferry $(BIN)
+
+## bench-migrate: abort speed against a fixed-threshold judge (simulated), and a 30-run A/A check through the proxy
+bench-migrate:
+	$(GO) run ./bench/migrate -aa 30

@@ -12,11 +12,18 @@ import (
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
+
+// TB is the part of testing.TB the helpers use, so benchmarks outside tests can
+// use them too.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
 
 // Backend is an HTTP server that answers 500 with a set probability and takes a set
 // latency (uniform between Min and Max, times Slowdown).
@@ -29,7 +36,7 @@ type Backend struct {
 }
 
 // NewBackend starts a backend with the given error rate and latency range.
-func NewBackend(tb testing.TB, errorRate float64, minLatency, maxLatency time.Duration) *Backend {
+func NewBackend(tb TB, errorRate float64, minLatency, maxLatency time.Duration) *Backend {
 	tb.Helper()
 	b := &Backend{}
 	b.SetErrorRate(errorRate)
@@ -68,7 +75,7 @@ func (b *Backend) serve(w http.ResponseWriter, _ *http.Request) {
 
 // StartProxy opens the embedded proxy in front of legacy and kubernetes, with one
 // second statistics buckets and all traffic on legacy.
-func StartProxy(tb testing.TB, legacy, kubernetes *Backend) *proxy.Proxy {
+func StartProxy(tb TB, legacy, kubernetes *Backend) *proxy.Proxy {
 	tb.Helper()
 	cfg := proxy.Config{
 		Listen: "127.0.0.1:0",
