@@ -30,11 +30,7 @@ func ForPlan(plan *migrate.Plan) (traffic.Router, migrate.MetricSource, error) {
 	default:
 		return nil, nil, errors.New("the plan names no router")
 	}
-	switch {
-	case plan.Metrics.Proxy != nil:
-		if admin == nil {
-			return nil, nil, errors.New("metrics.proxy needs router.proxy: the statistics come from the proxy's admin API")
-		}
+	if plan.Metrics.Proxy != nil {
 		return router, proxystats.FromAdmin(admin), nil
 	}
 	return nil, nil, errors.New("the plan names no metric source")
