@@ -241,4 +241,3 @@ func lineOf(root *yaml.Node, path string) int {
 	}
 	return line
 }
-
