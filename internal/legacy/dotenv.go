@@ -102,8 +102,10 @@ func quotedValue(rest string, following []string) (string, int, byte, error) {
 	}
 	quote := rest[0]
 	body := rest[1:]
+	from := 0
 	for consumed := 0; ; consumed++ {
-		if end := closingQuote(body, quote); end >= 0 {
+		end, next := closingQuote(body, quote, from)
+		if end >= 0 {
 			after := strings.TrimSpace(body[end+1:])
 			if after != "" && !strings.HasPrefix(after, "#") {
 				return "", 0, 0, fmt.Errorf("unexpected text after the closing quote")
@@ -114,20 +116,23 @@ func quotedValue(rest string, following []string) (string, int, byte, error) {
 			return "", 0, 0, fmt.Errorf("the quoted value is never closed")
 		}
 		body += "\n" + following[consumed]
+		from = next
 	}
 }
 
-// closingQuote finds the quote that ends s; in double quotes a backslash escapes.
-func closingQuote(s string, quote byte) int {
-	for i := 0; i < len(s); i++ {
+// closingQuote finds the quote that ends s, scanning from from; in double quotes a
+// backslash escapes. Without one it returns -1 and where to go on once s grows.
+func closingQuote(s string, quote byte, from int) (int, int) {
+	i := from
+	for ; i < len(s); i++ {
 		switch {
 		case quote == '"' && s[i] == '\\':
 			i++
 		case s[i] == quote:
-			return i
+			return i, i
 		}
 	}
-	return -1
+	return -1, i
 }
 
 var escapes = map[byte]string{'n': "\n", 'r': "\r", 't': "\t", '"': `"`, '\\': `\`, '$': "$"}

@@ -60,18 +60,30 @@ func commandName(cmd string) string {
 	return ""
 }
 
+// valueFlags are the options of wrappers and task runners that take a value.
+var valueFlags = map[string]map[string]bool{
+	"sudo": {"-u": true, "-g": true}, "nice": {"-n": true}, "ionice": {"-c": true, "-n": true},
+	"flock": {"-w": true, "-E": true}, "rails": {"-e": true, "--environment": true},
+}
+
 // programTask picks the task out of a program's words, skipping wrappers and options.
 func programTask(words []string) string {
+	skipOptions := func(prog string, words []string) []string {
+		for len(words) > 0 && strings.HasPrefix(words[0], "-") {
+			if valueFlags[prog][words[0]] && len(words) > 1 {
+				words = words[1:]
+			}
+			words = words[1:]
+		}
+		return words
+	}
 	for len(words) > 0 {
 		prog := path.Base(words[0])
 		skip, wrapper := wrappers[prog]
 		if !wrapper {
 			break
 		}
-		words = words[1:]
-		for len(words) > 0 && strings.HasPrefix(words[0], "-") {
-			words = words[1:]
-		}
+		words = skipOptions(prog, words[1:])
 		if skip > 0 && len(words) > skip {
 			words = words[skip:]
 		}
@@ -82,11 +94,15 @@ func programTask(words []string) string {
 	prog := path.Base(words[0])
 	switch prog {
 	case "rake", "rails", "artisan", "php", "ruby", "python", "python3", "node", "perl", "console", "drush", "wp":
-		for _, w := range words[1:] {
-			if strings.HasPrefix(w, "-") || strings.HasPrefix(w, ">") || w == "runner" || w == "artisan" || w == "bin/console" {
+		for args := skipOptions(prog, words[1:]); len(args) > 0; args = skipOptions(prog, args[1:]) {
+			switch w := args[0]; {
+			case strings.HasPrefix(w, ">"):
+				return trimExt(prog)
+			case w == "runner" || w == "artisan" || w == "bin/console":
 				continue
+			default:
+				return trimExt(path.Base(strings.Trim(w, `'"`)))
 			}
-			return trimExt(path.Base(strings.Trim(w, `'"`)))
 		}
 	}
 	return trimExt(prog)
