@@ -104,7 +104,8 @@ func checkZone(zone string) error {
 
 // CronJobs maps every job of tab to a suspended CronJob with safe defaults
 // (startingDeadlineSeconds, concurrencyPolicy Forbid, timeZone, history limits, no
-// retries, a deadline per run). Jobs that cannot map are left out with a Skipped note;
+// retries, a deadline per run). Errors in the crontab are PositionErrors; others are
+// in cfg. Jobs that cannot map are left out with a Skipped note;
 // what may behave differently gets a Review note.
 func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []Note, error) {
 	if err := cfg.complete(); err != nil {
@@ -127,7 +128,7 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 			return nil, nil, fmt.Errorf("%s:%d: %w", tab.File, job.Line, ErrNoTimeZone)
 		}
 		if err := checkZone(zone); err != nil {
-			return nil, nil, fmt.Errorf("%s:%d: CRON_TZ: %w", tab.File, job.Line, err)
+			return nil, nil, positionError(tab.File, job.Line, "CRON_TZ: %w", err)
 		}
 		for _, msg := range commandNotes(job.Command) {
 			note(Review, "%s", msg)
@@ -137,7 +138,7 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 		}
 		cj, err := cronJob(tab.File, job, schedule, zone, uniqueName(names, cfg.NamePrefix, jobName(job)), cfg)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s:%d: %w", tab.File, job.Line, err)
+			return nil, nil, positionError(tab.File, job.Line, "%w", err)
 		}
 		objs = append(objs, cj)
 	}

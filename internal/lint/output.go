@@ -21,8 +21,7 @@ func WriteText(w io.Writer, r Report, base string) error {
 			return err
 		}
 	}
-	if _, err := fmt.Fprintf(w, "%d error%s, %d warning%s, %d info in %d object%s\n",
-		r.Summary.Errors, plural(r.Summary.Errors), r.Summary.Warnings, plural(r.Summary.Warnings), r.Summary.Info, r.Summary.Objects, plural(r.Summary.Objects)); err != nil {
+	if _, err := fmt.Fprintf(w, "%s in %d object%s\n", r.Summary, r.Summary.Objects, plural(r.Summary.Objects)); err != nil {
 		return err
 	}
 	fired := r.Fired()
@@ -36,6 +35,11 @@ func WriteText(w io.Writer, r Report, base string) error {
 		}
 	}
 	return nil
+}
+
+// String counts the findings: "1 error, 3 warnings, 1 info".
+func (s Summary) String() string {
+	return fmt.Sprintf("%d error%s, %d warning%s, %d info", s.Errors, plural(s.Errors), s.Warnings, plural(s.Warnings), s.Info)
 }
 
 func lineSuffix(line int) string {
