@@ -99,6 +99,8 @@ func missingRefs(s *set, o *object, kind string, have map[string]map[string]bool
 	return out
 }
 
-func checkConfigMapRefs(s *set, o *object) []problem { return missingRefs(s, o, "ConfigMap", s.configMaps) }
+func checkConfigMapRefs(s *set, o *object) []problem {
+	return missingRefs(s, o, "ConfigMap", s.configMaps)
+}
 
 func checkSecretRefs(s *set, o *object) []problem { return missingRefs(s, o, "Secret", s.secrets) }
