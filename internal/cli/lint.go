@@ -40,6 +40,8 @@ type lintOptions struct {
 	disable     []string
 	failOn      string
 	listRules   bool
+	// fileSet says -f was given.
+	fileSet bool
 }
 
 func newLintCommand(g *globalOptions) *cobra.Command {
@@ -58,6 +60,7 @@ func newLintCommand(g *globalOptions) *cobra.Command {
 			if o.listRules {
 				return listRules(g)
 			}
+			o.fileSet = cmd.Flags().Changed("file")
 			if err := o.validate(); err != nil {
 				return err
 			}
@@ -92,6 +95,8 @@ func (o *lintOptions) validate() error {
 	switch {
 	case sources > 1:
 		return usageError{errors.New("give at most one of --dir, --kustomize and --helm-chart")}
+	case sources == 1 && o.fileSet:
+		return usageError{errors.New("-f reads the manifests of ferry.yaml: leave it out with --dir, --kustomize or --helm-chart")}
 	case o.chart == "" && (len(o.values) > 0 || len(o.set) > 0 || o.releaseName != ""):
 		return usageError{errors.New("--values, --set and --release-name go with --helm-chart")}
 	}

@@ -199,6 +199,7 @@ func TestLintBadInput(t *testing.T) {
 		want string
 	}{
 		{"two sources", []string{"--dir", dir, "--kustomize", dir}, ExitUsage, "at most one of --dir, --kustomize and --helm-chart"},
+		{"ferry.yaml and a source", []string{"-f", "ferry.yaml", "--dir", dir}, ExitUsage, "leave it out with --dir"},
 		{"values without chart", []string{"--dir", dir, "--values", "v.yaml"}, ExitUsage, "go with --helm-chart"},
 		{"bad --set", []string{"--helm-chart", dir, "--set", "novalue"}, ExitUsage, `--set "novalue": want KEY=VALUE`},
 		{"bad --fail-on", []string{"--dir", dir, "--fail-on", "fatal"}, ExitUsage, `unknown severity "fatal"`},

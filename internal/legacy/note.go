@@ -22,6 +22,7 @@ type Note struct {
 	Message string   `json:"message"`
 }
 
+// String is the note as a line: FILE:LINE: KIND: MESSAGE.
 func (n Note) String() string {
 	return fmt.Sprintf("%s:%d: %s: %s", n.File, n.Line, n.Kind, n.Message)
 }
@@ -34,6 +35,7 @@ type PositionError struct {
 	Err  error
 }
 
+// Error is FILE:LINE: what is wrong.
 func (e *PositionError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 
 // Unwrap returns the error without its position.

@@ -14,6 +14,7 @@ const (
 
 var severityNames = [...]string{Info: "info", Warning: "warning", Error: "error"}
 
+// String is the severity's name: error, warning or info.
 func (s Severity) String() string {
 	if s < Info || s > Error {
 		return fmt.Sprintf("severity(%d)", int(s))
