@@ -73,6 +73,7 @@ func sundayAsZero(field string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		uses7 = uses7 || hi == 7 // Kubernetes refuses 7 even as a bound it never reaches
 		for d := lo; d <= hi; d += step {
 			if d == 7 {
 				uses7 = true
@@ -103,6 +104,7 @@ func dayRange(part string) (lo, hi, step int, err error) {
 		if err != nil || step < 1 {
 			return 0, 0, 0, fmt.Errorf("bad step %q", stepText)
 		}
+		step = min(step, 8) // any longer step takes only the first day; keeps lo+step from overflowing
 	}
 	loText, hiText, isRange := strings.Cut(rng, "-")
 	if lo, err = day(loText); err != nil {

@@ -43,43 +43,75 @@ func Parse(expr string) (cron.Schedule, error) {
 	return s, nil
 }
 
-// reference is the fixed moment MinInterval starts from, so results never depend on
-// when they are computed. Its year is not a leap year and precedes one.
+// reference is the fixed day MinInterval starts from, so results never depend on when
+// they are computed.
 var reference = time.Date(2027, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// maxFires bounds how many runs MinInterval looks at: enough for any schedule whose
-// pattern repeats within a year at up to five runs a day, and every shorter gap shows
-// up far earlier.
-const maxFires = 2000
+// horizonDays covers two February 29ths from reference, so every day pattern of a
+// schedule repeats within it.
+const horizonDays = 6 * 366
 
-// MinInterval is the shortest time between two consecutive runs of expr, read in UTC
-// over the runs of the coming years from a fixed reference.
+// MinInterval is the shortest time between two consecutive runs of expr, read in UTC.
+// It works on the schedule's fields rather than stepping through runs: the shortest
+// gap between two run times of one day, and between the last run of each matching day
+// and the first of the next, over six years of days. A schedule that matches a single
+// day in that time gives the whole horizon.
 func MinInterval(expr string) (time.Duration, error) {
 	s, err := Parse(expr)
 	if err != nil {
 		return 0, err
 	}
-	prev := s.Next(reference)
-	if prev.IsZero() {
+	if c, ok := s.(cron.ConstantDelaySchedule); ok {
+		return c.Delay, nil
+	}
+	spec, ok := s.(*cron.SpecSchedule)
+	if !ok {
+		return 0, fmt.Errorf("schedule %q is not a cron expression", expr)
+	}
+	minutes := minutesOfDay(spec)
+	days := matchingDays(spec)
+	if len(minutes) == 0 || len(days) == 0 {
 		return 0, fmt.Errorf("schedule %q: %w", expr, ErrNeverFires)
 	}
-	horizon := reference.AddDate(5, 0, 0)
-	var shortest time.Duration
-	for range maxFires {
-		next := s.Next(prev)
-		if next.IsZero() {
-			break
-		}
-		if gap := next.Sub(prev); shortest == 0 || gap < shortest {
-			shortest = gap
-		}
-		if shortest == time.Minute || next.After(horizon) {
-			break
-		}
-		prev = next
+	shortest := horizonDays * 24 * 60
+	for i := 1; i < len(minutes); i++ {
+		shortest = min(shortest, minutes[i]-minutes[i-1])
 	}
-	if shortest == 0 {
-		return 0, fmt.Errorf("schedule %q: %w", expr, ErrNeverFires)
+	for i := 1; i < len(days); i++ {
+		shortest = min(shortest, (days[i]-days[i-1])*24*60-minutes[len(minutes)-1]+minutes[0])
 	}
-	return shortest, nil
+	return time.Duration(shortest) * time.Minute, nil
+}
+
+func has(bits uint64, n int) bool { return bits&(1<<uint(n)) != 0 }
+
+// minutesOfDay lists the minutes after midnight at which spec runs, ascending.
+func minutesOfDay(spec *cron.SpecSchedule) []int {
+	var out []int
+	for h := 0; h < 24; h++ {
+		for m := 0; m < 60; m++ {
+			if has(spec.Hour, h) && has(spec.Minute, m) {
+				out = append(out, h*60+m)
+			}
+		}
+	}
+	return out
+}
+
+// matchingDays lists the days after reference on which spec runs, combining
+// day-of-month and day-of-week as robfig/cron does.
+func matchingDays(spec *cron.SpecSchedule) []int {
+	var out []int
+	and := spec.Dom&starBit != 0 || spec.Dow&starBit != 0
+	t := reference
+	for d := 0; d < horizonDays; d, t = d+1, t.Add(24*time.Hour) { // UTC days are 24h
+		if !has(spec.Month, int(t.Month())) {
+			continue
+		}
+		dom, dow := has(spec.Dom, t.Day()), has(spec.Dow, int(t.Weekday()))
+		if (and && dom && dow) || (!and && (dom || dow)) {
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -34,6 +34,9 @@ func TestFromClassic(t *testing.T) {
 		{"0 0 * * 8", "", nil},
 		{"0 0 * * 5-2", "", nil},
 		{"@every 5m", "", nil},
+		{"0 0 * * 1-7/9223372036854775807", "0 0 * * 1", nil}, // found by fuzzing: the step overflowed
+		{"0 0 * * 0-7/100", "0 0 * * 0", nil},
+		{"0 0 * * 6/3", "0 0 * * 6", nil},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			got, err := FromClassic(tc.in)
@@ -92,4 +95,46 @@ func TestMinInterval(t *testing.T) {
 	if _, err := MinInterval("0 0 30 2 *"); !errors.Is(err, ErrNeverFires) {
 		t.Fatalf("February 30: %v, want ErrNeverFires", err)
 	}
+}
+
+// stepped is the shortest gap found by stepping through the runs with robfig/cron,
+// the reference MinInterval must agree with.
+func stepped(t *testing.T, expr string) time.Duration {
+	s, err := Parse(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := s.Next(reference.Add(-time.Minute))
+	var shortest time.Duration
+	for range 20000 {
+		next := s.Next(prev)
+		if next.IsZero() || next.After(reference.AddDate(0, 0, horizonDays)) {
+			break
+		}
+		if gap := next.Sub(prev); shortest == 0 || gap < shortest {
+			shortest = gap
+		}
+		prev = next
+	}
+	return shortest
+}
+
+func TestMinIntervalAgreesWithSteppingThroughRuns(t *testing.T) {
+	for _, expr := range []string{
+		"*/7 * * * *", "13 */5 * * *", "0 23 * * 5", "0 1 * * 6", "30 0,23 * * *", "0 0 28-31 * *",
+		"0 12 1 1,7 *", "0 0 13 * 5", "45 23 * * 0,6", "0 0 */2 * *", "5,55 11,12 * * 1-5", "0 9 * 2 2",
+		"0 0 31 * *", "59 23 * * 6", "0 0 1,31 * *",
+	} {
+		if got, want := mustMin(t, expr), stepped(t, expr); got != want {
+			t.Errorf("MinInterval(%q) = %s, stepping through runs gives %s", expr, got, want)
+		}
+	}
+}
+
+func mustMin(t *testing.T, expr string) time.Duration {
+	d, err := MinInterval(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
