@@ -49,6 +49,14 @@ func newLintCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lint [-f ferry.yaml | --dir DIR | --kustomize DIR | --helm-chart CHART]",
 		Short: "Check the rendered manifests for the traps of moving a legacy app (exit 5 on warnings, 6 on errors)",
+		Long: `Check the rendered manifests for the traps of moving a legacy app: CronJobs that fire when
+unsuspended, pods that do not shut down gracefully, mutable images, missing environment,
+missing requests, limits and disruption budgets. ferry deploy runs the same rules first.
+
+Output: -o table (text), json, yaml or sarif (SARIF 2.1.0).
+Exit codes: 0 nothing at or above --fail-on; 5 warnings (or info); 6 errors; 1 unreadable
+input; 2 usage. Switch rules off per object with the annotation
+ferry.dev/lint-ignore: FERRY-CRON-003,FERRY-IMG-001, or per run with --disable.`,
 		Args:  exactArgs(0),
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			if g.output == "sarif" {
