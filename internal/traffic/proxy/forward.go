@@ -65,6 +65,7 @@ func prepareRequest(ctx *fasthttp.RequestCtx, pl *pool, trust, upgrade bool) {
 	setForwarded(h, ctx.RemoteAddr(), trust)
 	if len(pl.hostHeader) > 0 {
 		h.SetHostBytes(pl.hostHeader)
+		ctx.Request.UseHostHeader = true
 	}
 }
 
