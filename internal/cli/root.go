@@ -58,6 +58,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	flags.StringVarP(&g.output, "output", "o", "table", "output format for data: table, json or yaml")
 
 	root.AddCommand(newVersionCommand(g), newDevCommand(g))
+	root.AddCommand(newProxyCommand(g))
 	return root
 }
 
