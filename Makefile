@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.7.0
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build controlplane test fmt-check vet staticcheck tidy-check unit demo demo-down clean
+.PHONY: all build controlplane test fmt-check vet staticcheck tidy-check unit demo demo-down clean bench-proxy
 
 all: build
 
@@ -57,6 +57,10 @@ unit:
 ## demo: start the local cluster and deploy the example app onto it
 demo: build controlplane
 	@bash hack/demo.sh
+
+## bench-proxy: ferry's proxy against the backend, HAProxy and nginx with wrk (not part of test)
+bench-proxy:
+	@bash bench/proxy/bench.sh $(BENCH_ARGS)
 
 demo-down: build
 	$(BIN) dev cluster down
