@@ -39,6 +39,7 @@ type wrkResult struct {
 	rps      float64
 	p50, p99 time.Duration
 	errors   int
+	detail   string // wrk's error lines, if any
 }
 
 func (b *bench) run() error {
@@ -136,6 +137,7 @@ func parseWrk(out string) (wrkResult, error) {
 				n, _ := strconv.Atoi(s)
 				r.errors += n
 			}
+			r.detail = strings.TrimSpace(r.detail + "; " + m[0])
 		}
 	}
 	return r, nil
@@ -197,7 +199,7 @@ func (b *bench) memory(backendPort int) {
 			fmt.Fprintf(tw, "%s\t%s\twrk failed: %v\t\t\n", c.name, mib(peak), err)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%d\t\n", c.name, mib(peak), res.rps, res.errors)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%d\t%s\n", c.name, mib(peak), res.rps, res.errors, strings.TrimPrefix(res.detail, "; "))
 	}
 	tw.Flush()
 }

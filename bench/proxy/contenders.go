@@ -39,7 +39,8 @@ func contenders(only string) []contender {
 
 // startFerry runs ferry with one core (GOMAXPROCS=1, like one nginx worker or one
 // HAProxy thread), sending 10 % to the Kubernetes pool; both pools point at the same
-// backend, so every contender does the same work for the client.
+// backend, so every contender does the same work for the client. Everything else is
+// ferry's default (up to 1024 connections per backend server, stats and metrics on).
 func startFerry(b *bench, port, backend int) (*proc, error) {
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:%d
 admin:
@@ -51,10 +52,8 @@ sticky:
 backends:
   legacy:
     servers: [http://127.0.0.1:%d]
-    maxConnsPerServer: 16384
   kubernetes:
     servers: ["http://localhost:%d"]
-    maxConnsPerServer: 16384
 limits:
   maxConnections: 40000
 `, port, freePort(), backend, backend)
