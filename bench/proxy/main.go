@@ -1,10 +1,3 @@
-// Command proxy-bench measures ferry's proxy against the backend directly, HAProxy and
-// nginx (and a tuned net/http ReverseProxy for reference) with wrk on loopback, all
-// with the same backend and the same core pinning, and prints a table with ratios. It
-// also measures ferry's peak memory holding many concurrent keep-alive connections.
-//
-// Run it through bench/proxy/bench.sh (make bench-proxy), which installs wrk, HAProxy
-// and nginx and builds bin/ferry.
 package main
 
 import (

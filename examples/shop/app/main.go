@@ -1,7 +1,3 @@
-// Command shop-app stands in for the example app on this machine: one process is one
-// legacy VM, or the Kubernetes ingress in front of the app's pods. It answers every page
-// with which side and instance served it, keeps a session cookie like the Rails app,
-// and has /healthz for health checks.
 package main
 
 import (

@@ -16,6 +16,9 @@ type server struct {
 	url    string
 	side   traffic.Side
 	client *fasthttp.HostClient
+	// probe is the active health check's own client, so that a busy pool does not make
+	// a server look sick.
+	probe *fasthttp.HostClient
 
 	// healthy is the active checks' verdict; ejectedUntil (unix ns) the passive one.
 	healthy      atomic.Bool
@@ -41,7 +44,11 @@ func newPool(side traffic.Side, cfg PoolConfig, set poolSettings) *pool {
 	p := &pool{side: side, cfg: cfg, hostHeader: []byte(cfg.HostHeader)}
 	for _, raw := range cfg.Servers {
 		u, _ := parseServer(raw) // validated with the config
-		s := &server{url: raw, side: side, client: newHostClient(u.Scheme == "https", hostPort(u.Scheme, u.Host), cfg, set)}
+		isTLS, addr := u.Scheme == "https", hostPort(u.Scheme, u.Host)
+		s := &server{url: raw, side: side, client: newHostClient(isTLS, addr, cfg, set)}
+		probeCfg := cfg
+		probeCfg.MaxConnsPerServer = 1
+		s.probe = newHostClient(isTLS, addr, probeCfg, set)
 		s.healthy.Store(true)
 		p.servers = append(p.servers, s)
 	}
@@ -125,5 +132,6 @@ func (s *server) observe(failed bool, cfg EjectionConfig, now time.Time) bool {
 func (p *pool) close() {
 	for _, s := range p.servers {
 		s.client.CloseIdleConnections()
+		s.probe.CloseIdleConnections()
 	}
 }

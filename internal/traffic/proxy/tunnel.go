@@ -20,7 +20,7 @@ func (p *Proxy) tunnel(ctx *fasthttp.RequestCtx, rt *runtime, srv *server, start
 	if srv.observe(isFailure(status, err != nil), rt.pools[srv.side].cfg.Ejection, start) {
 		p.ejected(srv)
 	}
-	end := p.Now()
+	end := time.Now()
 	if err != nil {
 		status = errorResponse(ctx, err)
 		p.record(srv, status, true, end.Sub(start), end)
