@@ -40,6 +40,9 @@ type wrkResult struct {
 	p50, p99 time.Duration
 	errors   int
 	detail   string // wrk's error lines, if any
+	// cpuPerReq is the proxy's CPU time (user + system) per request: unlike the rate,
+	// it hardly moves when other processes compete for the CPU.
+	cpuPerReq time.Duration
 }
 
 func (b *bench) run() error {
@@ -98,7 +101,55 @@ func (b *bench) measure(c contender, backendPort int) (wrkResult, error) {
 	if _, err := b.wrk(url, b.o.connections, b.o.warmup); err != nil {
 		return wrkResult{}, err
 	}
-	return b.wrk(url, b.o.connections, b.o.duration)
+	before := cpuTime(b.procFor(c))
+	res, err := b.wrk(url, b.o.connections, b.o.duration)
+	if err == nil && res.rps > 0 {
+		res.cpuPerReq = (cpuTime(b.procFor(c)) - before) / time.Duration(res.rps*b.o.duration.Seconds())
+	}
+	return res, err
+}
+
+// procFor returns the process measured for a contender: the last one started, or for
+// the backend directly, the backend.
+func (b *bench) procFor(c contender) *proc {
+	if c.start == nil {
+		return b.procs[0]
+	}
+	return b.procs[len(b.procs)-1]
+}
+
+// cpuTime returns the user and system time of a process and its children (nginx's
+// worker) so far.
+func cpuTime(p *proc) time.Duration {
+	var total time.Duration
+	for _, pid := range family(p) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name in parentheses; utime and stime are 14 and 15.
+		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.Atoi(f[11])
+		st, _ := strconv.Atoi(f[12])
+		total += time.Duration(ut+st) * time.Second / 100 // USER_HZ
+	}
+	return total
+}
+
+// family returns the pids of a process (the one taskset became) and its children.
+func family(p *proc) []int {
+	pids := []int{p.cmd.Process.Pid}
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pids[0], pids[0])); err == nil {
+		for _, f := range strings.Fields(string(data)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, n)
+			}
+		}
+	}
+	return pids
 }
 
 // wrk runs wrk pinned to the load CPU and parses its report. Its timeout is the run's
@@ -149,13 +200,14 @@ func parseWrk(out string) (wrkResult, error) {
 func (b *bench) table() {
 	direct := b.result["backend directly"]
 	tw := tabwriter.NewWriter(b.out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "contender\treq/s\tp50\tp99\terrors\tof direct\t")
+	fmt.Fprintln(tw, "contender\treq/s\tp50\tp99\terrors\tof direct\tCPU/request\t")
 	for _, c := range contenders(b.o.only) {
 		r, ok := b.result[c.name]
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%s\t\n", c.name, r.rps, r.p50, r.p99, r.errors, ratio(r.rps, direct.rps))
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%s\t%s\t\n", c.name, r.rps, r.p50, r.p99, r.errors,
+			ratio(r.rps, direct.rps), r.cpuPerReq.Round(100*time.Nanosecond))
 	}
 	tw.Flush()
 	f := b.result["ferry proxy"]
@@ -165,8 +217,9 @@ func (b *bench) table() {
 		if !ok || f.rps == 0 {
 			continue
 		}
-		fmt.Fprintf(b.out, "ferry / %-34s req/s %s   p50 %s   p99 %s\n", peer+":", ratio(f.rps, p.rps),
-			ratio(float64(f.p50), float64(p.p50)), ratio(float64(f.p99), float64(p.p99)))
+		fmt.Fprintf(b.out, "ferry / %-34s req/s %s   p50 %s   p99 %s   CPU/request %s\n", peer+":", ratio(f.rps, p.rps),
+			ratio(float64(f.p50), float64(p.p50)), ratio(float64(f.p99), float64(p.p99)),
+			ratio(float64(f.cpuPerReq), float64(p.cpuPerReq)))
 	}
 }
 
@@ -209,16 +262,8 @@ func mib(kb int) string { return fmt.Sprintf("%.1f MiB", float64(kb)/1024) }
 
 // peakRSS returns the largest VmHWM (kB) among the process and its children.
 func peakRSS(p *proc) int {
-	pids := []int{p.cmd.Process.Pid}
-	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pids[0], pids[0])); err == nil {
-		for _, f := range strings.Fields(string(data)) {
-			if n, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, n)
-			}
-		}
-	}
 	peak := 0
-	for _, pid := range pids {
+	for _, pid := range family(p) {
 		f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
 			continue

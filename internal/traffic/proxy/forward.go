@@ -14,7 +14,7 @@ import (
 // handle serves one request: decide the side, pick a server, forward, record.
 func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	rt := p.rt.Load()
-	start := time.Now()
+	start := ctx.Time() // fasthttp's clock reading just before calling the handler
 	c, forced := p.decide(ctx, rt)
 	srv, failover := rt.server(c.side, forced, start)
 	if failover {

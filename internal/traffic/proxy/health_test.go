@@ -146,3 +146,31 @@ func TestFailoverWhenASideIsDown(t *testing.T) {
 		t.Errorf("failover changed the weights to %v", w)
 	}
 }
+
+// TestBusyPoolIsNotAFailure: when a server's connection limit stays full, the request
+// gets 503 and the server is not ejected, since it is busy rather than sick.
+func TestBusyPoolIsNotAFailure(t *testing.T) {
+	slow := startBackend(t, "legacy-slow")
+	cfg := testConfig(urls(slow), urls(startBackend(t, "k8s-1")))
+	cfg.Backends.Legacy.MaxConnsPerServer = 1
+	cfg.Backends.Legacy.Ejection = EjectionConfig{ConsecutiveFailures: 1, Duration: time.Hour}
+	cfg.Timeouts.Connect = 50 * time.Millisecond
+	p := startProxy(t, cfg)
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := get(t, newClient(), p, "/slow?ms=500")
+		done <- code
+	}()
+	waitFor(t, func() bool { return slow.hits.Load() == 1 }, "the slow request to hold the only connection")
+	if code, _, _ := get(t, newClient(), p, "/"); code != http.StatusServiceUnavailable {
+		t.Errorf("request beyond the connection limit got %d, want 503", code)
+	}
+	if code := <-done; code != 200 {
+		t.Errorf("the slow request got %d", code)
+	}
+	for _, b := range p.Backends() {
+		if !b.Available {
+			t.Errorf("%s was ejected for being busy", b.URL)
+		}
+	}
+}
