@@ -35,6 +35,10 @@ type pool struct {
 	hostHeader []byte
 }
 
+// bufferedBodyLimit is the largest response body the proxy reads whole before passing
+// it on; larger bodies stream.
+const bufferedBodyLimit = 64 << 10
+
 // poolSettings are the parts of the config every pool's clients share.
 type poolSettings struct {
 	connect, response, write time.Duration
@@ -71,22 +75,24 @@ func hostPort(scheme, host string) string {
 func newHostClient(isTLS bool, addr string, cfg PoolConfig, set poolSettings) *fasthttp.HostClient {
 	dialer := &net.Dialer{Timeout: set.connect, KeepAlive: 30 * time.Second}
 	hc := &fasthttp.HostClient{
-		Addr:                          addr,
-		IsTLS:                         isTLS,
-		Dial:                          func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
-		MaxConns:                      cfg.MaxConnsPerServer,
-		MaxIdleConnDuration:           cfg.KeepAliveTimeout,
-		MaxIdemponentCallAttempts:     1,
-		ReadTimeout:                   set.response,
-		WriteTimeout:                  set.write,
-		MaxConnWaitTimeout:            set.connect,
-		NoDefaultUserAgentHeader:      true,
-		DisableHeaderNamesNormalizing: true,
-		DisablePathNormalizing:        true,
-		StreamResponseBody:            true,
-		ReadBufferSize:                8 << 10,
-		WriteBufferSize:               8 << 10,
-		ConnPoolStrategy:              fasthttp.LIFO,
+		Addr:                      addr,
+		IsTLS:                     isTLS,
+		Dial:                      func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
+		MaxConns:                  cfg.MaxConnsPerServer,
+		MaxIdleConnDuration:       cfg.KeepAliveTimeout,
+		MaxIdemponentCallAttempts: 1,
+		ReadTimeout:               set.response,
+		WriteTimeout:              set.write,
+		MaxConnWaitTimeout:        set.connect,
+		NoDefaultUserAgentHeader:  true,
+		DisablePathNormalizing:    true,
+		StreamResponseBody:        true,
+		// Bodies of known length up to this size are read in one go (the fast path);
+		// longer ones and chunked ones stream to the client as they arrive.
+		MaxResponseBodySize: bufferedBodyLimit,
+		ReadBufferSize:      8 << 10,
+		WriteBufferSize:     8 << 10,
+		ConnPoolStrategy:    fasthttp.LIFO,
 	}
 	if isTLS {
 		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

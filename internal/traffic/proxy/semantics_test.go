@@ -284,3 +284,37 @@ func TestHeadRequest(t *testing.T) {
 		t.Errorf("HEAD: %d, %d body bytes, headers %v", resp.StatusCode, len(body), resp.Header)
 	}
 }
+
+// TestLargeDownloadStreams: a response with a Content-Length above the buffered size
+// reaches the client before the backend has finished writing it.
+func TestLargeDownloadStreams(t *testing.T) {
+	const half = 1 << 20
+	rest := make(chan struct{})
+	back := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(2*half))
+		w.Write(bytes.Repeat([]byte("a"), half))
+		w.(http.Flusher).Flush()
+		select {
+		case <-rest:
+		case <-time.After(5 * time.Second):
+			return
+		}
+		w.Write(bytes.Repeat([]byte("b"), half))
+	}))
+	t.Cleanup(back.Close)
+	p := startProxy(t, testConfig([]string{back.URL}, []string{back.URL + "/"}))
+	resp, err := newClient().Get("http://" + p.Addr() + "/download")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, half)
+	if _, err := io.ReadFull(resp.Body, first); err != nil || first[half-1] != 'a' {
+		t.Fatalf("first half: %v", err)
+	}
+	close(rest)
+	second, err := io.ReadAll(resp.Body)
+	if err != nil || len(second) != half || second[0] != 'b' || resp.ContentLength != 2*half {
+		t.Errorf("second half: %d bytes, %v, content length %d", len(second), err, resp.ContentLength)
+	}
+}
