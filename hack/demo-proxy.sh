@@ -15,7 +15,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+used_ports=" "
+# free_port sets $port to a loopback port nothing listens on and not handed out before.
+free_port() {
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    case "$used_ports" in *" $port "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then used_ports+="$port "; return; fi
+  done
+}
 wait_http() {
   for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
   echo "demo-proxy: nothing answers at $1" >&2; return 1
@@ -28,18 +36,18 @@ go build -o bin/shop-app ./examples/shop/app
 echo "==> starting the legacy pool (3 VMs of the example app) and the Kubernetes ingress"
 legacy=()
 for i in 1 2 3; do
-  port=$(free_port)
+  free_port
   bin/shop-app -listen "127.0.0.1:$port" -side legacy -name "vm-$i" 2>>"$work/apps.log" &
   pids+=($!)
   legacy+=("http://127.0.0.1:$port")
 done
-k8s_port=$(free_port)
+free_port; k8s_port=$port
 bin/shop-app -listen "127.0.0.1:$k8s_port" -side kubernetes -name ingress 2>>"$work/apps.log" &
 pids+=($!)
 for u in "${legacy[@]}" "http://127.0.0.1:$k8s_port"; do wait_http "$u/healthz"; done
 
-proxy_port=$(free_port)
-admin_port=$(free_port)
+free_port; proxy_port=$port
+free_port; admin_port=$port
 config="$work/proxy.yaml"
 cat >"$config" <<YAML
 listen: 127.0.0.1:$proxy_port
