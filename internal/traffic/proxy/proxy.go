@@ -198,10 +198,14 @@ func (p *Proxy) Close(ctx context.Context) error {
 		p.admin.Close()
 	}
 	p.serving.Wait()
+	// A reload may have replaced the runtime while draining; stop the one in force.
+	p.reload.Lock()
+	rt = p.rt.Load()
 	rt.health.stop()
 	for _, pl := range rt.pools {
 		pl.close()
 	}
+	p.reload.Unlock()
 	p.access.close()
 	p.Logger.Info("proxy stopped")
 	return err
