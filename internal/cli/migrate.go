@@ -186,17 +186,19 @@ func renderMigration(g *globalOptions, plan *migrate.Plan, st *migrate.State) er
 	out := *st
 	out.Sample, out.Reference = nil, nil // histograms are for the gates, not for people
 	return render(g.stdout, g.output, &out, func(tw *tabwriter.Writer) {
-		fmt.Fprintf(tw, "Migration:\t%s\t%s\n", st.Name, st.Phase)
-		fmt.Fprintf(tw, "Step:\t%d/%d\t%s to kubernetes\n", st.Step+1, len(plan.Steps), traffic.FormatPercent(plan.Steps[min(st.Step, len(plan.Steps)-1)].BasisPoints))
-		fmt.Fprintf(tw, "Weights:\t%s\t\n", st.Applied)
+		// The last cell of a line is not aligned, so long reasons do not widen the table.
+		fmt.Fprintf(tw, "Migration:\t%s %s\n", st.Name, st.Phase)
+		fmt.Fprintf(tw, "Step:\t%d/%d, %s to kubernetes\n", st.Step+1, len(plan.Steps), traffic.FormatPercent(plan.Steps[min(st.Step, len(plan.Steps)-1)].BasisPoints))
+		fmt.Fprintf(tw, "Weights:\t%s\n", st.Applied)
 		if st.Reason != "" {
-			fmt.Fprintf(tw, "Reason:\t%s\t\n", st.Reason)
+			fmt.Fprintf(tw, "Reason:\t%s\n", st.Reason)
 		}
 		for _, r := range st.Gates {
-			fmt.Fprintf(tw, "Gate %s:\t%s\t%s\n", r.Gate, r.Verdict, r.Message)
+			fmt.Fprintf(tw, "Gate %s:\t%s: %s\n", r.Gate, r.Verdict, r.Message)
 		}
+		fmt.Fprintln(tw, "Log:")
 		for _, e := range st.Events[max(0, len(st.Events)-8):] {
-			fmt.Fprintf(tw, "  %s\t%s\t\n", e.Time.Local().Format(time.TimeOnly), e.Message)
+			fmt.Fprintf(tw, "  %s  %s\n", e.Time.Local().Format(time.TimeOnly), e.Message)
 		}
 	})
 }
