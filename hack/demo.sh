@@ -45,7 +45,14 @@ cd ../..
 step "ferry loadtest: a short parity run of both sides against the legacy APM baseline"
 bash hack/demo-loadtest.sh
 
+step "ferry proxy: three legacy servers and the Kubernetes ingress behind the embedded proxy at 10%"
+bash hack/demo-proxy.sh
+
+step "ferry migrate: walk 1 → 5 → 10 → 50 → 100 % through the proxy, then a run that aborts on its own"
+bash hack/demo-migrate.sh
+
 echo
-echo "Done in $((SECONDS - start))s: v1 and v2 shipped, the broken v3 rolled back on its own to v2's exact state."
+echo "Done in $((SECONDS - start))s: v1 and v2 shipped, the broken v3 rolled back on its own to v2's exact state;"
+echo "both sides load-tested against the APM baseline; a migration walked to 100% and a regressed one aborted to legacy."
 echo "The cluster keeps running. Look around:  $bin/kubectl --kubeconfig $KUBECONFIG -n shop get all"
 echo "Stop it and leave nothing behind:       bin/ferry dev cluster down   (or: make demo-down)"
