@@ -22,12 +22,12 @@ func TestBuildGroup(t *testing.T) {
 	w := aws.Int64
 	www := target{name: "www.example.com.", legacy: "legacy", kubernetes: "k8s"}
 	for _, tc := range []struct {
-		name    string
-		t       target
-		sets    []types.ResourceRecordSet
-		pairs   int
-		share   int // kubernetes basis points
-		wantErr string
+		name     string
+		t        target
+		sets     []types.ResourceRecordSet
+		pairs    int
+		share    int // kubernetes basis points
+		wantErr  string
 		notFound bool
 	}{
 		{"both records", www, []types.ResourceRecordSet{rec("www.example.com.", "A", "k8s", w(1)), rec("www.example.com.", "A", "legacy", w(99))}, 1, 100, "", false},
