@@ -1,0 +1,128 @@
+package alb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// ErrIngressNotFound means the Ingress does not exist.
+var ErrIngressNotFound = errors.New("Ingress not found")
+
+// ErrActionNotFound means the Ingress has no such action, or no rule uses it.
+var ErrActionNotFound = errors.New("forward action not found")
+
+// Config names the Ingress, its action and the two target groups.
+type Config struct {
+	Kube kubernetes.Interface
+	// Namespace and Ingress name the Ingress; Action is the action's name, the suffix
+	// of its alb.ingress.kubernetes.io/actions.<name> annotation.
+	Namespace, Ingress, Action string
+	// LegacyTargetGroupARN is the legacy fleet's target group; Service is the
+	// Kubernetes Service the controller registers as the other target group.
+	LegacyTargetGroupARN, Service string
+}
+
+// Router shifts traffic by the weights of a weighted forward action.
+type Router struct {
+	cfg   Config
+	sides sides
+}
+
+var _ traffic.Router = (*Router)(nil)
+
+// New checks the configuration; it does not call the API server.
+func New(cfg Config) (*Router, error) {
+	switch {
+	case cfg.Kube == nil:
+		return nil, errors.New("alb: no client")
+	case cfg.Namespace == "" || cfg.Ingress == "" || cfg.Action == "":
+		return nil, errors.New("alb: the Ingress's namespace, name and action are required")
+	case cfg.LegacyTargetGroupARN == "" || cfg.Service == "":
+		return nil, errors.New("alb: the legacy target group ARN and the Kubernetes Service are required")
+	}
+	return &Router{cfg: cfg, sides: sides{legacyARN: cfg.LegacyTargetGroupARN, service: cfg.Service}}, nil
+}
+
+func (r *Router) name() string { return r.cfg.Namespace + "/" + r.cfg.Ingress }
+
+// read returns the Ingress and its decoded action, checked.
+func (r *Router) read(ctx context.Context) (*forwardIngress, error) {
+	ing, err := r.cfg.Kube.NetworkingV1().Ingresses(r.cfg.Namespace).Get(ctx, r.cfg.Ingress, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("alb: %w: %s", ErrIngressNotFound, r.name())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alb: get Ingress %s: %w", r.name(), err)
+	}
+	key := AnnotationPrefix + r.cfg.Action
+	raw, ok := ing.Annotations[key]
+	if !ok {
+		return nil, fmt.Errorf("alb: Ingress %s: %w: no annotation %s", r.name(), ErrActionNotFound, key)
+	}
+	if !usesAction(ing, r.cfg.Action) {
+		return nil, fmt.Errorf("alb: Ingress %s: %w: no rule's backend is Service %s with port name use-annotation", r.name(), ErrActionNotFound, r.cfg.Action)
+	}
+	f, err := parseForward(raw)
+	if err == nil {
+		err = r.sides.check(f)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alb: Ingress %s, %s: %w", r.name(), key, err)
+	}
+	return &forwardIngress{ing: ing, action: f}, nil
+}
+
+// Weights returns the split the action gives, after checking the Service exists.
+func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
+	fi, err := r.read(ctx)
+	if err != nil {
+		return traffic.Weights{}, err
+	}
+	_, err = r.cfg.Kube.CoreV1().Services(r.cfg.Namespace).Get(ctx, r.cfg.Service, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return traffic.Weights{}, fmt.Errorf("alb: Service %s/%s in the forward action does not exist", r.cfg.Namespace, r.cfg.Service)
+	}
+	if err != nil {
+		return traffic.Weights{}, fmt.Errorf("alb: get Service %s/%s: %w", r.cfg.Namespace, r.cfg.Service, err)
+	}
+	return r.sides.weights(fi.action), nil
+}
+
+// Split returns the target-group weights a split maps to and the split they give.
+func Split(w traffic.Weights) (legacy, kubernetes int, effective traffic.Weights) {
+	l, k, eff := traffic.IntegerSplit(w.Kubernetes, MaxWeight)
+	return l, k, traffic.KubernetesShare(eff)
+}
+
+// SetWeights writes the weights nearest to w (see Split) into the action in one update
+// of the Ingress, trying again when someone else changed it in between. The controller
+// then changes the load balancer's rule.
+func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		fi, err := r.read(ctx)
+		if err != nil {
+			return err
+		}
+		doc, changed, err := r.sides.setWeights(fi.action, w)
+		if err != nil || !changed {
+			return err
+		}
+		fi.ing.Annotations[AnnotationPrefix+r.cfg.Action] = doc
+		_, err = r.cfg.Kube.NetworkingV1().Ingresses(r.cfg.Namespace).Update(ctx, fi.ing, metav1.UpdateOptions{FieldManager: "ferry"})
+		if err != nil && !apierrors.IsConflict(err) {
+			return fmt.Errorf("alb: update Ingress %s: %w", r.name(), err)
+		}
+		return err
+	})
+}
