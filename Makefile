@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.7.0
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate clean
+.PHONY: all build controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate bench-proxy clean
 
 all: build
 
@@ -71,6 +71,10 @@ demo: build controlplane
 bench-loadtest: build
 	@bash hack/install-deps.sh --bench
 	$(GO) run ./bench/loadtest -ferry $(BIN)
+
+## bench-proxy: ferry's proxy against the backend, HAProxy and nginx with wrk (not part of test)
+bench-proxy:
+	@bash bench/proxy/bench.sh $(BENCH_ARGS)
 
 demo-down: build
 	$(BIN) dev cluster down

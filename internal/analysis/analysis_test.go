@@ -227,3 +227,23 @@ func TestLatencyGateFalseAlarmsUnderRepeatedLooks(t *testing.T) {
 		t.Fatalf("%d false alarms in %d A/A runs", fails, runs)
 	}
 }
+
+func TestLatencyGateAgainstAShiftedReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	ref := latencies(rng, 5000, 20000, 1)
+	for _, tc := range []struct {
+		name string
+		f    float64
+		want Verdict
+	}{
+		{"drift of 1.8x is tolerated without a concurrent control", 1.8, Pass},
+		{"3x slower still fails", 3, Fail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := LatencyGate{}.Evaluate(Sample{Legacy: Side{Latency: ref}, New: Side{Latency: latencies(rng, 1000, 20000, tc.f)}, Shifted: true})
+			if r.Verdict != tc.want || !strings.Contains(r.Message, "the reference is the previous step") {
+				t.Fatalf("%s: %s, want %s", r.Verdict, r.Message, tc.want)
+			}
+		})
+	}
+}

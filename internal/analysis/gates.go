@@ -36,7 +36,15 @@ func (s Side) ErrorRate() float64 {
 type Sample struct {
 	Legacy Side `json:"legacy"`
 	New    Side `json:"new"`
+	// Shifted says Legacy is not from the same window but an earlier reference (with
+	// all traffic on the new side there is no concurrent control): latency then moves
+	// with load and time of day as much as with the code, so its ratios are held to
+	// ShiftedFactor times the usual limits and the rank test is not used.
+	Shifted bool `json:"shifted,omitempty"`
 }
+
+// ShiftedFactor widens the latency ratios allowed against an earlier reference.
+const ShiftedFactor = 2
 
 // Result is one gate's verdict with what it saw and, when holding, how many more
 // requests on the new side it needs.
@@ -219,6 +227,18 @@ func (g LatencyGate) Evaluate(s Sample) Result {
 	}
 	p50, p99, lp50, lp99 := lat.Quantile(0.5), lat.Quantile(0.99), leg.Quantile(0.5), leg.Quantile(0.99)
 	seen := fmt.Sprintf("p50 %s vs %s, p99 %s vs %s", us(p50), us(lp50), us(p99), us(lp99))
+	if s.Shifted {
+		seen += " (the reference is the previous step)"
+		if x := ratio(p50, lp50); x > ShiftedFactor*g.MaxP50Ratio {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx the reference", seen, x)
+			return r
+		}
+		if x := ratio(p99, lp99); n >= 100 && x > ShiftedFactor*g.MaxP99Ratio {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p99 %.2fx the reference", seen, x)
+			return r
+		}
+		return g.finish(r, seen, lat, leg, n)
+	}
 	if ratio(p50, lp50) > g.MaxP50Ratio && mannWhitney(lat, leg) < g.Alpha {
 		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx legacy, slower beyond chance (Mann-Whitney)", seen, ratio(p50, lp50))
 		return r
@@ -231,6 +251,11 @@ func (g LatencyGate) Evaluate(s Sample) Result {
 			return r
 		}
 	}
+	return g.finish(r, seen, lat, leg, n)
+}
+
+// finish applies the max and absolute limits, then passes or holds on sample size.
+func (g LatencyGate) finish(r Result, seen string, lat, leg Distribution, n int64) Result {
 	if g.MaxRatio > 0 && n >= g.MinRequests && ratio(lat.Max(), leg.Max()) > g.MaxRatio {
 		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: max %s is %.1fx legacy's %s", seen, us(lat.Max()), ratio(lat.Max(), leg.Max()), us(leg.Max()))
 		return r

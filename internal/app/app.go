@@ -1,17 +1,16 @@
 package app
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"ferry.dev/ferry/internal/strictyaml"
 )
 
 // Defaults applied by Load.
@@ -100,19 +99,15 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // Load reads, validates and completes the definition at path.
 func Load(path string) (*Definition, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read app definition: %w", err)
-	}
-	abs, err := filepath.Abs(path)
+	data, dir, err := strictyaml.ReadFile(path, "app definition")
 	if err != nil {
 		return nil, err
 	}
-	def, err := Parse(data, filepath.Dir(abs))
+	def, err := Parse(data, dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	def.Path = abs
+	def.Path = filepath.Join(dir, filepath.Base(path))
 	return def, nil
 }
 
@@ -121,16 +116,11 @@ func Load(path string) (*Definition, error) {
 func Parse(data []byte, dir string) (*Definition, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, cleanYAMLError(err))
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, strictyaml.Clean(err))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var def Definition
-	if err := dec.Decode(&def); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: the file is empty", ErrInvalid)
-		}
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, cleanYAMLError(err))
+	if err := strictyaml.Decode(data, &def); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := def.validate(&root); err != nil {
 		return nil, err
@@ -250,10 +240,4 @@ func lineOf(root *yaml.Node, path string) int {
 		}
 	}
 	return line
-}
-
-func cleanYAMLError(err error) string {
-	s := strings.TrimPrefix(err.Error(), "yaml: ")
-	s = strings.TrimPrefix(s, "unmarshal errors:")
-	return strings.Join(strings.Fields(s), " ")
 }

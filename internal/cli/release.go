@@ -108,6 +108,7 @@ func interruptible(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 func newDeployCommand(g *globalOptions) *cobra.Command {
 	var o releaseOptions
 	var opts release.DeployOptions
+	var skipLint bool
 	cmd := &cobra.Command{
 		Use:   "deploy --image REPOSITORY:TAG",
 		Short: "Deploy an immutable image tag as a new revision, watch it until healthy, roll back on failure",
@@ -119,6 +120,9 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 			cfg, err := o.config(g)
 			if err != nil {
 				return err
+			}
+			if !skipLint {
+				opts.Check = deployCheck(g, cfg.Def)
 			}
 			ctx, stop := interruptible(cmd)
 			defer stop()
@@ -136,6 +140,7 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.AllowMutableTag, "allow-mutable-tag", false, "allow \"latest\" or no tag")
 	cmd.Flags().BoolVar(&opts.NoRollback, "no-rollback", false, "leave a failed revision in place instead of rolling back")
 	cmd.Flags().BoolVar(&o.createNamespace, "create-namespace", false, "create the app's namespace if it does not exist")
+	cmd.Flags().BoolVar(&skipLint, "skip-lint", false, "deploy even when the preflight rules (ferry lint) find errors")
 	return cmd
 }
 

@@ -1,18 +1,13 @@
 package migrate
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/strictyaml"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -132,15 +127,11 @@ type Notify struct {
 
 // LoadPlan reads and validates a plan file.
 func LoadPlan(path string) (*Plan, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read migration plan: %w", err)
-	}
-	abs, err := filepath.Abs(path)
+	data, dir, err := strictyaml.ReadFile(path, "migration plan")
 	if err != nil {
 		return nil, err
 	}
-	p, err := ParsePlan(data, filepath.Dir(abs))
+	p, err := ParsePlan(data, dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -149,15 +140,9 @@ func LoadPlan(path string) (*Plan, error) {
 
 // ParsePlan validates a plan whose relative paths are relative to dir.
 func ParsePlan(data []byte, dir string) (*Plan, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var p Plan
-	if err := dec.Decode(&p); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: the file is empty", ErrInvalidPlan)
-		}
-		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "yaml: "), "unmarshal errors:")
-		return nil, fmt.Errorf("%w: %s", ErrInvalidPlan, strings.Join(strings.Fields(msg), " "))
+	if err := strictyaml.Decode(data, &p); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPlan, err)
 	}
 	if err := p.complete(dir); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidPlan, err)

@@ -241,7 +241,7 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 	}
 	if r.cfg.Plan.Steps[r.st.Step].BasisPoints == traffic.Total {
 		if r.st.Reference != nil {
-			sample.Legacy = *r.st.Reference
+			sample.Legacy, sample.Shifted = *r.st.Reference, true
 		}
 	} else if sample.New.Requests > 0 {
 		ref := sample.New

@@ -23,7 +23,7 @@ func rev(n int, status Status, rollbackOf int, objs ...*unstructured.Unstructure
 	if len(objs) == 0 {
 		objs = []*unstructured.Unstructured{obj("Deployment", "web")}
 	}
-	return &Release{Revision: n, Status: status, RollbackOf: rollbackOf, Manifests: objs}
+	return &Release{Record: Record{Revision: n, Status: status, RollbackOf: rollbackOf}, Manifests: objs}
 }
 
 func TestRollbackTarget(t *testing.T) {
@@ -42,7 +42,7 @@ func TestRollbackTarget(t *testing.T) {
 		{"failed revisions are skipped", []*Release{rev(1, StatusSuperseded, 0), rev(2, StatusFailed, 0), rev(3, StatusDeployed, 0)}, 0, 1, ""},
 		{"explicit revision, even a failed one", []*Release{rev(1, StatusSuperseded, 0), rev(2, StatusFailed, 0), rev(3, StatusDeployed, 0)}, 2, 2, ""},
 		{"explicit unknown revision", []*Release{rev(1, StatusDeployed, 0)}, 9, 0, "revision 9 is not in the history"},
-		{"explicit revision without manifests", []*Release{{Revision: 1, Status: StatusDeployed}}, 1, 0, "no recorded manifests"},
+		{"explicit revision without manifests", []*Release{{Record: Record{Revision: 1, Status: StatusDeployed}}}, 1, 0, "no recorded manifests"},
 		{"only one revision", []*Release{rev(1, StatusDeployed, 0)}, 0, 0, "no good revision before"},
 		{"empty history", nil, 0, 0, "no revisions yet"},
 	} {

@@ -78,7 +78,7 @@ func Deploy(ctx context.Context, cfg Config, opts DeployOptions) (*Result, error
 		if err := s.dryRun(ctx, objs); err != nil {
 			return err
 		}
-		r := &Release{Kind: KindDeploy, Image: opts.Image, Manifests: objs}
+		r := &Release{Record: Record{Kind: KindDeploy, Image: opts.Image}, Manifests: objs}
 		if err := s.record(ctx, r); err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (s *session) rollbackTo(ctx context.Context, target *Release, reason string
 	if err := s.dryRun(ctx, objs); err != nil {
 		return nil, err
 	}
-	r := &Release{Kind: KindRollback, Image: target.Image, RollbackOf: target.Revision, Reason: reason, Manifests: objs}
+	r := &Release{Record: Record{Kind: KindRollback, Image: target.Image, RollbackOf: target.Revision, Reason: reason}, Manifests: objs}
 	if err := s.record(ctx, r); err != nil {
 		return nil, err
 	}

@@ -36,9 +36,8 @@ var (
 	ErrRejected = errors.New("manifests rejected")
 )
 
-// Release is one recorded revision of an app: what was applied, by whom, and how it
-// ended. Manifests are exactly what was applied, so a rollback re-applies them as is.
-type Release struct {
+// Record is what is known about a revision besides its manifests.
+type Record struct {
 	App      string `json:"app"`
 	Revision int    `json:"revision"`
 	Status   Status `json:"status"`
@@ -51,7 +50,13 @@ type Release struct {
 	Started    time.Time `json:"started"`
 	Finished   time.Time `json:"finished,omitzero"`
 	// Reason says why a revision failed, was interrupted or was made.
-	Reason    string                       `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Release is one recorded revision of an app: what was applied, by whom, and how it
+// ended. Manifests are exactly what was applied, so a rollback re-applies them as is.
+type Release struct {
+	Record
 	Manifests []*unstructured.Unstructured `json:"manifests,omitempty"`
 }
 
@@ -60,23 +65,14 @@ func (r *Release) Good() bool {
 	return r.Status == StatusDeployed || r.Status == StatusSuperseded
 }
 
-// Summary is a Release without its manifests, for listings.
+// Summary is a revision without its manifests, for listings.
 type Summary struct {
-	Revision   int       `json:"revision"`
-	Status     Status    `json:"status"`
-	Kind       string    `json:"kind"`
-	Image      string    `json:"image"`
-	RollbackOf int       `json:"rollbackOf,omitempty"`
-	User       string    `json:"user,omitempty"`
-	GitCommit  string    `json:"gitCommit,omitempty"`
-	Started    time.Time `json:"started"`
-	Finished   time.Time `json:"finished,omitzero"`
-	Reason     string    `json:"reason,omitempty"`
-	Objects    int       `json:"objects"`
+	Record
+	// Objects is the number of objects in its manifests.
+	Objects int `json:"objects"`
 }
 
 // Summarize drops the manifests.
 func (r *Release) Summarize() Summary {
-	return Summary{Revision: r.Revision, Status: r.Status, Kind: r.Kind, Image: r.Image, RollbackOf: r.RollbackOf,
-		User: r.User, GitCommit: r.GitCommit, Started: r.Started, Finished: r.Finished, Reason: r.Reason, Objects: len(r.Manifests)}
+	return Summary{Record: r.Record, Objects: len(r.Manifests)}
 }

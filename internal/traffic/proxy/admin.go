@@ -58,7 +58,7 @@ type BackendStatus struct {
 
 // Backends reports every server's health.
 func (p *Proxy) Backends() []BackendStatus {
-	rt, now := p.rt.Load(), p.Now()
+	rt, now := p.rt.Load(), time.Now()
 	var out []BackendStatus
 	for _, pl := range rt.pools {
 		for _, s := range pl.servers {

@@ -14,7 +14,7 @@ import (
 // handle serves one request: decide the side, pick a server, forward, record.
 func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	rt := p.rt.Load()
-	start := p.Now()
+	start := ctx.Time() // fasthttp's clock reading just before calling the handler
 	c, forced := p.decide(ctx, rt)
 	srv, failover := rt.server(c.side, forced, start)
 	if failover {
@@ -36,7 +36,7 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	if c.setCookie {
 		ctx.Response.Header.Add("Set-Cookie", rt.setCookie[c.side])
 	}
-	end := p.Now()
+	end := time.Now()
 	p.record(srv, status, err != nil, end.Sub(start), end)
 	if p.access != nil {
 		p.access.log(ctx, srv, status, err, end.Sub(start), start)
@@ -65,6 +65,7 @@ func prepareRequest(ctx *fasthttp.RequestCtx, pl *pool, trust, upgrade bool) {
 	setForwarded(h, ctx.RemoteAddr(), trust)
 	if len(pl.hostHeader) > 0 {
 		h.SetHostBytes(pl.hostHeader)
+		ctx.Request.UseHostHeader = true
 	}
 }
 
@@ -80,7 +81,9 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *runtime, srv *server, now 
 	for i := 1; ; i++ {
 		err := srv.client.Do(&ctx.Request, &ctx.Response)
 		status := ctx.Response.StatusCode()
-		if srv.observe(isFailure(status, err != nil), pl.cfg.Ejection, now) {
+		// A full connection pool says the proxy is busy, not that the server is sick.
+		transportErr := err != nil && !errors.Is(err, fasthttp.ErrNoFreeConns)
+		if srv.observe(isFailure(status, transportErr), pl.cfg.Ejection, now) {
 			p.ejected(srv)
 		}
 		if err == nil || i >= attempts {

@@ -16,8 +16,8 @@ func (p *Proxy) healthEvents() func(healthEvent) {
 	}
 }
 
-// updateGauges publishes the weights of a new runtime.
-func (p *Proxy) updateGauges(*runtime) {
+// updateGauges publishes the current weights.
+func (p *Proxy) updateGauges() {
 	w := p.current()
 	p.metrics.weight.WithLabelValues("legacy").Set(float64(w.Legacy))
 	p.metrics.weight.WithLabelValues("kubernetes").Set(float64(w.Kubernetes))

@@ -75,7 +75,7 @@ func probe(s *server, cfg HealthCheckConfig) bool {
 	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI(s.url + cfg.Path)
 	req.Header.Set("User-Agent", "ferry-health-check")
-	if err := s.client.DoTimeout(req, resp, cfg.Timeout); err != nil {
+	if err := s.probe.DoTimeout(req, resp, cfg.Timeout); err != nil {
 		return false
 	}
 	_ = resp.CloseBodyStream()

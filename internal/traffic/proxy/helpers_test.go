@@ -5,7 +5,6 @@ import (
 
 	"context"
 	"encoding/json"
-	"fmt"
 	"github.com/valyala/fasthttp"
 	"io"
 	"net/http"
@@ -158,8 +157,6 @@ func mustWeights(tb testing.TB, p *Proxy, k8sBP int) {
 		tb.Fatal(err)
 	}
 }
-
-func describe(b *backend) string { return fmt.Sprintf("%s (%d hits)", b.name, b.hits.Load()) }
 
 // drain reads and closes a response body so its connection is reused.
 func drain(resp *http.Response) {

@@ -16,6 +16,9 @@ type server struct {
 	url    string
 	side   traffic.Side
 	client *fasthttp.HostClient
+	// probe is the active health check's own client, so that a busy pool does not make
+	// a server look sick.
+	probe *fasthttp.HostClient
 
 	// healthy is the active checks' verdict; ejectedUntil (unix ns) the passive one.
 	healthy      atomic.Bool
@@ -32,6 +35,10 @@ type pool struct {
 	hostHeader []byte
 }
 
+// bufferedBodyLimit is the largest response body the proxy reads whole before passing
+// it on; larger bodies stream.
+const bufferedBodyLimit = 64 << 10
+
 // poolSettings are the parts of the config every pool's clients share.
 type poolSettings struct {
 	connect, response, write time.Duration
@@ -41,7 +48,11 @@ func newPool(side traffic.Side, cfg PoolConfig, set poolSettings) *pool {
 	p := &pool{side: side, cfg: cfg, hostHeader: []byte(cfg.HostHeader)}
 	for _, raw := range cfg.Servers {
 		u, _ := parseServer(raw) // validated with the config
-		s := &server{url: raw, side: side, client: newHostClient(u.Scheme == "https", hostPort(u.Scheme, u.Host), cfg, set)}
+		isTLS, addr := u.Scheme == "https", hostPort(u.Scheme, u.Host)
+		s := &server{url: raw, side: side, client: newHostClient(isTLS, addr, cfg, set)}
+		probeCfg := cfg
+		probeCfg.MaxConnsPerServer = 1
+		s.probe = newHostClient(isTLS, addr, probeCfg, set)
 		s.healthy.Store(true)
 		p.servers = append(p.servers, s)
 	}
@@ -64,22 +75,24 @@ func hostPort(scheme, host string) string {
 func newHostClient(isTLS bool, addr string, cfg PoolConfig, set poolSettings) *fasthttp.HostClient {
 	dialer := &net.Dialer{Timeout: set.connect, KeepAlive: 30 * time.Second}
 	hc := &fasthttp.HostClient{
-		Addr:                          addr,
-		IsTLS:                         isTLS,
-		Dial:                          func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
-		MaxConns:                      cfg.MaxConnsPerServer,
-		MaxIdleConnDuration:           cfg.KeepAliveTimeout,
-		MaxIdemponentCallAttempts:     1,
-		ReadTimeout:                   set.response,
-		WriteTimeout:                  set.write,
-		MaxConnWaitTimeout:            set.connect,
-		NoDefaultUserAgentHeader:      true,
-		DisableHeaderNamesNormalizing: true,
-		DisablePathNormalizing:        true,
-		StreamResponseBody:            true,
-		ReadBufferSize:                8 << 10,
-		WriteBufferSize:               8 << 10,
-		ConnPoolStrategy:              fasthttp.LIFO,
+		Addr:                      addr,
+		IsTLS:                     isTLS,
+		Dial:                      func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
+		MaxConns:                  cfg.MaxConnsPerServer,
+		MaxIdleConnDuration:       cfg.KeepAliveTimeout,
+		MaxIdemponentCallAttempts: 1,
+		ReadTimeout:               set.response,
+		WriteTimeout:              set.write,
+		MaxConnWaitTimeout:        set.connect,
+		NoDefaultUserAgentHeader:  true,
+		DisablePathNormalizing:    true,
+		StreamResponseBody:        true,
+		// Bodies of known length up to this size are read in one go (the fast path);
+		// longer ones and chunked ones stream to the client as they arrive.
+		MaxResponseBodySize: bufferedBodyLimit,
+		ReadBufferSize:      8 << 10,
+		WriteBufferSize:     8 << 10,
+		ConnPoolStrategy:    fasthttp.LIFO,
 	}
 	if isTLS {
 		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -125,5 +138,6 @@ func (s *server) observe(failed bool, cfg EjectionConfig, now time.Time) bool {
 func (p *pool) close() {
 	for _, s := range p.servers {
 		s.client.CloseIdleConnections()
+		s.probe.CloseIdleConnections()
 	}
 }

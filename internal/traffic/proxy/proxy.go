@@ -41,13 +41,11 @@ var _ traffic.Router = (*Proxy)(nil)
 type Proxy struct {
 	// Logger receives the proxy's events (not the access log). Set it before Open.
 	Logger *slog.Logger
-	// Now is the clock, for tests. Set it before Open.
-	Now func() time.Time
 
 	rt      atomic.Pointer[runtime]
-	k8sBP   atomic.Int32 // Kubernetes share in basis points; legacy has the rest
-	reload  sync.Mutex   // serialises Reload and SetWeights against each other
-	fileW   traffic.Weights
+	k8sBP   atomic.Int32    // Kubernetes share in basis points; legacy has the rest
+	reload  sync.Mutex      // serialises Reload and SetWeights against each other
+	fileW   traffic.Weights // the weights the config file gave last
 	stats   *statsRecorder
 	metrics *metrics
 	access  *accessLog
@@ -76,7 +74,6 @@ func New(cfg Config) (*Proxy, error) {
 	w, _ := cfg.Weights.resolve() // validated
 	p := &Proxy{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:    time.Now,
 		fileW:  w,
 		stats:  newStatsRecorder(cfg.Stats.Bucket, cfg.Stats.Retention),
 	}
@@ -134,7 +131,7 @@ func (p *Proxy) Open() (err error) {
 	}
 	p.server = p.newServer(rt.cfg)
 	p.admin = &http.Server{Handler: p.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
-	p.updateGauges(rt)
+	p.updateGauges()
 	rt.health = startHealthChecks(rt, p.healthEvents())
 	p.serving.Add(2)
 	go func() { defer p.serving.Done(); _ = p.server.Serve(p.ln) }()
@@ -201,10 +198,14 @@ func (p *Proxy) Close(ctx context.Context) error {
 		p.admin.Close()
 	}
 	p.serving.Wait()
+	// A reload may have replaced the runtime while draining; stop the one in force.
+	p.reload.Lock()
+	rt = p.rt.Load()
 	rt.health.stop()
 	for _, pl := range rt.pools {
 		pl.close()
 	}
+	p.reload.Unlock()
 	p.access.close()
 	p.Logger.Info("proxy stopped")
 	return err
@@ -224,8 +225,7 @@ func (p *Proxy) SetWeights(_ context.Context, w traffic.Weights) error {
 func (p *Proxy) setWeights(w traffic.Weights) {
 	old := p.current()
 	p.k8sBP.Store(int32(w.Kubernetes))
-	p.metrics.weight.WithLabelValues(traffic.Legacy.String()).Set(float64(w.Legacy))
-	p.metrics.weight.WithLabelValues(traffic.Kubernetes.String()).Set(float64(w.Kubernetes))
+	p.updateGauges()
 	if old != w {
 		p.Logger.Info("weights changed", "from", old.String(), "to", w.String())
 	}
@@ -239,7 +239,7 @@ func (p *Proxy) current() traffic.Weights { return traffic.KubernetesShare(int(p
 // Stats returns both sides' statistics over the last window (rounded out to whole
 // buckets and capped at the retention).
 func (p *Proxy) Stats(window time.Duration) Snapshot {
-	snap := p.stats.snapshot(window, p.Now())
+	snap := p.stats.snapshot(window, time.Now())
 	snap.Weights = p.current()
 	return snap
 }
@@ -275,7 +275,7 @@ func (p *Proxy) Reload(cfg Config) error {
 		p.fileW = w
 		p.setWeights(w)
 	}
-	p.updateGauges(rt)
+	p.updateGauges()
 	old.health.stop()
 	// Requests in flight hold their server's client; idle connections can go now and
 	// busy ones close when fasthttp next finds them idle.

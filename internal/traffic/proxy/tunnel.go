@@ -20,7 +20,7 @@ func (p *Proxy) tunnel(ctx *fasthttp.RequestCtx, rt *runtime, srv *server, start
 	if srv.observe(isFailure(status, err != nil), rt.pools[srv.side].cfg.Ejection, start) {
 		p.ejected(srv)
 	}
-	end := p.Now()
+	end := time.Now()
 	if err != nil {
 		status = errorResponse(ctx, err)
 		p.record(srv, status, true, end.Sub(start), end)
@@ -125,11 +125,17 @@ func (ts *tunnelSet) remove(cs ...net.Conn) {
 // relay copies between client and backend (starting with what br already buffered)
 // until either side closes, then closes both.
 func (ts *tunnelSet) relay(client, backend net.Conn, br *bufio.Reader) {
-	if !ts.add(client, backend) {
+	// fasthttp's hijacked connection reads through its buffer but does not close: keep
+	// the socket underneath for closing.
+	clientSock := client
+	if u, ok := client.(interface{ UnsafeConn() net.Conn }); ok {
+		clientSock = u.UnsafeConn()
+	}
+	if !ts.add(clientSock, backend) {
 		backend.Close()
 		return
 	}
-	defer ts.remove(client, backend)
+	defer ts.remove(clientSock, backend)
 	done := make(chan struct{}, 2)
 	go func() {
 		_, _ = io.Copy(backend, client)
@@ -138,18 +144,22 @@ func (ts *tunnelSet) relay(client, backend net.Conn, br *bufio.Reader) {
 	}()
 	go func() {
 		_, _ = io.Copy(client, br) // br reads through to backend once its buffer is empty
-		closeWrite(client)
+		closeWrite(clientSock)
 		done <- struct{}{}
 	}()
 	<-done
 	// One direction ended: give the other a moment to finish, then close both.
+	pending := 1
 	select {
 	case <-done:
+		pending = 0
 	case <-time.After(5 * time.Second):
 	}
-	client.Close()
+	clientSock.Close()
 	backend.Close()
-	<-done
+	for ; pending > 0; pending-- {
+		<-done
+	}
 }
 
 func closeWrite(c net.Conn) {

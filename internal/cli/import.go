@@ -1,0 +1,301 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"ferry.dev/ferry/internal/legacy"
+)
+
+func newImportCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Turn what the legacy servers had into manifests: crontabs into CronJobs, .env files into a ConfigMap and a Secret",
+		Args:  exactArgs(0),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newImportCrontabCommand(g), newImportEnvCommand(g))
+	return cmd
+}
+
+// importCrontabOptions are ferry import crontab's flags.
+type importCrontabOptions struct {
+	cfg    legacy.CronJobConfig
+	system bool
+}
+
+func newImportCrontabCommand(g *globalOptions) *cobra.Command {
+	var o importCrontabOptions
+	cmd := &cobra.Command{
+		Use:   "crontab FILE --image REPOSITORY:TAG --time-zone ZONE",
+		Short: "Print a suspended CronJob with safe defaults for every crontab entry, and what could not map",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file := args[0]
+			if !cmd.Flags().Changed("system") {
+				o.system = strings.HasPrefix(filepath.Clean(file), "/etc/cron.d/") || filepath.Clean(file) == "/etc/crontab"
+			}
+			o.cfg.Namespace = g.kube.Namespace
+			return importCrontab(g, file, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.system, "system", false, "the file has a user column, as /etc/crontab and /etc/cron.d/* do (default: yes for those paths)")
+	f.StringVar(&o.cfg.Image, "image", "", "the image the jobs run (required; ferry deploy replaces it on containers named in ferry.yaml)")
+	f.StringVar(&o.cfg.Container, "container", legacy.DefaultContainer, "the jobs' container name: use one of ferry.yaml's image.containers so deploys set the release image")
+	f.StringVar(&o.cfg.TimeZone, "time-zone", "", "the IANA zone the legacy cron ran in, such as Asia/Tokyo (required unless every entry follows a CRON_TZ line)")
+	f.StringVar(&o.cfg.NamePrefix, "name-prefix", "", "a prefix for every CronJob name")
+	f.DurationVar(&o.cfg.StartingDeadline, "starting-deadline", legacy.DefaultStartingDeadline, "how late a missed run may still start")
+	f.DurationVar(&o.cfg.ActiveDeadline, "active-deadline", legacy.DefaultActiveDeadline, "the longest a run may take (never more than the time between runs)")
+	f.StringArrayVar(&o.cfg.ConfigMaps, "env-from-configmap", nil, "a ConfigMap whose keys every job gets as variables (repeatable)")
+	f.StringArrayVar(&o.cfg.Secrets, "env-from-secret", nil, "a Secret whose keys every job gets as variables (repeatable)")
+	f.StringVar(&o.cfg.CPU, "cpu", "", "each job's CPU request, such as 250m")
+	f.StringVar(&o.cfg.Memory, "memory", "", "each job's memory request and limit, such as 512Mi")
+	return cmd
+}
+
+// crontabImport is ferry import crontab's -o json output.
+type crontabImport struct {
+	Objects []*unstructured.Unstructured `json:"objects"`
+	Notes   []legacy.Note                `json:"notes"`
+}
+
+func importCrontab(g *globalOptions, file string, o importCrontabOptions) error {
+	if o.cfg.Image == "" {
+		return usageError{errors.New("--image is required: the image the jobs run")}
+	}
+	if o.cfg.StartingDeadline < 10*time.Second || o.cfg.ActiveDeadline < time.Second {
+		return usageError{errors.New("--starting-deadline must be at least 10s and --active-deadline at least 1s")}
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read crontab: %w", err)
+	}
+	tab, err := legacy.ParseCrontab(file, data, o.system)
+	if err != nil {
+		return err
+	}
+	objs, notes, err := legacy.CronJobs(tab, o.cfg)
+	var inFile *legacy.PositionError
+	if err != nil && !errors.As(err, &inFile) {
+		return usageError{err} // a flag is missing or wrong
+	}
+	if err != nil {
+		return err
+	}
+	if g.output == "json" {
+		return render(g.stdout, "json", crontabImport{Objects: nonNil(objs), Notes: nonNilNotes(notes)}, nil)
+	}
+	if err := writeYAML(g.stdout, objs); err != nil {
+		return err
+	}
+	skipped := printNotes(g.stderr, notes)
+	fmt.Fprintf(g.stderr, "%d CronJob%s from %d entr%s of %s, %d skipped; all suspended until cutover\n",
+		len(objs), plural(len(objs)), len(tab.Jobs), map[bool]string{true: "y", false: "ies"}[len(tab.Jobs) == 1], file, skipped)
+	return nil
+}
+
+// importEnvOptions are ferry import env's flags.
+type importEnvOptions struct {
+	cfg       legacy.EnvConfig
+	name      string
+	secretOut string
+}
+
+func newImportEnvCommand(g *globalOptions) *cobra.Command {
+	var o importEnvOptions
+	cmd := &cobra.Command{
+		Use:   "env FILE [--name NAME] [--secret-out FILE]",
+		Short: "Print a ConfigMap of a .env file's plain variables; write its secret ones as a Secret only to --secret-out",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.cfg.Namespace = g.kube.Namespace
+			return importEnv(g, args[0], o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.name, "name", "app", "names the objects: NAME-env (ConfigMap) and NAME-secrets (Secret)")
+	f.StringVar(&o.secretOut, "secret-out", "", "write the Secret manifest, values included, to this file (mode 0600); nothing else ever shows the values")
+	f.StringArrayVar(&o.cfg.Secrets, "secret", nil, "put this variable in the Secret whatever its name (repeatable)")
+	f.StringArrayVar(&o.cfg.Config, "config", nil, "put this variable in the ConfigMap whatever its name (repeatable)")
+	return cmd
+}
+
+// envImport is ferry import env's -o json output: the ConfigMap, and of the Secret
+// only its keys.
+type envImport struct {
+	ConfigMap *unstructured.Unstructured `json:"configMap"`
+	Secret    secretSummary              `json:"secret"`
+	Notes     []legacy.Note              `json:"notes"`
+}
+
+type secretSummary struct {
+	Name      string             `json:"name"`
+	Namespace string             `json:"namespace,omitempty"`
+	Keys      []legacy.Placement `json:"keys"`
+	File      string             `json:"file,omitempty"`
+}
+
+func importEnv(g *globalOptions, file string, o importEnvOptions) error {
+	if err := validateName(o.name); err != nil {
+		return usageError{err}
+	}
+	o.cfg.ConfigMap, o.cfg.Secret = o.name+"-env", o.name+"-secrets"
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read env file: %w", err)
+	}
+	vars, notes, err := legacy.ParseDotenv(file, data)
+	if err != nil {
+		return err
+	}
+	placed := legacy.Split(vars, o.cfg)
+	cm, secret, err := legacy.EnvObjects(vars, placed, o.cfg)
+	if err != nil {
+		return err
+	}
+	keys := legacy.SecretKeys(placed)
+	if o.secretOut != "" && len(keys) > 0 {
+		if err := writeSecretFile(o.secretOut, secret); err != nil {
+			return err
+		}
+	}
+	if g.output == "json" {
+		sum := secretSummary{Name: o.cfg.Secret, Namespace: o.cfg.Namespace, Keys: secretPlacements(placed)}
+		if len(keys) > 0 {
+			sum.File = o.secretOut
+		}
+		return render(g.stdout, "json", envImport{ConfigMap: cm, Secret: sum, Notes: nonNilNotes(notes)}, nil)
+	}
+	if err := writeYAML(g.stdout, []*unstructured.Unstructured{cm}); err != nil {
+		return err
+	}
+	printNotes(g.stderr, notes)
+	fmt.Fprintf(g.stderr, "ConfigMap %s: %d variable%s (printed above)\n", o.cfg.ConfigMap, len(vars)-len(keys), plural(len(vars)-len(keys)))
+	switch {
+	case len(keys) == 0:
+		fmt.Fprintf(g.stderr, "Secret %s: no variable is secret by the naming rule; nothing written\n", o.cfg.Secret)
+	case o.secretOut == "":
+		fmt.Fprintf(g.stderr, "Secret %s: %d variable%s (%s), values not shown: pass --secret-out FILE to write it\n", o.cfg.Secret, len(keys), plural(len(keys)), strings.Join(keys, ", "))
+	default:
+		fmt.Fprintf(g.stderr, "Secret %s: %d variable%s (%s), values not shown: written to %s (mode 0600; keep it out of version control)\n", o.cfg.Secret, len(keys), plural(len(keys)), strings.Join(keys, ", "), o.secretOut)
+	}
+	return nil
+}
+
+func secretPlacements(placed []legacy.Placement) []legacy.Placement {
+	out := []legacy.Placement{}
+	for _, p := range placed {
+		if p.Secret {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func validateName(name string) error {
+	if !dnsName(name) || len(name) > 200 {
+		return fmt.Errorf("--name %q must be a lower-case DNS name", name)
+	}
+	return nil
+}
+
+func dnsName(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// writeSecretFile writes the Secret manifest to path with mode 0600, all or nothing:
+// to a temporary file beside it, then renamed over it.
+func writeSecretFile(path string, secret *unstructured.Unstructured) error {
+	data, err := yaml.Marshal(secret.Object)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ferry-secret-*")
+	if err != nil {
+		return fmt.Errorf("write secret: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write secret: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write secret: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write secret: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write secret: %w", err)
+	}
+	return nil
+}
+
+// writeYAML writes objects as one multi-document YAML stream.
+func writeYAML(w io.Writer, objs []*unstructured.Unstructured) error {
+	var b strings.Builder
+	for i, obj := range objs {
+		data, err := yaml.Marshal(obj.Object)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.Write(data)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// printNotes writes one line per note and returns how many were skipped entries.
+func printNotes(w io.Writer, notes []legacy.Note) int {
+	skipped := 0
+	for _, n := range notes {
+		fmt.Fprintln(w, n.String())
+		if n.Kind == legacy.Skipped {
+			skipped++
+		}
+	}
+	return skipped
+}
+
+func nonNil(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	if objs == nil {
+		return []*unstructured.Unstructured{}
+	}
+	return objs
+}
+
+func nonNilNotes(notes []legacy.Note) []legacy.Note {
+	if notes == nil {
+		return []legacy.Note{}
+	}
+	return notes
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"ferry.dev/ferry/internal/traffic"
+	"ferry.dev/ferry/internal/traffic/proxy"
+)
+
+func namedBackend(t *testing.T, name string) string {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Backend", name)
+		io.WriteString(w, name)
+	}))
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
+func writeProxyConfig(t *testing.T, path, legacy, kubernetes, extra string) {
+	t.Helper()
+	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
+admin:
+  listen: 127.0.0.1:0
+  token: cli-test-token
+backends:
+  legacy:
+    servers: [%s]
+  kubernetes:
+    servers: [%s]
+%s`, legacy, kubernetes, extra)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startProxyProcess runs `ferry proxy run` as its own process and returns it with the
+// proxy's and admin API's addresses, read from its log, and its log lines.
+func startProxyProcess(t *testing.T, config string) (*exec.Cmd, string, string, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "proxy", "run", "--config", config)
+	cmd.Env = append(os.Environ(), envExec+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		for sc := bufio.NewScanner(stderr); sc.Scan(); {
+			lines <- sc.Text()
+		}
+	}()
+	serving := regexp.MustCompile(`proxy serving" addr=(\S+) admin=(\S+)`)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("ferry proxy run exited before serving")
+			}
+			if m := serving.FindStringSubmatch(line); m != nil {
+				return cmd, m[1], m[2], lines
+			}
+		case <-deadline:
+			t.Fatal("ferry proxy run did not start serving in 20s")
+		}
+	}
+}
+
+func backendOf(t *testing.T, addr string, header ...string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
+	if len(header) == 2 {
+		req.Header.Set(header[0], header[1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.Header.Get("X-Backend")
+}
+
+func waitForLine(t *testing.T, lines <-chan string, substr string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case line := <-lines:
+			if strings.Contains(line, substr) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no log line containing %q", substr)
+		}
+	}
+}
+
+// TestProxyRunAndAdminCommands runs the proxy as a process and drives it with the
+// admin client commands and signals: weights set and shown, stats, a bad config
+// rejected on SIGHUP while the old one serves, a good one applied, SIGTERM drains.
+func TestProxyRunAndAdminCommands(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "proxy.yaml")
+	legacy1, legacy2, k8s := namedBackend(t, "legacy-1"), namedBackend(t, "legacy-2"), namedBackend(t, "k8s-1")
+	writeProxyConfig(t, config, legacy1, k8s, "")
+	cmd, addr, adminAddr, lines := startProxyProcess(t, config)
+	if got := backendOf(t, addr); got != "legacy-1" {
+		t.Fatalf("at 0 %% kubernetes the proxy answered from %q", got)
+	}
+	client := []string{"--admin", adminAddr, "--token", "cli-test-token"}
+
+	code, stdout, stderr := run(t, append([]string{"proxy", "weights", "set", "--kubernetes", "100%"}, client...)...)
+	if code != 0 || !strings.Contains(stdout, "kubernetes  100%") {
+		t.Fatalf("weights set: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if got := backendOf(t, addr); got != "k8s-1" {
+		t.Fatalf("at 100 %% kubernetes the proxy answered from %q", got)
+	}
+	code, stdout, _ = run(t, append([]string{"proxy", "weights", "-o", "json"}, client...)...)
+	var w traffic.Weights
+	if code != 0 || json.Unmarshal([]byte(stdout), &w) != nil || w != traffic.KubernetesShare(10000) {
+		t.Fatalf("weights -o json: exit %d, %q", code, stdout)
+	}
+	code, stdout, _ = run(t, append([]string{"proxy", "stats", "-o", "json", "--window", "5m"}, client...)...)
+	var snap proxy.Snapshot
+	if code != 0 || json.Unmarshal([]byte(stdout), &snap) != nil || snap.Legacy.Requests != 1 || snap.Kubernetes.Requests != 1 {
+		t.Fatalf("stats -o json: exit %d, %q", code, stdout)
+	}
+	if code, stdout, _ = run(t, append([]string{"proxy", "stats"}, client...)...); code != 0 || !strings.Contains(stdout, "SIDE") {
+		t.Errorf("stats table: exit %d, %q", code, stdout)
+	}
+	if code, stdout, _ = run(t, append([]string{"proxy", "backends"}, client...)...); code != 0 || !strings.Contains(stdout, k8s) {
+		t.Errorf("backends: exit %d, %q", code, stdout)
+	}
+
+	// A bad config on SIGHUP is rejected; the old one keeps serving.
+	if err := os.WriteFile(config, []byte("listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0}\nbackends: {legacy: {servers: [nope]}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	waitForLine(t, lines, "reload rejected")
+	if got := backendOf(t, addr, "X-Ferry-Side", "legacy"); got != "legacy-1" {
+		t.Fatalf("after a rejected reload legacy answered from %q", got)
+	}
+	// A good one is applied, and the weights set through the API stay.
+	writeProxyConfig(t, config, legacy2, k8s, "")
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	waitForLine(t, lines, "configuration reloaded")
+	if got := backendOf(t, addr, "X-Ferry-Side", "legacy"); got != "legacy-2" {
+		t.Fatalf("after a good reload legacy answered from %q", got)
+	}
+	if got := backendOf(t, addr); got != "k8s-1" {
+		t.Fatalf("the reload undid the weights: answer from %q", got)
+	}
+
+	// SIGTERM drains and exits 0.
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ferry proxy run exited with %v after SIGTERM", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("ferry proxy run did not stop after SIGTERM")
+	}
+}
+
+func TestProxyCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	writeProxyConfig(t, good, "http://127.0.0.1:1", "http://127.0.0.1:2", "")
+	bad := filepath.Join(dir, "bad.yaml")
+	writeProxyConfig(t, bad, "http://127.0.0.1:1", "http://127.0.0.1:2", "weights: {kubernetes: 0.001}")
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"run without config", []string{"proxy", "run"}, ExitUsage, "--config is required"},
+		{"run with missing file", []string{"proxy", "run", "--config", filepath.Join(dir, "none.yaml")}, ExitError, "no such file"},
+		{"check bad config", []string{"proxy", "check", "--config", bad}, ExitError, `line 10: percentage "0.001"`},
+		{"weights without target", []string{"proxy", "weights"}, ExitUsage, "--admin ADDRESS or --config FILE"},
+		{"set without share", []string{"proxy", "weights", "set", "--admin", "127.0.0.1:1"}, ExitUsage, "give --kubernetes or --legacy"},
+		{"set bad share", []string{"proxy", "weights", "set", "--kubernetes", "ten", "--admin", "127.0.0.1:1"}, ExitUsage, `--kubernetes: percentage "ten"`},
+		{"set shares not adding up", []string{"proxy", "weights", "set", "--kubernetes", "10", "--legacy", "80", "--admin", "127.0.0.1:1"}, ExitUsage, "must add up to 100%"},
+		{"stats bad window", []string{"proxy", "stats", "--window", "-1s", "--admin", "127.0.0.1:1"}, ExitUsage, "--window must be positive"},
+		{"admin unreachable", []string{"proxy", "weights", "--config", good}, ExitError, "cannot reach the proxy's admin API"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != tc.wantCode || stdout != "" {
+				t.Errorf("exit %d stdout %q, want exit %d and no output", code, stdout, tc.wantCode)
+			}
+			first, _, _ := strings.Cut(stderr, "\n")
+			if !strings.HasPrefix(first, "ferry: ") || !strings.Contains(first, tc.want) {
+				t.Errorf("stderr %q, want a 'ferry: ' line containing %q", stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestProxyCheck(t *testing.T) {
+	code, stdout, stderr := run(t, "proxy", "check", "-o", "json", "--config", filepath.Join("..", "traffic", "proxy", "testdata", "full.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var out checkOutput
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Weights.Kubernetes != 1250 || len(out.Legacy) != 3 || strings.Contains(stdout, "s3cret") {
+		t.Errorf("check output %+v (must not show the token)", out)
+	}
+}

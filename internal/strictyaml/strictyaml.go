@@ -1,0 +1,53 @@
+// Package strictyaml decodes ferry's own configuration files strictly: unknown fields
+// are errors, and every error is one line that names the line of the mistake. It
+// imports no ferry package.
+package strictyaml
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ErrEmpty means the document holds nothing.
+var ErrEmpty = errors.New("the file is empty")
+
+// Decode decodes one YAML document into out, rejecting fields out does not have.
+func Decode(data []byte, out any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		if errors.Is(err, io.EOF) {
+			return ErrEmpty
+		}
+		return errors.New(Clean(err))
+	}
+	return nil
+}
+
+// Clean turns a YAML error into one line, without the library's prefixes.
+func Clean(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	s = strings.TrimPrefix(s, "unmarshal errors:")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// ReadFile reads a configuration file and returns its content and the absolute
+// directory its relative paths are relative to; what names the file in errors.
+func ReadFile(path, what string) ([]byte, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", what, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return data, filepath.Dir(abs), nil
+}
