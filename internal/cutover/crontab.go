@@ -1,80 +1,64 @@
 package cutover
 
 import (
-	"fmt"
-	"regexp"
+	"reflect"
 	"sort"
 	"strings"
+
+	"ferry.dev/ferry/internal/cronexpr"
+	"ferry.dev/ferry/internal/legacy"
 )
 
-// Entry is one job of a legacy crontab.
-type Entry struct {
-	// Schedule is the five time fields, or a macro such as @daily.
-	Schedule string
-	// Command is the rest of the line (with the user field of /etc/cron.d files).
-	Command string
-	// Line is the line as written.
-	Line string
+// entry is one job of the legacy crontab, as written.
+type entry struct {
+	schedule string
+	line     string
 }
 
-var envLine = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\s*=`)
-
-// ParseCrontab reads the jobs of a crontab (crontab -l output or an /etc/cron.d
-// file): blank lines, comments and variable assignments are skipped.
-func ParseCrontab(text string) ([]Entry, error) {
-	var out []Entry
-	for i, raw := range strings.Split(text, "\n") {
-		line := strings.TrimSpace(raw)
-		if line == "" || strings.HasPrefix(line, "#") || envLine.MatchString(line) {
-			continue
+// entries reads the jobs of a crontab (crontab -l output or an /etc/cron.d file),
+// keeping each job's line as written, for the operator to find.
+func entries(file string, data []byte) ([]entry, error) {
+	tab, err := legacy.ParseCrontab(file, data, false)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(data), "\n")
+	out := make([]entry, 0, len(tab.Jobs))
+	for _, j := range tab.Jobs {
+		line := j.Schedule + " " + j.Command
+		if j.Line >= 1 && j.Line <= len(lines) {
+			line = strings.TrimSpace(lines[j.Line-1])
 		}
-		fields := strings.Fields(line)
-		n := 5
-		if strings.HasPrefix(fields[0], "@") {
-			n = 1
-		}
-		if len(fields) <= n {
-			return nil, fmt.Errorf("line %d: %q is not a crontab entry (schedule, then command)", i+1, line)
-		}
-		out = append(out, Entry{Schedule: strings.Join(fields[:n], " "), Command: strings.Join(fields[n:], " "), Line: line})
+		out = append(out, entry{schedule: j.Schedule, line: line})
 	}
 	return out, nil
 }
 
-// macros are the schedules cron's @-forms stand for.
-var macros = map[string]string{
-	"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-	"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
-}
-
-// sameSchedule compares two schedules as cron reads them: fields, not spacing, and
-// macros as what they stand for.
+// sameSchedule reports whether two schedules fire at the same times, as the CronJob
+// controller reads them (@daily is 0 0 * * *); schedules it cannot read compare as
+// written.
 func sameSchedule(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.Join(strings.Fields(s), " ")
-		if m, ok := macros[s]; ok {
-			return m
-		}
-		return s
+	sa, errA := cronexpr.Parse(a)
+	sb, errB := cronexpr.Parse(b)
+	if errA != nil || errB != nil {
+		return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
 	}
-	return norm(a) == norm(b)
+	return reflect.DeepEqual(sa, sb)
 }
 
-// match pairs each entry with the CronJobs on the same schedule (by name), so the
-// operator sees which job took over which line.
-func match(entries []Entry, schedules map[string]string) []string {
-	out := make([]string, len(entries))
-	for i, e := range entries {
+// match names, for each entry, the CronJobs on the same schedule, so the operator sees
+// which job took over which line.
+func match(es []entry, schedules map[string]string) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
 		var names []string
 		for name, s := range schedules {
-			if sameSchedule(e.Schedule, s) {
+			if sameSchedule(e.schedule, s) {
 				names = append(names, name)
 			}
 		}
-		if len(names) > 0 {
-			sort.Strings(names)
-			out[i] = strings.Join(names, ", ")
-		}
+		sort.Strings(names)
+		out[i] = strings.Join(names, ", ")
 	}
 	return out
 }

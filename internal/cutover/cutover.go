@@ -39,7 +39,7 @@ type Config struct {
 type Cutover struct {
 	cfg      Config
 	selector labels.Selector
-	entries  []Entry
+	entries  []entry
 }
 
 // New parses the selector and the legacy crontab; it does not call the API server.
@@ -64,8 +64,8 @@ func New(cfg Config) (*Cutover, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cronJobs.legacyCrontab: %w", err)
 		}
-		if c.entries, err = ParseCrontab(string(data)); err != nil {
-			return nil, fmt.Errorf("cronJobs.legacyCrontab %s: %w", cfg.LegacyCrontab, err)
+		if c.entries, err = entries(cfg.LegacyCrontab, data); err != nil {
+			return nil, fmt.Errorf("cronJobs.legacyCrontab: %w", err)
 		}
 	}
 	return c, nil
@@ -132,9 +132,9 @@ func (c *Cutover) Release(ctx context.Context, logf func(string, ...any)) error 
 	logf("stop these entries of the legacy crontab %s now, on every legacy host:", c.cfg.LegacyCrontab)
 	for i, m := range match(c.entries, schedules) {
 		if m != "" {
-			logf("  %s    (now CronJob %s)", c.entries[i].Line, m)
+			logf("  %s    (now CronJob %s)", c.entries[i].line, m)
 		} else {
-			logf("  %s", c.entries[i].Line)
+			logf("  %s", c.entries[i].line)
 		}
 	}
 	return nil

@@ -14,7 +14,7 @@ import (
 )
 
 // ErrIngressNotFound means the Ingress does not exist.
-var ErrIngressNotFound = errors.New("Ingress not found")
+var ErrIngressNotFound = errors.New("ingress not found")
 
 // ErrActionNotFound means the Ingress has no such action, or no rule uses it.
 var ErrActionNotFound = errors.New("forward action not found")

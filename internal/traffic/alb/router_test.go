@@ -131,7 +131,7 @@ func TestBadSettingsAreRefusedWithoutAChange(t *testing.T) {
 		want   string
 		is     error
 	}{
-		{"Ingress not found", func(c *alb.Config) { c.Ingress = "web" }, "Ingress not found: " + ns + "/web", alb.ErrIngressNotFound},
+		{"Ingress not found", func(c *alb.Config) { c.Ingress = "web" }, "ingress not found: " + ns + "/web", alb.ErrIngressNotFound},
 		{"no such action", func(c *alb.Config) { c.Action = "blue-green" }, "no annotation alb.ingress.kubernetes.io/actions.blue-green", alb.ErrActionNotFound},
 		{"an action no rule uses", func(c *alb.Config) { c.Action = "maintenance" }, "no rule's backend is Service maintenance", alb.ErrActionNotFound},
 		{"another legacy target group", func(c *alb.Config) {

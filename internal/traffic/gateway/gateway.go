@@ -19,7 +19,7 @@ import (
 var ErrRouteNotFound = errors.New("HTTPRoute not found")
 
 // ErrServiceNotFound means a backend Service does not exist.
-var ErrServiceNotFound = errors.New("Service not found")
+var ErrServiceNotFound = errors.New("service not found")
 
 // Config names the HTTPRoute and the two Services it splits between.
 type Config struct {

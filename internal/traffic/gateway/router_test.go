@@ -161,7 +161,7 @@ func TestBadSettingsAreRefusedWithoutAChange(t *testing.T) {
 				if err := c.kube.CoreV1().Services(c.ns).Delete(context.Background(), "legacy", metav1.DeleteOptions{}); err != nil {
 					t.Fatal(err)
 				}
-				tc.want, tc.is = "Service not found: "+c.ns+"/legacy", gateway.ErrServiceNotFound
+				tc.want, tc.is = "service not found: "+c.ns+"/legacy", gateway.ErrServiceNotFound
 			}
 			_, err := c.router(t, tc.route, tc.legacy, tc.kube).Weights(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tc.want) || tc.is != nil && !errors.Is(err, tc.is) || strings.Contains(err.Error(), "\n") {
