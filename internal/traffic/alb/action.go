@@ -151,9 +151,3 @@ func usesAction(ing *networkingv1.Ingress, action string) bool {
 	}
 	return false
 }
-
-// forwardIngress is an Ingress with its decoded action.
-type forwardIngress struct {
-	ing    *networkingv1.Ingress
-	action *forward
-}

@@ -2,13 +2,17 @@ package alb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/util/retry"
 
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -96,33 +100,47 @@ func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
 	return r.sides.weights(fi.action), nil
 }
 
-// Split returns the target-group weights a split maps to and the split they give.
-func Split(w traffic.Weights) (legacy, kubernetes int, effective traffic.Weights) {
-	l, k, eff := traffic.IntegerSplit(w.Kubernetes, MaxWeight)
-	return l, k, traffic.KubernetesShare(eff)
-}
+// maxPatchAttempts bounds how often SetWeights reads the Ingress again when the
+// action changed between reading and patching.
+const maxPatchAttempts = 5
 
-// SetWeights writes the weights nearest to w (see Split) into the action in one update
-// of the Ingress, trying again when someone else changed it in between. The controller
-// then changes the load balancer's rule.
+// SetWeights writes the weights nearest to w (see traffic.IntegerSplit, 0–999) into the
+// action. The JSON patch swaps the annotation only if it is still what was read, and
+// touches nothing else, so the controller writing the Ingress's status meanwhile does
+// not get in the way. The controller then changes the load balancer's rule.
 func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		fi, err := r.read(ctx)
-		if err != nil {
-			return err
+	key := AnnotationPrefix + r.cfg.Action
+	var err error
+	for range maxPatchAttempts {
+		fi, readErr := r.read(ctx)
+		if readErr != nil {
+			return readErr
 		}
-		doc, changed, err := r.sides.setWeights(fi.action, w)
-		if err != nil || !changed {
-			return err
+		doc, changed, jsonErr := r.sides.setWeights(fi.action, w)
+		if jsonErr != nil || !changed {
+			return jsonErr
 		}
-		fi.ing.Annotations[AnnotationPrefix+r.cfg.Action] = doc
-		_, err = r.cfg.Kube.NetworkingV1().Ingresses(r.cfg.Namespace).Update(ctx, fi.ing, metav1.UpdateOptions{FieldManager: "ferry"})
-		if err != nil && !apierrors.IsConflict(err) {
-			return fmt.Errorf("alb: update Ingress %s: %w", r.name(), err)
+		path := "/metadata/annotations/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
+		patch, _ := json.Marshal([]map[string]string{
+			{"op": "test", "path": path, "value": fi.ing.Annotations[key]},
+			{"op": "replace", "path": path, "value": doc},
+		})
+		_, err = r.cfg.Kube.NetworkingV1().Ingresses(r.cfg.Namespace).Patch(ctx, r.cfg.Ingress, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: "ferry"})
+		if err == nil || !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
+			break
 		}
-		return err
-	})
+	}
+	if err != nil {
+		return fmt.Errorf("alb: update Ingress %s: %w", r.name(), err)
+	}
+	return nil
+}
+
+// forwardIngress is an Ingress with its decoded action.
+type forwardIngress struct {
+	ing    *networkingv1.Ingress
+	action *forward
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -119,6 +120,44 @@ func TestSetWeightsOnTheLocalAPIServer(t *testing.T) {
 		if w, err := r.Weights(ctx); err != nil || w.Kubernetes != tc.effective {
 			t.Fatalf("Weights after %s%%: %v, %v; want %d bp", tc.percent, w, err, tc.effective)
 		}
+	}
+}
+
+// The controller writes the Ingress's status, and someone labels it, while the weights
+// change: no update is lost and SetWeights does not give up.
+func TestConcurrentWritesOfTheIngressAreKept(t *testing.T) {
+	kc, ns := setup(t)
+	r := router(t, kc, func(c *alb.Config) { c.Namespace = ns })
+	ctx := context.Background()
+	done := make(chan struct{})
+	edits := 0
+	go func() {
+		defer close(done)
+		for i := range 40 {
+			ing, err := kc.NetworkingV1().Ingresses(ns).Get(ctx, "shop", metav1.GetOptions{})
+			if err != nil {
+				return
+			}
+			if i%2 == 0 {
+				ing.Labels = map[string]string{"edit": strings.Repeat("x", i+1)}
+				if _, err := kc.NetworkingV1().Ingresses(ns).Update(ctx, ing, metav1.UpdateOptions{}); err == nil {
+					edits++
+				}
+				continue
+			}
+			ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: fmt.Sprintf("k8s-shop-%d.eu-west-1.elb.amazonaws.com", i)}}
+			_, _ = kc.NetworkingV1().Ingresses(ns).UpdateStatus(ctx, ing, metav1.UpdateOptions{})
+		}
+	}()
+	for _, bp := range []int{100, 500, 1000, 2500, 5000, 7500, 10000} {
+		if err := r.SetWeights(ctx, traffic.KubernetesShare(bp)); err != nil {
+			t.Fatalf("SetWeights while the Ingress is written: %v", err)
+		}
+	}
+	<-done
+	l, k, ing := actionWeights(t, kc, ns)
+	if l != 0 || k != 100 || edits == 0 || ing.Labels["edit"] == "" {
+		t.Fatalf("weights %d:%d, %d edits, labels %v: an update was lost", l, k, edits, ing.Labels)
 	}
 }
 

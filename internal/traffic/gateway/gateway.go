@@ -2,14 +2,15 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/util/retry"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"ferry.dev/ferry/internal/traffic"
@@ -85,28 +86,37 @@ func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
 	return w, nil
 }
 
-// SetWeights writes w into every rule with both backends in one update of the route,
-// trying again when someone else changed the route in between.
+// maxPatchAttempts bounds how often SetWeights reads the route again when it changed
+// between reading and patching.
+const maxPatchAttempts = 5
+
+// SetWeights writes w into every rule with both backends, in one JSON patch of just
+// those weights, reading the route again if it changed in between.
 func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}
 	routes := r.cfg.Gateway.GatewayV1().HTTPRoutes(r.cfg.Namespace)
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		route, err := routes.Get(ctx, r.cfg.Route, metav1.GetOptions{})
-		if err != nil {
-			return err
+	var err error
+	for range maxPatchAttempts {
+		route, getErr := routes.Get(ctx, r.cfg.Route, metav1.GetOptions{})
+		if getErr != nil {
+			return r.explain(getErr)
 		}
-		rules, err := r.b.managed(&route.Spec)
-		if err != nil {
-			return fmt.Errorf("HTTPRoute %s: %w", r.name(), err)
+		rules, mErr := r.b.managed(&route.Spec)
+		if mErr != nil {
+			return fmt.Errorf("gateway: HTTPRoute %s: %w", r.name(), mErr)
 		}
-		if !r.b.setWeights(&route.Spec, rules, w) {
+		ops := r.b.weightPatch(&route.Spec, rules, w)
+		if len(ops) == 0 {
 			return nil
 		}
-		_, err = routes.Update(ctx, route, metav1.UpdateOptions{FieldManager: "ferry"})
-		return err
-	})
+		patch, _ := json.Marshal(ops)
+		_, err = routes.Patch(ctx, r.cfg.Route, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: "ferry"})
+		if err == nil || !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
+			break
+		}
+	}
 	if err != nil {
 		return r.explain(err)
 	}

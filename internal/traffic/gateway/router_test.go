@@ -109,17 +109,23 @@ func TestConcurrentEditsOfTheRouteAreKept(t *testing.T) {
 	ctx := context.Background()
 	done := make(chan struct{})
 	edits := 0
-	go func() { // someone else labels the route over and over
+	go func() { // someone else labels the route, and a Gateway writes its status, over and over
 		defer close(done)
-		for i := range 20 {
+		for i := range 40 {
 			route, err := c.gw.GatewayV1().HTTPRoutes(c.ns).Get(ctx, "shop", metav1.GetOptions{})
 			if err != nil {
 				return
 			}
-			route.Labels = map[string]string{"edit": strings.Repeat("x", i+1)}
-			if _, err := c.gw.GatewayV1().HTTPRoutes(c.ns).Update(ctx, route, metav1.UpdateOptions{}); err == nil {
-				edits++
+			if i%2 == 0 {
+				route.Labels = map[string]string{"edit": strings.Repeat("x", i+1)}
+				if _, err := c.gw.GatewayV1().HTTPRoutes(c.ns).Update(ctx, route, metav1.UpdateOptions{}); err == nil {
+					edits++
+				}
+				continue
 			}
+			route.Status.Parents = []gatewayv1.RouteParentStatus{{ParentRef: gatewayv1.ParentReference{Name: "web"}, ControllerName: "example.com/gateway",
+				Conditions: []metav1.Condition{{Type: "Accepted", Status: "True", Reason: "Accepted", ObservedGeneration: int64(i), LastTransitionTime: metav1.Now()}}}}
+			_, _ = c.gw.GatewayV1().HTTPRoutes(c.ns).UpdateStatus(ctx, route, metav1.UpdateOptions{})
 		}
 	}()
 	for _, bp := range []int{100, 500, 1000, 2500, 5000, 7500, 10000} {

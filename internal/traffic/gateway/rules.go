@@ -84,24 +84,36 @@ func (b backends) weights(spec *gatewayv1.HTTPRouteSpec, rules []int) (traffic.W
 	return traffic.KubernetesShare(traffic.Share(w[traffic.Legacy], w[traffic.Kubernetes])), nil
 }
 
-// setWeights writes w into every managed rule, in basis points (Gateway API weights
-// go up to 1 000 000, so every split is exact), and reports whether anything changed.
-func (b backends) setWeights(spec *gatewayv1.HTTPRouteSpec, rules []int, w traffic.Weights) bool {
-	changed := false
+// patchOp is one JSON patch (RFC 6902) operation.
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value"`
+}
+
+// weightPatch returns the JSON patch that writes w into every managed rule, in basis
+// points (Gateway API weights go up to 1 000 000, so every split is exact), or nil when
+// the route already carries it. Each weight is guarded by a test of its backendRef's
+// name: a route changed in between makes the patch fail rather than land elsewhere.
+// Nothing else of the route is touched, so a Gateway writing its status meanwhile
+// does not get in the way.
+func (b backends) weightPatch(spec *gatewayv1.HTTPRouteSpec, rules []int, w traffic.Weights) []patchOp {
+	var ops []patchOp
 	for _, i := range rules {
-		for j := range spec.Rules[i].BackendRefs {
-			ref := &spec.Rules[i].BackendRefs[j]
+		for j, ref := range spec.Rules[i].BackendRefs {
 			s, ok := b.side(ref.BackendRef)
 			if !ok {
 				continue
 			}
 			want := int32(w.Of(s))
-			if ref.Weight == nil || *ref.Weight != want {
-				ref.Weight, changed = &want, true
+			if ref.Weight != nil && *ref.Weight == want {
+				continue
 			}
+			path := fmt.Sprintf("/spec/rules/%d/backendRefs/%d/", i, j)
+			ops = append(ops, patchOp{"test", path + "name", string(ref.Name)}, patchOp{"add", path + "weight", want})
 		}
 	}
-	return changed
+	return ops
 }
 
 // problems returns what the route's Gateways report against it: not accepted, or

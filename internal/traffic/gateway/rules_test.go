@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -65,18 +66,17 @@ func TestManagedRulesAndWeights(t *testing.T) {
 	}
 }
 
-func TestSetWeightsWritesBasisPoints(t *testing.T) {
+func TestWeightPatchWritesBasisPointsGuardedByName(t *testing.T) {
 	b := backends{namespace: "shop", legacy: "legacy", kubernetes: "web"}
-	s := spec([]gatewayv1.HTTPBackendRef{ref("legacy", nil)}, []gatewayv1.HTTPBackendRef{ref("web", nil), ref("legacy", nil), ref("old", w(0))})
-	if !b.setWeights(s, []int{1}, traffic.KubernetesShare(125)) {
-		t.Fatal("setWeights reported no change")
+	s := spec([]gatewayv1.HTTPBackendRef{ref("legacy", nil)}, []gatewayv1.HTTPBackendRef{ref("web", nil), ref("legacy", w(9875)), ref("old", w(0))})
+	got, _ := json.Marshal(b.weightPatch(s, []int{1}, traffic.KubernetesShare(125)))
+	want := `[{"op":"test","path":"/spec/rules/1/backendRefs/0/name","value":"web"},{"op":"add","path":"/spec/rules/1/backendRefs/0/weight","value":125}]`
+	if string(got) != want {
+		t.Fatalf("patch\n%s\nwant (legacy already at 9875, rule 0 and the third backend untouched)\n%s", got, want)
 	}
-	got := s.Rules[1].BackendRefs
-	if *got[0].Weight != 125 || *got[1].Weight != 9875 || *got[2].Weight != 0 || s.Rules[0].BackendRefs[0].Weight != nil {
-		t.Fatalf("weights %d %d %d, rule 0 %v", *got[0].Weight, *got[1].Weight, *got[2].Weight, s.Rules[0].BackendRefs[0].Weight)
-	}
-	if b.setWeights(s, []int{1}, traffic.KubernetesShare(125)) {
-		t.Fatal("setting the same weights again reported a change")
+	s.Rules[1].BackendRefs[0].Weight = w(125)
+	if ops := b.weightPatch(s, []int{1}, traffic.KubernetesShare(125)); ops != nil {
+		t.Fatalf("the weights in place still give a patch: %v", ops)
 	}
 }
 
