@@ -77,6 +77,9 @@ type DatadogConfig struct {
 	Queries    DatadogQueries `yaml:"queries"`
 	// LatencyUnit is the latency queries' unit: s (default), ms or us.
 	LatencyUnit string `yaml:"latencyUnit,omitempty"`
+	// MinInterval spaces the queries of a step (default 1m): the query endpoint is
+	// rate-limited per organisation.
+	MinInterval time.Duration `yaml:"minInterval,omitempty"`
 }
 
 // DatadogQueries are metric queries with {{.Side}}; Latency maps p50, p99, max … to

@@ -30,7 +30,7 @@ func datadogSource(c *migrate.DatadogConfig) (migrate.MetricSource, error) {
 	}
 	unit := map[string]time.Duration{"": time.Second, "s": time.Second, "ms": time.Millisecond, "us": time.Microsecond}[c.LatencyUnit]
 	return datadog.New(datadog.Config{
-		Site: c.Site, APIKey: keys[0], AppKey: keys[1], Legacy: c.Legacy, Kubernetes: c.Kubernetes, LatencyUnit: unit,
+		Site: c.Site, APIKey: keys[0], AppKey: keys[1], Legacy: c.Legacy, Kubernetes: c.Kubernetes, LatencyUnit: unit, MinInterval: c.MinInterval,
 		Queries: datadog.Queries{Requests: c.Queries.Requests, Errors: c.Queries.Errors, Latency: c.Queries.Latency},
 	})
 }

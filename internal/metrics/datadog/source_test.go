@@ -214,6 +214,23 @@ func TestSampleFromTheQueryAPI(t *testing.T) {
 	}
 }
 
+func TestQueriesOfAWindowAreSpaced(t *testing.T) {
+	s, src := newSource(t, func(c *datadog.Config) { c.MinInterval = time.Hour })
+	ctx := context.Background()
+	since := time.Now().Add(-time.Minute)
+	first, err := src.Sample(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := src.Sample(ctx, since)
+	if err != nil || len(s.seen) != 10 || again.Legacy.Requests != first.Legacy.Requests {
+		t.Fatalf("a second look at the same window within MinInterval: %v, %d queries in all, want the 10 of the first", err, len(s.seen))
+	}
+	if _, err := src.Sample(ctx, since.Add(-time.Minute)); err != nil || len(s.seen) != 20 {
+		t.Fatalf("another window: %v, %d queries in all, want 10 more", err, len(s.seen))
+	}
+}
+
 func TestRateLimitsAreWaitedOut(t *testing.T) {
 	s, src := newSource(t, nil)
 	s.limited = 2
