@@ -23,7 +23,7 @@ build:
 controlplane:
 	@bash hack/build-controlplane.sh >/dev/null
 
-## deps: Debian packages the tests drive (chromium), installed only if missing
+## deps: Debian packages the tests drive (chromium, prometheus), installed only if missing
 deps:
 	@bash hack/install-deps.sh
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that ferry's tests and benchmarks drive, only if missing:
-# chromium (the HTML report is checked in headless chromium) and, with --bench, wrk.
+# chromium (the HTML report is checked in headless chromium), prometheus (the Prometheus
+# metric source is tested against a real one scraping the proxy) and, with --bench, wrk.
 # Idempotent and non-interactive; runs apt-get as root, or through sudo otherwise.
 set -euo pipefail
 pkgs=()
 command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
+command -v prometheus >/dev/null 2>&1 || pkgs+=(prometheus)
 if [[ "${1:-}" == "--bench" ]] && ! command -v wrk >/dev/null 2>&1; then
 	pkgs+=(wrk)
 fi

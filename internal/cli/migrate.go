@@ -16,6 +16,7 @@ import (
 
 	"ferry.dev/ferry/internal/analysis"
 	"ferry.dev/ferry/internal/baseline"
+	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/providers"
 	"ferry.dev/ferry/internal/traffic"
@@ -26,10 +27,12 @@ const ExitAborted = 3
 
 type migrateOptions struct {
 	plan string
+	// kube is the global connection flags, for plans whose providers live in the cluster.
+	kube *kube.Options
 }
 
 func newMigrateCommand(g *globalOptions) *cobra.Command {
-	o := &migrateOptions{}
+	o := &migrateOptions{kube: &g.kube}
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Shift traffic from legacy to Kubernetes step by step, judged by analysis gates, aborting on its own",
@@ -54,7 +57,7 @@ func (o *migrateOptions) config() (migrate.Config, error) {
 	if err != nil {
 		return migrate.Config{}, err
 	}
-	router, metrics, err := providers.ForPlan(plan)
+	set, err := providers.ForPlan(context.Background(), plan, providers.Options{Kube: *o.kube})
 	if err != nil {
 		return migrate.Config{}, err
 	}
@@ -66,7 +69,8 @@ func (o *migrateOptions) config() (migrate.Config, error) {
 		}
 	}
 	return migrate.Config{
-		Plan: plan, Router: router, Metrics: metrics, Gates: plan.BuildGates(limits),
+		Plan: plan, Router: set.Router, Metrics: set.Metrics, Gates: plan.BuildGates(limits),
+		OnStart: set.OnStart, OnComplete: set.OnComplete,
 		Store:  &migrate.FileStore{Path: plan.State},
 		Notify: &migrate.Notifier{Targets: plan.Notify},
 	}, nil

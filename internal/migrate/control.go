@@ -45,6 +45,9 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 	}
 	r := &runner{cfg: cfg, st: st}
 	if err := r.apply(ctx, req); err != nil {
+		if errors.Is(err, errOnComplete) {
+			_ = r.save() // keep the log line that says why
+		}
 		return err
 	}
 	if r.st.Phase == PhaseAborting {
@@ -66,12 +69,16 @@ func (r *runner) handleRequest(ctx context.Context) error {
 	if err != nil || req == nil {
 		return err
 	}
-	return r.apply(ctx, *req)
+	err = r.apply(ctx, *req)
+	if errors.Is(err, errOnComplete) {
+		return r.save() // logged; the loop keeps the final step and tries again
+	}
+	return err
 }
 
 // apply changes the recorded state for a manual action; the runner's loop or the
 // caller carries out the weights.
-func (r *runner) apply(_ context.Context, req Request) error {
+func (r *runner) apply(ctx context.Context, req Request) error {
 	reason := req.Reason
 	switch req.Action {
 	case "pause":
@@ -86,9 +93,7 @@ func (r *runner) apply(_ context.Context, req Request) error {
 		}
 	case "promote":
 		if r.st.Step == len(r.cfg.Plan.Steps)-1 {
-			r.st.Phase = PhaseCompleted
-			r.logf("promoted by hand to completion %s", reason)
-			return r.save()
+			return r.complete(ctx, "promoted by hand "+reason)
 		}
 		if err := r.advance("promoted by hand " + reason); err != nil {
 			return err

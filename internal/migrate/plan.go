@@ -44,6 +44,9 @@ type Plan struct {
 	// see cold connections and caches on the side that gained traffic.
 	Warmup time.Duration `yaml:"warmup"`
 	Notify []Notify      `yaml:"notify"`
+	// CronJobs, when set, keeps the app's CronJobs suspended until the migration
+	// completes, then resumes them.
+	CronJobs *CronJobsConfig `yaml:"cronJobs,omitempty"`
 	// State is the local state file (embedded mode); default .ferry/migration-NAME.json
 	// beside the plan.
 	State string `yaml:"state"`
@@ -64,7 +67,10 @@ type Step struct {
 
 // RouterConfig names exactly one router.
 type RouterConfig struct {
-	Proxy *ProxyConfig `yaml:"proxy,omitempty"`
+	Proxy   *ProxyConfig   `yaml:"proxy,omitempty"`
+	Route53 *Route53Config `yaml:"route53,omitempty"`
+	Gateway *GatewayConfig `yaml:"gateway,omitempty"`
+	ALB     *ALBConfig     `yaml:"alb,omitempty"`
 }
 
 // ProxyConfig points at a running ferry proxy's admin API.
@@ -78,7 +84,9 @@ type ProxyConfig struct {
 // MetricsConfig names exactly one metric source.
 type MetricsConfig struct {
 	// Proxy uses the proxy's own per-side statistics (the router's admin API).
-	Proxy *struct{} `yaml:"proxy,omitempty"`
+	Proxy      *struct{}         `yaml:"proxy,omitempty"`
+	Prometheus *PrometheusConfig `yaml:"prometheus,omitempty"`
+	Datadog    *DatadogConfig    `yaml:"datadog,omitempty"`
 }
 
 // GatesConfig configures the analysis gates; a missing section uses defaults.
@@ -172,14 +180,8 @@ func (p *Plan) complete(dir string) error {
 	if prev != traffic.Total {
 		return fmt.Errorf("steps: the last step must send 100%% to Kubernetes, not %s", traffic.FormatPercent(prev))
 	}
-	if p.Router.Proxy == nil {
-		return errors.New("router: name a router (proxy)")
-	}
-	if p.Router.Proxy.Admin == "" {
-		return errors.New("router.proxy.admin: the proxy's admin URL is required")
-	}
-	if p.Metrics.Proxy == nil {
-		return errors.New("metrics: name a metric source (proxy): the gates need one")
+	if err := p.validateProviders(); err != nil {
+		return err
 	}
 	if len(p.Gates.Disable) >= 2 {
 		return errors.New("gates.disable: at least one gate must stay on")
@@ -216,7 +218,7 @@ func (p *Plan) complete(dir string) error {
 		p.State = filepath.Join(".ferry", "migration-"+p.Name+".json")
 	}
 	p.State = abs(p.State)
-	p.Router.Proxy.TokenFile = abs(p.Router.Proxy.TokenFile)
+	p.absProviderPaths(abs)
 	if p.Gates.Latency != nil {
 		p.Gates.Latency.Baseline = abs(p.Gates.Latency.Baseline)
 	}

@@ -31,7 +31,18 @@ type Config struct {
 	OnEvent func(e Event)
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// OnStart, when set, runs before a run changes anything, once the router and the
+	// metric source have answered; an error refuses the run. What it logs goes to the
+	// migration's log.
+	OnStart func(ctx context.Context, logf func(format string, args ...any)) error
+	// OnComplete, when set, runs when the final step passes or is promoted, before the
+	// migration is recorded as completed. An error keeps the migration at its final
+	// step, logged, and it runs again at the next evaluation; it must be idempotent.
+	OnComplete func(ctx context.Context, logf func(format string, args ...any)) error
 }
+
+// errOnComplete marks a failed OnComplete: the migration holds at its final step.
+var errOnComplete = errors.New("on completion")
 
 // ErrAborted is returned when a run ends in an abort.
 var ErrAborted = errors.New("migration aborted")
@@ -69,7 +80,8 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 		return nil, err
 	}
 	defer unlock()
-	if err := preflight(ctx, cfg); err != nil {
+	notes, err := preflight(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
 	st, err := cfg.Store.Load()
@@ -96,23 +108,51 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 	if resumed {
 		r.logf("continuing %s at step %d (%s)", st.Phase, st.Step+1, traffic.FormatPercent(cfg.Plan.Steps[st.Step].BasisPoints))
 	}
+	for _, n := range notes {
+		r.logf("%s", n)
+	}
 	return r.loop(ctx)
 }
 
-// preflight checks the router and the metric source answer before anything changes.
-func preflight(ctx context.Context, cfg Config) error {
+// preflight checks the router and the metric source answer before anything changes,
+// then runs OnStart; it returns the lines OnStart logged, for the migration's log.
+func preflight(ctx context.Context, cfg Config) ([]string, error) {
 	callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if _, err := cfg.Router.Weights(callCtx); err != nil {
-		return fmt.Errorf("router: %w", err)
+		return nil, fmt.Errorf("router: %w", err)
 	}
 	if _, err := cfg.Metrics.Sample(callCtx, time.Now().Add(-time.Minute)); err != nil {
-		return fmt.Errorf("metric source: %w", err)
+		return nil, fmt.Errorf("metric source: %w", err)
 	}
 	if len(cfg.Gates) == 0 {
-		return errors.New("no gates: a migration is never judged without them")
+		return nil, errors.New("no gates: a migration is never judged without them")
 	}
-	return nil
+	var notes []string
+	if cfg.OnStart != nil {
+		logf := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
+		if err := cfg.OnStart(callCtx, logf); err != nil {
+			return nil, err
+		}
+	}
+	return notes, nil
+}
+
+// routerTimeout bounds one SetWeights call: longer for routers that wait for their
+// change to spread.
+func routerTimeout(rt traffic.Router) time.Duration {
+	if s, ok := rt.(traffic.Settler); ok {
+		return max(s.ApplyTimeout(), 30*time.Second)
+	}
+	return 30 * time.Second
+}
+
+// settleTime is how long clients may follow the previous split after SetWeights.
+func settleTime(rt traffic.Router) time.Duration {
+	if s, ok := rt.(traffic.Settler); ok {
+		return s.SettleTime()
+	}
+	return 0
 }
 
 // Resume un-pauses a recorded migration and runs it (see Start).
@@ -172,7 +212,7 @@ func (r *runner) applyTarget(ctx context.Context) error {
 	if r.st.Applied == r.st.Target {
 		return nil
 	}
-	callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	callCtx, cancel := context.WithTimeout(ctx, routerTimeout(r.cfg.Router))
 	defer cancel()
 	if err := r.cfg.Router.SetWeights(callCtx, r.st.Target); err != nil {
 		return err
@@ -183,9 +223,10 @@ func (r *runner) applyTarget(ctx context.Context) error {
 	return r.save()
 }
 
-// evaluate judges the step and acts; done is true when the run has ended.
+// evaluate judges the step and acts; done is true when the run has ended. The window
+// starts once the router's change has settled and the warm-up has passed.
 func (r *runner) evaluate(ctx context.Context) (bool, error) {
-	from := r.st.StepStarted.Add(r.cfg.Plan.Warmup)
+	from := r.st.StepStarted.Add(settleTime(r.cfg.Router) + r.cfg.Plan.Warmup)
 	if r.cfg.now().Before(from) {
 		d := Decision{ActionHold, fmt.Sprintf("warming up for %s after the weight change", from.Sub(r.cfg.now()).Round(time.Second))}
 		if r.cfg.OnEvaluate != nil {
@@ -221,15 +262,29 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 	case ActionAdvance:
 		return false, r.advance(d.Reason)
 	case ActionComplete:
-		r.st.Phase = PhaseCompleted
-		r.logf("completed: %s", d.Reason)
-		if err := r.save(); err != nil {
+		if err := r.complete(ctx, d.Reason); errors.Is(err, errOnComplete) {
+			return false, r.save()
+		} else if err != nil {
 			return true, err
 		}
 		r.notify(ctx, "completed", d.Reason)
 		return true, nil
 	}
 	return false, r.save()
+}
+
+// complete runs OnComplete, then records the migration as completed. When OnComplete
+// fails, the migration stays at its final step and the error wraps errOnComplete.
+func (r *runner) complete(ctx context.Context, reason string) error {
+	if r.cfg.OnComplete != nil {
+		if err := r.cfg.OnComplete(ctx, r.logf); err != nil {
+			r.logf("on completion: %v (holding at the final step; trying again)", err)
+			return fmt.Errorf("%w: %w", errOnComplete, err)
+		}
+	}
+	r.st.Phase = PhaseCompleted
+	r.logf("completed: %s", reason)
+	return r.save()
 }
 
 // advance records the next step before its weight is applied, so a crash in between
@@ -255,7 +310,7 @@ func (r *runner) abort(ctx context.Context, reason string) error {
 	}
 	backoff := 200 * time.Millisecond
 	for {
-		callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		callCtx, cancel := context.WithTimeout(ctx, routerTimeout(r.cfg.Router))
 		err := r.cfg.Router.SetWeights(callCtx, traffic.KubernetesShare(0))
 		cancel()
 		if err == nil {

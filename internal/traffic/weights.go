@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Total is the sum of the two shares of Weights: shares are in basis points, so one
@@ -124,4 +125,18 @@ type Router interface {
 	SetWeights(ctx context.Context, w Weights) error
 	// Weights returns the split the router applies now.
 	Weights(ctx context.Context) (Weights, error)
+}
+
+// Settler is a Router whose changes take time to reach every client. SetWeights
+// returns once the change is applied everywhere the router controls (for weighted DNS,
+// on every authoritative name server), which may take minutes; clients may then follow
+// the previous split for a while longer (cached answers). A migration gives SetWeights
+// ApplyTimeout and keeps SettleTime out of each step's window on top of its warm-up.
+type Settler interface {
+	Router
+	// ApplyTimeout bounds one SetWeights call, waiting for the change included.
+	ApplyTimeout() time.Duration
+	// SettleTime is how long after SetWeights returns clients may still follow the
+	// previous split.
+	SettleTime() time.Duration
 }

@@ -1,0 +1,131 @@
+package prometheus_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/metrics/prometheus"
+	"ferry.dev/ferry/internal/metrics/prometheus/promtest"
+	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/traffic"
+)
+
+// Real traffic through the embedded proxy, scraped by a real Prometheus: the source's
+// numbers must agree with what the proxy counted itself.
+func TestSampleAgreesWithTheProxy(t *testing.T) {
+	legacy := migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
+	kube := migratetest.NewBackend(t, 0.06, 30*time.Millisecond, 40*time.Millisecond)
+	p := migratetest.StartProxy(t, legacy, kube)
+	ctx := context.Background()
+	if err := p.SetWeights(ctx, traffic.KubernetesShare(5000)); err != nil {
+		t.Fatal(err)
+	}
+	prom := promtest.Start(t, p.AdminAddr())
+	prom.WaitScraped(t, 2)
+	since := time.Now()
+	time.Sleep(promtest.ScrapeInterval + 200*time.Millisecond) // a sample with no requests yet opens the window
+	load := migratetest.StartLoad(migratetest.URL(p), 300)
+	time.Sleep(6 * time.Second)
+	load.Stop()
+	time.Sleep(3 * promtest.ScrapeInterval) // the final counts scraped
+	src, err := prometheus.New(prometheus.Config{Address: prom.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample, err := src.Sample(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := p.Stats(time.Since(since) + time.Second)
+	for _, side := range []struct {
+		name       string
+		got        analysis.Side
+		requests   int64
+		p50        int64 // the bucket bound holding the median
+		minErrRate float64
+	}{
+		{"legacy", sample.Legacy, stats.Legacy.Requests, 25000, 0},
+		{"kubernetes", sample.New, stats.Kubernetes.Requests, 50000, 0.03},
+	} {
+		// increase() extrapolates to the end of the window, by up to a scrape interval.
+		if lo, hi := float64(side.requests)*0.97, float64(side.requests)*1.2; float64(side.got.Requests) < lo || float64(side.got.Requests) > hi {
+			t.Errorf("%s: Prometheus says %d requests, the proxy counted %d", side.name, side.got.Requests, side.requests)
+		}
+		if n := side.got.Latency.Count(); n < side.got.Requests*9/10 || n > side.got.Requests*11/10 {
+			t.Errorf("%s: %d latency observations for %d requests", side.name, n, side.got.Requests)
+		}
+		if p50 := side.got.Latency.Quantile(0.5); p50 != side.p50 {
+			t.Errorf("%s: median in the bucket up to %dµs, want %dµs (%v)", side.name, p50, side.p50, side.got.Latency)
+		}
+		if side.got.ErrorRate() < side.minErrRate || side.got.ErrorRate() > 0.1 {
+			t.Errorf("%s: error rate %.3f", side.name, side.got.ErrorRate())
+		}
+	}
+	// What the gates make of it: the Kubernetes side is both slower and failing more.
+	for _, g := range []analysis.Gate{analysis.ErrorRateGate{MinAbsolute: 0.02}, analysis.LatencyGate{MinRequests: 200}} {
+		if r := g.Evaluate(sample); r.Verdict != analysis.Fail {
+			t.Errorf("gate %s: %s (%s), want fail", r.Gate, r.Verdict, r.Message)
+		}
+	}
+
+	t.Run("bad settings are one-line errors", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			cfg  prometheus.Config
+			want string
+			is   error
+		}{
+			{"unreachable", prometheus.Config{Address: "http://127.0.0.1:1"}, "connect: connection refused", nil},
+			{"a query Prometheus cannot parse", prometheus.Config{Address: prom.URL, Queries: prometheus.Queries{Requests: `sum(rate(x{side="{{.Side}}"}[{{.Window}}])`}}, "bad_data", nil},
+			{"side labels that match nothing", prometheus.Config{Address: prom.URL, Legacy: "ec2", Kubernetes: "eks"}, "the requests query matches nothing for ec2 or eks", prometheus.ErrNoSeries},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				src, err := prometheus.New(tc.cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = src.Sample(ctx, time.Now().Add(-time.Minute))
+				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") || tc.is != nil && !errors.Is(err, tc.is) {
+					t.Fatalf("Sample: %v, want one line with %q", err, tc.want)
+				}
+			})
+		}
+	})
+}
+
+// A Prometheus behind an authenticating proxy: this server speaks the documented
+// /api/v1/query API and answers only with the bearer token.
+func TestBearerToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(r.FormValue("query"), "by (le)") {
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"le":"0.1"},"value":[1700000000,"7"]},{"metric":{"le":"+Inf"},"value":[1700000000,"7"]}]}}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"7"]}]}}`))
+	}))
+	defer srv.Close()
+	for token, ok := range map[string]bool{"s3cret": true, "wrong": false} {
+		src, err := prometheus.New(prometheus.Config{Address: srv.URL, BearerToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := src.Sample(context.Background(), time.Now().Add(-time.Minute))
+		if ok && (err != nil || s.Legacy.Requests != 7 || s.Legacy.Errors != 7 || s.New.Latency.Count() != 7) {
+			t.Fatalf("with the token: %+v, %v", s, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "401")) {
+			t.Fatalf("with a wrong token: %v, want a 401", err)
+		}
+	}
+}

@@ -1,0 +1,212 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Route53Config names two weighted Route 53 records of one name, one per side.
+type Route53Config struct {
+	HostedZoneID string `yaml:"hostedZoneID"`
+	// Name is the records' DNS name; Type narrows them to one record type (default:
+	// every type of the name that has both, e.g. A and AAAA).
+	Name string `yaml:"name"`
+	Type string `yaml:"type,omitempty"`
+	// LegacySetIdentifier and KubernetesSetIdentifier pick the two records.
+	LegacySetIdentifier     string `yaml:"legacySetIdentifier"`
+	KubernetesSetIdentifier string `yaml:"kubernetesSetIdentifier"`
+	// Region signs the requests (default us-east-1); Endpoint replaces Route 53's.
+	Region   string `yaml:"region,omitempty"`
+	Endpoint string `yaml:"endpoint,omitempty"`
+	// Settle is held on top of the records' TTL before a step is judged.
+	Settle time.Duration `yaml:"settle,omitempty"`
+	// SyncTimeout bounds the wait for a change to be INSYNC (default 5m).
+	SyncTimeout time.Duration `yaml:"syncTimeout,omitempty"`
+}
+
+// GatewayConfig names a Gateway API HTTPRoute and the two Services it splits between.
+type GatewayConfig struct {
+	// Namespace holds the route and both Services (default: the kubeconfig's).
+	Namespace string `yaml:"namespace,omitempty"`
+	HTTPRoute string `yaml:"httpRoute"`
+	// LegacyService is usually an ExternalName Service for the legacy host.
+	LegacyService     string `yaml:"legacyService"`
+	KubernetesService string `yaml:"kubernetesService"`
+}
+
+// ALBConfig names an Ingress's weighted forward action (AWS Load Balancer Controller).
+type ALBConfig struct {
+	Namespace string `yaml:"namespace,omitempty"`
+	Ingress   string `yaml:"ingress"`
+	// Action is the name in the alb.ingress.kubernetes.io/actions.<name> annotation.
+	Action               string `yaml:"action"`
+	LegacyTargetGroupARN string `yaml:"legacyTargetGroupARN"`
+	KubernetesService    string `yaml:"kubernetesService"`
+}
+
+// PrometheusConfig points at Prometheus; queries default to the proxy's metrics.
+type PrometheusConfig struct {
+	Address         string `yaml:"address"`
+	BearerTokenFile string `yaml:"bearerTokenFile,omitempty"`
+	// Legacy and Kubernetes are the values of {{.Side}} in the queries.
+	Legacy     string            `yaml:"legacy,omitempty"`
+	Kubernetes string            `yaml:"kubernetes,omitempty"`
+	Queries    PrometheusQueries `yaml:"queries,omitempty"`
+}
+
+// PrometheusQueries are PromQL templates with {{.Side}} and {{.Window}}.
+type PrometheusQueries struct {
+	Requests string `yaml:"requests,omitempty"`
+	Errors   string `yaml:"errors,omitempty"`
+	Latency  string `yaml:"latency,omitempty"`
+}
+
+// DatadogConfig points at Datadog's metrics query API.
+type DatadogConfig struct {
+	// Site is the API's base URL (default https://api.datadoghq.com).
+	Site string `yaml:"site,omitempty"`
+	// APIKeyEnv and AppKeyEnv name the environment variables holding the keys
+	// (default DD_API_KEY and DD_APP_KEY).
+	APIKeyEnv  string         `yaml:"apiKeyEnv,omitempty"`
+	AppKeyEnv  string         `yaml:"appKeyEnv,omitempty"`
+	Legacy     string         `yaml:"legacy,omitempty"`
+	Kubernetes string         `yaml:"kubernetes,omitempty"`
+	Queries    DatadogQueries `yaml:"queries"`
+	// LatencyUnit is the latency queries' unit: s (default), ms or us.
+	LatencyUnit string `yaml:"latencyUnit,omitempty"`
+	// MinInterval spaces the queries of a step (default 1m): the query endpoint is
+	// rate-limited per organisation.
+	MinInterval time.Duration `yaml:"minInterval,omitempty"`
+}
+
+// DatadogQueries are metric queries with {{.Side}}; Latency maps p50, p99, max … to
+// percentile queries.
+type DatadogQueries struct {
+	Requests string            `yaml:"requests"`
+	Errors   string            `yaml:"errors"`
+	Latency  map[string]string `yaml:"latency,omitempty"`
+}
+
+// CronJobsConfig keeps the app's CronJobs suspended during the migration and resumes
+// them, with a starting deadline, when it completes.
+type CronJobsConfig struct {
+	// Namespace holds the CronJobs (default: the kubeconfig's); Selector picks them.
+	Namespace               string `yaml:"namespace,omitempty"`
+	Selector                string `yaml:"selector"`
+	StartingDeadlineSeconds int64  `yaml:"startingDeadlineSeconds,omitempty"`
+	// LegacyCrontab is the legacy crontab whose entries must stop at that moment.
+	LegacyCrontab string `yaml:"legacyCrontab,omitempty"`
+}
+
+// named lists the providers set in a section, by their YAML names.
+func named(set map[string]bool) []string {
+	var out []string
+	for name, ok := range set {
+		if ok {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// required returns an error naming the first empty field.
+func required(section string, fields ...[2]string) error {
+	for _, f := range fields {
+		if strings.TrimSpace(f[1]) == "" {
+			return fmt.Errorf("%s.%s is required", section, f[0])
+		}
+	}
+	return nil
+}
+
+// validateProviders checks the plan names exactly one router and one metric source,
+// with the settings each needs.
+func (p *Plan) validateProviders() error {
+	r := p.Router
+	routers := named(map[string]bool{"proxy": r.Proxy != nil, "route53": r.Route53 != nil, "gateway": r.Gateway != nil, "alb": r.ALB != nil})
+	switch len(routers) {
+	case 0:
+		return errors.New("router: name a router (proxy, route53, gateway or alb)")
+	case 1:
+	default:
+		return fmt.Errorf("router: name exactly one router, not %s", strings.Join(routers, " and "))
+	}
+	var err error
+	switch {
+	case r.Proxy != nil:
+		if r.Proxy.Admin == "" {
+			return errors.New("router.proxy.admin: the proxy's admin URL is required")
+		}
+	case r.Route53 != nil:
+		c := r.Route53
+		err = required("router.route53", [2]string{"hostedZoneID", c.HostedZoneID}, [2]string{"name", c.Name},
+			[2]string{"legacySetIdentifier", c.LegacySetIdentifier}, [2]string{"kubernetesSetIdentifier", c.KubernetesSetIdentifier})
+		if err == nil && c.LegacySetIdentifier == c.KubernetesSetIdentifier {
+			err = errors.New("router.route53: the two set identifiers must differ")
+		}
+	case r.Gateway != nil:
+		c := r.Gateway
+		err = required("router.gateway", [2]string{"httpRoute", c.HTTPRoute}, [2]string{"legacyService", c.LegacyService}, [2]string{"kubernetesService", c.KubernetesService})
+	case r.ALB != nil:
+		c := r.ALB
+		err = required("router.alb", [2]string{"ingress", c.Ingress}, [2]string{"action", c.Action},
+			[2]string{"legacyTargetGroupARN", c.LegacyTargetGroupARN}, [2]string{"kubernetesService", c.KubernetesService})
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.validateMetrics(); err != nil {
+		return err
+	}
+	if c := p.CronJobs; c != nil {
+		return required("cronJobs", [2]string{"selector", c.Selector})
+	}
+	return nil
+}
+
+func (p *Plan) validateMetrics() error {
+	m := p.Metrics
+	sources := named(map[string]bool{"proxy": m.Proxy != nil, "prometheus": m.Prometheus != nil, "datadog": m.Datadog != nil})
+	switch len(sources) {
+	case 0:
+		return errors.New("metrics: name a metric source (proxy, prometheus or datadog): the gates need one")
+	case 1:
+	default:
+		return fmt.Errorf("metrics: name exactly one metric source, not %s", strings.Join(sources, " and "))
+	}
+	switch {
+	case m.Prometheus != nil:
+		return required("metrics.prometheus", [2]string{"address", m.Prometheus.Address})
+	case m.Datadog != nil:
+		d := m.Datadog
+		if err := required("metrics.datadog.queries", [2]string{"requests", d.Queries.Requests}, [2]string{"errors", d.Queries.Errors}); err != nil {
+			return err
+		}
+		if len(d.Queries.Latency) == 0 && !slices.Contains(p.Gates.Disable, "latency") {
+			return errors.New("metrics.datadog.queries.latency: name percentile queries (p50, p99, max) or disable the latency gate (gates.disable: [latency])")
+		}
+		switch d.LatencyUnit {
+		case "", "s", "ms", "us":
+		default:
+			return fmt.Errorf("metrics.datadog.latencyUnit %q: use s, ms or us", d.LatencyUnit)
+		}
+	}
+	return nil
+}
+
+// absProviderPaths makes the providers' file paths relative to the plan's directory.
+func (p *Plan) absProviderPaths(abs func(string) string) {
+	if p.Router.Proxy != nil {
+		p.Router.Proxy.TokenFile = abs(p.Router.Proxy.TokenFile)
+	}
+	if p.Metrics.Prometheus != nil {
+		p.Metrics.Prometheus.BearerTokenFile = abs(p.Metrics.Prometheus.BearerTokenFile)
+	}
+	if p.CronJobs != nil {
+		p.CronJobs.LegacyCrontab = abs(p.CronJobs.LegacyCrontab)
+	}
+}

@@ -1,0 +1,51 @@
+package migrate
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParsePlanProviders(t *testing.T) {
+	const route53 = "router:\n  route53: {hostedZoneID: Z1, name: www.example.com, legacySetIdentifier: legacy, kubernetesSetIdentifier: k8s}\n"
+	const prom = "metrics:\n  prometheus: {address: http://prometheus:9090, bearerTokenFile: token}\n"
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"route53 and prometheus", route53 + prom, ""},
+		{"gateway", "router:\n  gateway: {httpRoute: shop, legacyService: legacy, kubernetesService: shop}\n" + prom, ""},
+		{"alb", "router:\n  alb: {ingress: shop, action: split, legacyTargetGroupARN: arn:aws:x, kubernetesService: shop}\n" + prom, ""},
+		{"datadog", route53 + "metrics:\n  datadog:\n    queries: {requests: 'a{s:{{.Side}}}', errors: 'b{s:{{.Side}}}', latency: {p50: 'p50:c{s:{{.Side}}}'}}\n", ""},
+		{"cronJobs", route53 + prom + "cronJobs: {selector: app=shop, legacyCrontab: crontab}\n", ""},
+		{"two routers", route53 + "  gateway: {httpRoute: shop}\n" + prom, "router: name exactly one router, not gateway and route53"},
+		{"no router", prom, "router: name a router (proxy, route53, gateway or alb)"},
+		{"route53 without a zone", strings.Replace(route53, "hostedZoneID: Z1, ", "", 1) + prom, "router.route53.hostedZoneID is required"},
+		{"route53 with one identifier twice", strings.Replace(route53, "kubernetesSetIdentifier: k8s", "kubernetesSetIdentifier: legacy", 1) + prom, "the two set identifiers must differ"},
+		{"gateway without a route", "router:\n  gateway: {legacyService: legacy, kubernetesService: shop}\n" + prom, "router.gateway.httpRoute is required"},
+		{"alb without the ARN", "router:\n  alb: {ingress: shop, action: split, kubernetesService: shop}\n" + prom, "router.alb.legacyTargetGroupARN is required"},
+		{"two metric sources", route53 + prom + "  proxy: {}\n", "metrics: name exactly one metric source, not prometheus and proxy"},
+		{"prometheus without an address", route53 + "metrics:\n  prometheus: {}\n", "metrics.prometheus.address is required"},
+		{"datadog without latency", route53 + "metrics:\n  datadog:\n    queries: {requests: a, errors: b}\n", "disable the latency gate"},
+		{"datadog without latency, gate disabled", route53 + "metrics:\n  datadog:\n    queries: {requests: a, errors: b}\ngates: {disable: [latency]}\n", ""},
+		{"datadog with an odd unit", route53 + "metrics:\n  datadog:\n    latencyUnit: minutes\n    queries: {requests: a, errors: b, latency: {p50: c}}\n", `latencyUnit "minutes"`},
+		{"cronJobs without a selector", route53 + prom + "cronJobs: {namespace: shop}\n", "cronJobs.selector is required"},
+		{"an unknown route53 field", "router:\n  route53:\n    hostedZoneID: Z1\n    ttl: 60\n" + prom, "field ttl not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParsePlan([]byte("name: shop\n"+tc.yaml), "/srv/shop")
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m := p.Metrics.Prometheus; m != nil && m.BearerTokenFile != "/srv/shop/token" {
+					t.Errorf("bearerTokenFile %q, want it beside the plan", m.BearerTokenFile)
+				}
+				if c := p.CronJobs; c != nil && c.LegacyCrontab != "/srv/shop/crontab" {
+					t.Errorf("legacyCrontab %q, want it beside the plan", c.LegacyCrontab)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidPlan) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want ErrInvalidPlan containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,75 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"ferry.dev/ferry/internal/cutover"
+	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/traffic"
+	"ferry.dev/ferry/internal/traffic/alb"
+	"ferry.dev/ferry/internal/traffic/route53"
+)
+
+// hooks sets the migration's hooks: the integer weights each step maps to, for routers
+// whose weights are coarse, and the CronJob cutover.
+func (b *builder) hooks(set *Set) error {
+	var start []Hook
+	switch {
+	case b.plan.Router.Route53 != nil:
+		start = append(start, note("route53 record weights per step (legacy:kubernetes): "+weightTable(b.plan.Steps, route53.MaxWeight)))
+	case b.plan.Router.ALB != nil:
+		start = append(start, note("target group weights per step (legacy:kubernetes): "+weightTable(b.plan.Steps, alb.MaxWeight)))
+	}
+	if c := b.plan.CronJobs; c != nil {
+		kc, ns, err := b.namespace(c.Namespace)
+		if err != nil {
+			return fmt.Errorf("cronJobs: %w", err)
+		}
+		co, err := cutover.New(cutover.Config{Kube: kc.Clientset, Namespace: ns, Selector: c.Selector,
+			StartingDeadlineSeconds: c.StartingDeadlineSeconds, LegacyCrontab: c.LegacyCrontab})
+		if err != nil {
+			return err
+		}
+		start = append(start, co.Hold)
+		set.OnComplete = co.Release
+	}
+	if len(start) > 0 {
+		set.OnStart = chain(start)
+	}
+	return nil
+}
+
+func note(line string) Hook {
+	return func(_ context.Context, logf func(string, ...any)) error {
+		logf("%s", line)
+		return nil
+	}
+}
+
+func chain(hooks []Hook) Hook {
+	return func(ctx context.Context, logf func(string, ...any)) error {
+		for _, h := range hooks {
+			if err := h(ctx, logf); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// weightTable says which integer weights each step's share maps to and, where they
+// cannot give it exactly, the share they give.
+func weightTable(steps []migrate.Step, limit int) string {
+	parts := make([]string, 0, len(steps))
+	for _, s := range steps {
+		l, k, eff := traffic.IntegerSplit(s.BasisPoints, limit)
+		p := fmt.Sprintf("%s %d:%d", traffic.FormatPercent(s.BasisPoints), l, k)
+		if eff != s.BasisPoints {
+			p += fmt.Sprintf(" (%s in effect)", traffic.FormatPercent(eff))
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
+}
