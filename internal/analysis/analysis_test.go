@@ -254,3 +254,17 @@ func TestLatencyGateAgainstAShiftedReference(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorRateGatePassesAgainstAFixedReferenceOnceItHasEnough(t *testing.T) {
+	// A small reference without errors and a new side at 1%: the upper bound of the
+	// difference cannot fall below +2pp while the reference stays this small.
+	s := Sample{Legacy: side(300, 0), New: side(20000, 200)}
+	g := ErrorRateGate{MinAbsolute: 0.02}
+	if r := g.Evaluate(s); r.Verdict != Hold {
+		t.Fatalf("same-window sample: %s %s, want hold", r.Verdict, r.Message)
+	}
+	s.Shifted = true
+	if r := g.Evaluate(s); r.Verdict != Pass {
+		t.Fatalf("shifted sample: %s %s, want pass", r.Verdict, r.Message)
+	}
+}

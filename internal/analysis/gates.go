@@ -152,8 +152,10 @@ func (g ErrorRateGate) Evaluate(s Sample) Result {
 		r.Message = fmt.Sprintf("%s: needs %d more requests to rule out +%s", seen, r.NeedMore, pp(d))
 		return r
 	}
-	// Enough data: pass only if the regression is shown to be smaller than d.
-	if upper := est + normalQuantile(1-g.Alpha)*math.Sqrt(v); upper >= d {
+	// Enough data: pass only if the regression is shown to be smaller than d. Against
+	// an earlier reference no more reference data can come, so the bound could never
+	// tighten: there the sample size and the failure test decide alone.
+	if upper := est + normalQuantile(1-g.Alpha)*math.Sqrt(v); upper >= d && !s.Shifted {
 		more := int64(math.Ceil(n1 * (math.Pow(upper/d, 2) - 1)))
 		r.Verdict, r.NeedMore = Hold, max(more, 1)
 		r.Message = fmt.Sprintf("%s: inconclusive, could be up to +%s; needs about %d more requests", seen, pp(upper), r.NeedMore)
