@@ -44,7 +44,7 @@ type Sample struct {
 }
 
 // ShiftedFactor widens the latency ratios allowed against an earlier reference.
-const ShiftedFactor = 2
+const ShiftedFactor = 3
 
 // Result is one gate's verdict with what it saw and, when holding, how many more
 // requests on the new side it needs.
