@@ -44,7 +44,7 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 }
 
 // decide reads the force header and cookies and applies the decision function.
-func (p *Proxy) decide(ctx *fasthttp.RequestCtx, rt *runtime) (choice, bool) {
+func (p *Proxy) decide(ctx *fasthttp.RequestCtx, rt *generation) (choice, bool) {
 	var forced, stuck hint
 	h := &ctx.Request.Header
 	if !rt.cfg.Force.Disabled {
@@ -72,7 +72,7 @@ func prepareRequest(ctx *fasthttp.RequestCtx, pl *pool, trust, upgrade bool) {
 // forward sends the request to srv and, for an idempotent request whose body can be
 // sent again, retries on the side's next available server while no response has
 // arrived. It returns the server that answered last.
-func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *runtime, srv *server, now time.Time) (*server, error) {
+func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, now time.Time) (*server, error) {
 	attempts := 1
 	if methodIsIdempotent(string(ctx.Method())) && !ctx.Request.IsBodyStream() {
 		attempts = rt.retries

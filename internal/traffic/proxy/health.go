@@ -14,7 +14,7 @@ type healthEvent struct {
 	healthy bool
 }
 
-// healthChecker runs the active checks of one runtime's pools.
+// healthChecker runs the active checks of one generation's pools.
 type healthChecker struct {
 	cancel context.CancelFunc
 	done   sync.WaitGroup
@@ -22,7 +22,7 @@ type healthChecker struct {
 
 // startHealthChecks starts one loop per server of every pool with a check path; the
 // first check runs at once. Servers start healthy so traffic flows from the start.
-func startHealthChecks(rt *runtime, events func(healthEvent)) *healthChecker {
+func startHealthChecks(rt *generation, events func(healthEvent)) *healthChecker {
 	ctx, cancel := context.WithCancel(context.Background())
 	hc := &healthChecker{cancel: cancel}
 	for _, pl := range rt.pools {

@@ -42,7 +42,7 @@ type Proxy struct {
 	// Logger receives the proxy's events (not the access log). Set it before Open.
 	Logger *slog.Logger
 
-	rt      atomic.Pointer[runtime]
+	rt      atomic.Pointer[generation]
 	k8sBP   atomic.Int32    // Kubernetes share in basis points; legacy has the rest
 	reload  sync.Mutex      // serialises Reload and SetWeights against each other
 	fileW   traffic.Weights // the weights the config file gave last
@@ -85,7 +85,7 @@ func New(cfg Config) (*Proxy, error) {
 		return float64(p.server.GetOpenConnectionsCount())
 	})
 	p.metrics.registry.MustRegister(newUpCollector(p))
-	p.rt.Store(newRuntime(cfg, token))
+	p.rt.Store(newGeneration(cfg, token))
 	return p, nil
 }
 
@@ -198,7 +198,7 @@ func (p *Proxy) Close(ctx context.Context) error {
 		p.admin.Close()
 	}
 	p.serving.Wait()
-	// A reload may have replaced the runtime while draining; stop the one in force.
+	// A reload may have replaced the generation while draining; stop the one in force.
 	p.reload.Lock()
 	rt = p.rt.Load()
 	rt.health.stop()
@@ -266,7 +266,7 @@ func (p *Proxy) Reload(cfg Config) error {
 	if err := restartOnly(old.cfg, cfg); err != nil {
 		return err
 	}
-	rt := newRuntime(cfg, token)
+	rt := newGeneration(cfg, token)
 	if p.open.Load() && !p.closed.Load() {
 		rt.health = startHealthChecks(rt, p.healthEvents())
 	}

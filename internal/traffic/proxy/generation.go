@@ -8,9 +8,9 @@ import (
 	"ferry.dev/ferry/internal/traffic"
 )
 
-// runtime is everything a reload replaces at once: the request path loads it with one
+// generation is everything a reload replaces at once: the request path loads it with one
 // atomic read, so a request sees either the old or the new configuration, never a mix.
-type runtime struct {
+type generation struct {
 	cfg       Config
 	pools     [2]*pool
 	policy    policy
@@ -20,9 +20,9 @@ type runtime struct {
 	health    *healthChecker
 }
 
-func newRuntime(cfg Config, token string) *runtime {
+func newGeneration(cfg Config, token string) *generation {
 	set := poolSettings{connect: cfg.Timeouts.Connect, response: cfg.Timeouts.Response, write: cfg.Timeouts.ClientRead}
-	rt := &runtime{
+	rt := &generation{
 		cfg:     cfg,
 		policy:  policy{sticky: !cfg.Sticky.Disabled, keepOnZero: cfg.Sticky.OnZeroWeight == OnZeroWeightKeep},
 		retries: cfg.Retries.Attempts,
@@ -47,7 +47,7 @@ func stickyCookie(c StickyConfig, side traffic.Side) string {
 // server picks the server for a request decided for side. When that side has no
 // available server, an unforced request fails over to the other side; when neither
 // has one, the request still goes to one of side's servers rather than nowhere.
-func (rt *runtime) server(side traffic.Side, forced bool, now time.Time) (*server, bool) {
+func (rt *generation) server(side traffic.Side, forced bool, now time.Time) (*server, bool) {
 	if s := rt.pools[side].pick(now); s != nil {
 		return s, false
 	}
