@@ -1,0 +1,33 @@
+package proxy
+
+import (
+	"net"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// BenchmarkHandle measures the request path (decide, pick, forward to a real backend
+// on loopback, record) without a client connection, so that its allocations show.
+func BenchmarkHandle(b *testing.B) {
+	be := startFastBackend(b, "legacy-1")
+	cfg := testConfig(urls(be), urls(be))
+	p := startProxy(b, cfg)
+	mustWeights(b, p, 5000)
+	var template fasthttp.Request
+	template.SetRequestURI("http://shop.example/products/1?page=2")
+	template.Header.Set("User-Agent", "bench")
+	template.Header.Set("Cookie", "_shop_session=abc; ferry_side=legacy")
+	template.Header.Set("Authorization", "Bearer abc")
+	var ctx fasthttp.RequestCtx
+	ctx.Init(&template, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 10), Port: 40000}, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		template.CopyTo(&ctx.Request)
+		ctx.Response.Reset()
+		p.handle(&ctx)
+		if ctx.Response.StatusCode() != fasthttp.StatusOK {
+			b.Fatalf("status %d", ctx.Response.StatusCode())
+		}
+	}
+}
