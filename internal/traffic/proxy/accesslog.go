@@ -68,19 +68,32 @@ func (a *accessLog) flushLoop() {
 	}
 }
 
-func (a *accessLog) log(ctx *fasthttp.RequestCtx, srv *server, status int, err error, d time.Duration, start time.Time) {
+// logEntry is what the access log says about one request.
+type logEntry struct {
+	srv           *server
+	status        int
+	err           error
+	clientFailure clientFailure
+	d             time.Duration
+	start         time.Time
+}
+
+func (a *accessLog) log(ctx *fasthttp.RequestCtx, e logEntry) {
 	attrs := []slog.Attr{
-		slog.Time("start", start),
+		slog.Time("start", e.start),
 		slog.String("remote", ctx.RemoteIP().String()),
 		slog.String("method", string(ctx.Method())),
 		slog.String("uri", string(ctx.RequestURI())),
-		slog.Int("status", status),
-		slog.String(logKeySide, srv.side.String()),
-		slog.String(logKeyServer, srv.url),
-		slog.Int64("duration_us", d.Microseconds()),
+		slog.Int("status", e.status),
+		slog.String(logKeySide, e.srv.side.String()),
+		slog.String(logKeyServer, e.srv.url),
+		slog.Int64("duration_us", e.d.Microseconds()),
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String(logKeyError, err.Error()))
+	if e.clientFailure != clientOK {
+		attrs = append(attrs, slog.String("client_failure", e.clientFailure.String()))
+	}
+	if e.err != nil {
+		attrs = append(attrs, slog.String(logKeyError, e.err.Error()))
 	}
 	a.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 }

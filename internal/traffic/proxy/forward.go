@@ -25,7 +25,11 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	prepareRequest(ctx, rt.pools[srv.side], rt.cfg.Forwarded.TrustIncoming, false)
-	srv, err := p.forward(ctx, rt, srv, start)
+	srv, blame, err := p.forward(ctx, rt, srv, start)
+	if blame != clientOK {
+		p.clientFailed(ctx, srv, blame, err, start)
+		return
+	}
 	status := ctx.Response.StatusCode()
 	if err != nil {
 		status = errorResponse(ctx, err)
@@ -39,7 +43,24 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	end := time.Now()
 	p.record(srv, status, err != nil, end.Sub(start), end)
 	if p.access != nil {
-		p.access.log(ctx, srv, status, err, end.Sub(start), start)
+		p.access.log(ctx, logEntry{srv: srv, status: status, err: err, d: end.Sub(start), start: start})
+	}
+}
+
+// clientFailed answers a client that broke its request and closes its connection.
+// The backend is not to blame: the request counts neither against the server's
+// health nor in the statistics the migration gates read, only as a client failure.
+func (p *Proxy) clientFailed(ctx *fasthttp.RequestCtx, srv *server, f clientFailure, err error, start time.Time) {
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(f.status())
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	ctx.Response.SetBodyString(fasthttp.StatusMessage(f.status()) + "\n")
+	ctx.SetConnectionClose()
+	end := time.Now()
+	p.stats.recordClientFailure(srv.side, end)
+	p.metrics.clientFailures[srv.side][f].Inc()
+	if p.access != nil {
+		p.access.log(ctx, logEntry{srv: srv, status: f.logStatus(), err: err, clientFailure: f, d: end.Sub(start), start: start})
 	}
 }
 
@@ -71,15 +92,28 @@ func prepareRequest(ctx *fasthttp.RequestCtx, pl *pool, trust, upgrade bool) {
 
 // forward sends the request to srv and, for an idempotent request whose body can be
 // sent again, retries on the side's next available server while no response has
-// arrived. It returns the server that answered last.
-func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, now time.Time) (*server, error) {
+// arrived. It returns the server that answered last and, when the request failed
+// through the client's fault, how; such a failure is not held against the server.
+func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, now time.Time) (*server, clientFailure, error) {
 	attempts := 1
 	if methodIsIdempotent(string(ctx.Method())) && !ctx.Request.IsBodyStream() {
 		attempts = rt.retries
 	}
+	req := &ctx.Request
+	var up *upload
+	if req.IsBodyStream() {
+		up = p.acquireUpload(ctx)
+		defer p.releaseUpload(up)
+		req = &up.req
+	}
 	pl := rt.pools[srv.side]
 	for i := 1; ; i++ {
-		err := srv.client.Do(&ctx.Request, &ctx.Response)
+		err := srv.client.Do(req, &ctx.Response)
+		if err != nil && up != nil {
+			if blame := up.body.failure(); blame != clientOK {
+				return srv, blame, err
+			}
+		}
 		status := ctx.Response.StatusCode()
 		// A full connection pool says the proxy is busy, not that the server is sick.
 		transportErr := err != nil && !errors.Is(err, fasthttp.ErrNoFreeConns)
@@ -87,7 +121,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 			p.ejected(srv)
 		}
 		if err == nil || i >= attempts {
-			return srv, err
+			return srv, clientOK, err
 		}
 		p.metrics.retries[srv.side].Inc()
 		if next := pl.pick(now); next != nil {

@@ -15,9 +15,11 @@ type metrics struct {
 	duration [2]prometheus.Observer
 	retries  [2]prometheus.Counter
 	failover [2]prometheus.Counter
-	ejected  *prometheus.CounterVec
-	weight   *prometheus.GaugeVec
-	tunnels  prometheus.Gauge
+	// clientFailures by side and clientFailure (index 0 unused).
+	clientFailures [2][4]prometheus.Counter
+	ejected        *prometheus.CounterVec
+	weight         *prometheus.GaugeVec
+	tunnels        prometheus.Gauge
 }
 
 func newMetrics(openConns func() float64) *metrics {
@@ -37,6 +39,10 @@ func newMetrics(openConns func() float64) *metrics {
 	failover := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ferry_proxy_failovers_total", Help: "Requests chosen for a side without an available server and sent to the other side, by the side chosen.",
 	}, []string{"side"})
+	clientFailures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ferry_proxy_client_failures_total",
+		Help: "Requests the client broke (reason: aborted, timeout, malformed), by the side chosen; not in ferry_proxy_requests_total.",
+	}, []string{"side", "reason"})
 	m := &metrics{
 		registry: reg,
 		ejected: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -57,8 +63,11 @@ func newMetrics(openConns func() float64) *metrics {
 		m.duration[s] = duration.WithLabelValues(s.String())
 		m.retries[s] = retries.WithLabelValues(s.String())
 		m.failover[s] = failover.WithLabelValues(s.String())
+		for _, f := range []clientFailure{clientAborted, clientTooSlow, clientMalformed} {
+			m.clientFailures[s][f] = clientFailures.WithLabelValues(s.String(), f.String())
+		}
 	}
-	reg.MustRegister(requests, duration, retries, failover, m.ejected, m.weight, m.tunnels,
+	reg.MustRegister(requests, duration, retries, failover, clientFailures, m.ejected, m.weight, m.tunnels,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ferry_proxy_open_connections", Help: "Client connections open now.",
 		}, openConns),

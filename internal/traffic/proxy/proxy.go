@@ -49,6 +49,7 @@ type Proxy struct {
 	stats   *statsRecorder
 	metrics *metrics
 	access  *accessLog
+	uploads sync.Pool // of *upload
 
 	server  *fasthttp.Server
 	admin   *http.Server
@@ -146,20 +147,22 @@ func (p *Proxy) Open() (err error) {
 // connections' buffers released so that many keep-alive clients cost little memory.
 func (p *Proxy) newServer(cfg Config) *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:               p.handle,
-		Name:                  "ferry",
-		Concurrency:           cfg.Limits.MaxConnections,
-		ReadTimeout:           cfg.Timeouts.ClientRead,
-		IdleTimeout:           cfg.Timeouts.ClientIdle,
-		MaxRequestBodySize:    cfg.Limits.MaxRequestBody,
-		StreamRequestBody:     true,
-		ReduceMemoryUsage:     true,
-		NoDefaultServerHeader: true,
-		NoDefaultDate:         true,
-		NoDefaultContentType:  true,
-		CloseOnShutdown:       true,
-		ReadBufferSize:        8 << 10,
-		Logger:                fasthttpLogger{p},
+		Handler:            p.handle,
+		Name:               "ferry",
+		Concurrency:        cfg.Limits.MaxConnections,
+		ReadTimeout:        cfg.Timeouts.ClientRead,
+		IdleTimeout:        cfg.Timeouts.ClientIdle,
+		MaxRequestBodySize: cfg.Limits.MaxRequestBody,
+		StreamRequestBody:  true,
+		// Forms pass through as bytes: parsing them would buffer and re-encode them.
+		DisablePreParseMultipartForm: true,
+		ReduceMemoryUsage:            true,
+		NoDefaultServerHeader:        true,
+		NoDefaultDate:                true,
+		NoDefaultContentType:         true,
+		CloseOnShutdown:              true,
+		ReadBufferSize:               8 << 10,
+		Logger:                       fasthttpLogger{p},
 	}
 }
 

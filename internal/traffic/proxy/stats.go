@@ -56,6 +56,8 @@ type bucket struct {
 	status  StatusClasses
 	errors  int64 // requests no backend answered (counted as 5xx too)
 	latency *hdrhistogram.Histogram
+	// clientFailures counts requests the client broke (kept out of everything above).
+	clientFailures int64
 }
 
 // sideStats is a ring of buckets for one side.
@@ -79,8 +81,8 @@ func newStatsRecorder(width, retention time.Duration) *statsRecorder {
 	return s
 }
 
-// record adds one request that ended at now.
-func (s *statsRecorder) record(side traffic.Side, status int, failed bool, latency time.Duration, now time.Time) {
+// lock locks side's statistics and returns the bucket of now; the caller unlocks ss.mu.
+func (s *statsRecorder) lock(side traffic.Side, now time.Time) (*sideStats, *bucket) {
 	start := now.UnixNano() - now.UnixNano()%int64(s.width)
 	ss := &s.sides[side]
 	ss.mu.Lock()
@@ -88,6 +90,12 @@ func (s *statsRecorder) record(side traffic.Side, status int, failed bool, laten
 	if b.start != start {
 		b.reset(start)
 	}
+	return ss, b
+}
+
+// record adds one request that ended at now.
+func (s *statsRecorder) record(side traffic.Side, status int, failed bool, latency time.Duration, now time.Time) {
+	ss, b := s.lock(side, now)
 	b.status.count(status)
 	if failed {
 		b.errors++
@@ -102,8 +110,15 @@ func (s *statsRecorder) record(side traffic.Side, status int, failed bool, laten
 	ss.mu.Unlock()
 }
 
+// recordClientFailure counts one request the client broke, at now.
+func (s *statsRecorder) recordClientFailure(side traffic.Side, now time.Time) {
+	ss, b := s.lock(side, now)
+	b.clientFailures++
+	ss.mu.Unlock()
+}
+
 func (b *bucket) reset(start int64) {
-	b.start, b.status, b.errors = start, StatusClasses{}, 0
+	b.start, b.status, b.errors, b.clientFailures = start, StatusClasses{}, 0, 0
 	if b.latency == nil {
 		b.latency = hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)
 	} else {
@@ -119,6 +134,10 @@ type SideStats struct {
 	// Errors counts requests that no backend answered (connection errors, timeouts);
 	// the proxy answered them with 502 or 504 and they are in Status too.
 	Errors int64 `json:"errors"`
+	// ClientFailures counts requests the client broke: an upload aborted or too slow, a
+	// malformed body. They are the client's failures, not the backend's, so they are in
+	// none of the other fields, which the migration gates read.
+	ClientFailures int64 `json:"clientFailures"`
 	// ErrorRate is the share of 5xx responses, 0 without requests.
 	ErrorRate float64        `json:"errorRate"`
 	Latency   LatencySummary `json:"latencyMicros"`
@@ -199,6 +218,7 @@ func (ss *sideStats) merge(side traffic.Side, first, last int64) SideStats {
 		}
 		out.Status.add(b.status)
 		out.Errors += b.errors
+		out.ClientFailures += b.clientFailures
 		hist.Merge(b.latency)
 	}
 	ss.mu.Unlock()
