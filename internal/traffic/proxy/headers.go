@@ -50,25 +50,40 @@ func removeHopByHop(h headerDeleter, keepUpgrade bool) {
 	}
 }
 
-// setForwarded sets X-Forwarded-For, -Proto and -Host for a request from remote. When
-// trust is set, values a client (a load balancer in front) sent are kept and the
-// client's address is appended to X-Forwarded-For.
+// setForwarded sets X-Forwarded-For, -Proto and -Host for a request from remote,
+// replacing every copy a client sent: a backend that reads the last copy must not see
+// a client's. When trust is set, the values a load balancer in front sent are kept:
+// all its X-Forwarded-For copies joined in order with the client's address appended,
+// the first -Proto and -Host.
 func setForwarded(h *fasthttp.RequestHeader, remote net.Addr, trust bool) {
-	var scratch [256]byte
-	buf := scratch[:0]
+	// Read everything before deleting anything: fasthttp's Del reorders headers.
+	var forBuf [256]byte
+	var protoBuf, hostBuf [128]byte
+	xff, proto, host := forBuf[:0], protoBuf[:0], hostBuf[:0]
 	if trust {
-		if prior := h.Peek("X-Forwarded-For"); len(prior) > 0 {
-			buf = append(append(buf, prior...), ", "...)
+		for _, prior := range h.PeekAll("X-Forwarded-For") {
+			xff = append(append(xff, prior...), ", "...)
 		}
+		proto = append(proto, h.Peek("X-Forwarded-Proto")...)
+		host = append(host, h.Peek("X-Forwarded-Host")...)
 	}
-	buf = appendIP(buf, remote)
-	h.SetBytesV("X-Forwarded-For", buf)
-	if !trust || len(h.Peek("X-Forwarded-Proto")) == 0 {
-		h.Set("X-Forwarded-Proto", "http")
+	xff = appendIP(xff, remote)
+	if len(proto) == 0 {
+		proto = append(proto, "http"...)
 	}
-	if !trust || len(h.Peek("X-Forwarded-Host")) == 0 {
-		h.SetBytesV("X-Forwarded-Host", h.Host())
+	if len(host) == 0 {
+		host = append(host, h.Host()...)
 	}
+	replaceHeader(h, "X-Forwarded-For", xff)
+	replaceHeader(h, "X-Forwarded-Proto", proto)
+	replaceHeader(h, "X-Forwarded-Host", host)
+}
+
+// replaceHeader deletes every copy of key and sets it to v, which must not point into
+// h.
+func replaceHeader(h *fasthttp.RequestHeader, key string, v []byte) {
+	h.Del(key)
+	h.SetBytesV(key, v)
 }
 
 func appendIP(buf []byte, a net.Addr) []byte {

@@ -339,3 +339,61 @@ func TestMultipartUploadPassesUnchanged(t *testing.T) {
 		t.Errorf("the backend got %d bytes that differ from the %d sent", len(b), len(body))
 	}
 }
+
+// rawEcho sends a raw request to the proxy and decodes the backend's /echo answer.
+func rawEcho(t *testing.T, p *Proxy, request string) echo {
+	t.Helper()
+	conn, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e echo
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatalf("status %d, decode echo: %v", resp.StatusCode, err)
+	}
+	return e
+}
+
+// TestForwardedHeadersEveryCopy: a client that sends X-Forwarded-For, -Proto and -Host
+// twice gets every copy replaced (untrusted) or the copies merged into one value
+// (trusted: For joined in order, the first Proto and Host kept).
+func TestForwardedHeadersEveryCopy(t *testing.T) {
+	l1 := startBackend(t, "legacy-1")
+	request := "GET /echo HTTP/1.1\r\nHost: shop\r\n" +
+		"X-Forwarded-For: 203.0.113.1\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n" +
+		"X-Forwarded-For: 203.0.113.2\r\nX-Forwarded-Proto: gopher\r\nX-Forwarded-Host: worse.example\r\n\r\n"
+	for _, tc := range []struct {
+		name               string
+		trust              bool
+		wantFor, wantProto []string
+		wantHost           []string
+	}{
+		{"untrusted", false, []string{"127.0.0.1"}, []string{"http"}, []string{"shop"}},
+		{"trusted", true, []string{"203.0.113.1, 203.0.113.2, 127.0.0.1"}, []string{"https"}, []string{"evil.example"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(urls(l1), urls(l1))
+			cfg.Forwarded.TrustIncoming = tc.trust
+			p := startProxy(t, cfg)
+			h := rawEcho(t, p, request).Header
+			for _, c := range []struct {
+				name string
+				want []string
+			}{{"X-Forwarded-For", tc.wantFor}, {"X-Forwarded-Proto", tc.wantProto}, {"X-Forwarded-Host", tc.wantHost}} {
+				if got := h.Values(c.name); strings.Join(got, "|") != strings.Join(c.want, "|") {
+					t.Errorf("%s: backend saw %q, want %q", c.name, got, c.want)
+				}
+			}
+		})
+	}
+}
