@@ -74,6 +74,7 @@ type logEntry struct {
 	status        int
 	err           error
 	clientFailure clientFailure
+	forced        bool
 	d             time.Duration
 	start         time.Time
 }
@@ -88,6 +89,9 @@ func (a *accessLog) log(ctx *fasthttp.RequestCtx, e logEntry) {
 		slog.String(logKeySide, e.srv.side.String()),
 		slog.String(logKeyServer, e.srv.url),
 		slog.Int64("duration_us", e.d.Microseconds()),
+	}
+	if e.forced {
+		attrs = append(attrs, slog.Bool("forced", true))
 	}
 	if e.clientFailure != clientOK {
 		attrs = append(attrs, slog.String("client_failure", e.clientFailure.String()))

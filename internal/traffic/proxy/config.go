@@ -49,7 +49,7 @@ type Config struct {
 	Weights WeightsConfig `yaml:"weights"`
 	// Sticky keeps a client on the side it was first sent to.
 	Sticky StickyConfig `yaml:"sticky"`
-	// Force lets testers pick a side with a header or a cookie.
+	// Force lets testers pick a side with a header or a cookie (off by default).
 	Force ForceConfig `yaml:"force"`
 	// Backends are the two pools.
 	Backends BackendsConfig `yaml:"backends"`
@@ -124,13 +124,22 @@ type StickyConfig struct {
 	Secure bool `yaml:"secure"`
 }
 
-// ForceConfig names the header and cookie that force a side ("legacy" or
-// "kubernetes") regardless of weights and stickiness.
+// ForceConfig lets testers force a side ("legacy" or "kubernetes") with a header or a
+// cookie, regardless of weights and stickiness. It is off unless enabled: anyone who
+// can reach the proxy could otherwise choose a side. Forced requests are counted
+// apart from the statistics the migration gates read.
 type ForceConfig struct {
-	// Disabled ignores both.
-	Disabled bool   `yaml:"disabled"`
-	Header   string `yaml:"header"`
-	Cookie   string `yaml:"cookie"`
+	// Enabled turns forcing on.
+	Enabled bool   `yaml:"enabled"`
+	Header  string `yaml:"header"`
+	Cookie  string `yaml:"cookie"`
+	// Secret, when set, must follow the side after a colon ("kubernetes:SECRET");
+	// a value without it is ignored.
+	Secret string `yaml:"secret"`
+	// Networks, when set, limits forcing to clients whose address is in one of these
+	// CIDRs. The client's address is the connection's, or with forwarded.trustIncoming
+	// the last X-Forwarded-For entry (the one the trusted balancer added).
+	Networks []string `yaml:"networks"`
 }
 
 // BackendsConfig holds the two pools.
@@ -262,6 +271,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Stats.Retention, DefaultStatsRetention)
 	c.Backends.Legacy.Servers = append([]string(nil), c.Backends.Legacy.Servers...)
 	c.Backends.Kubernetes.Servers = append([]string(nil), c.Backends.Kubernetes.Servers...)
+	c.Force.Networks = append([]string(nil), c.Force.Networks...)
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -128,16 +129,47 @@ func (c *Config) validateSticky() error {
 }
 
 func (c *Config) validateForce() error {
-	if err := validateToken("force.header", c.Force.Header); err != nil {
+	f := &c.Force
+	if err := validateToken("force.header", f.Header); err != nil {
 		return err
 	}
-	if err := validateToken("force.cookie", c.Force.Cookie); err != nil {
+	if err := validateToken("force.cookie", f.Cookie); err != nil {
 		return err
 	}
-	if !c.Sticky.Disabled && c.Force.Cookie == c.Sticky.Cookie {
+	if !c.Sticky.Disabled && f.Cookie == c.Sticky.Cookie {
 		return fieldErr("force.cookie", "must differ from sticky.cookie (%s)", c.Sticky.Cookie)
 	}
+	if f.Secret != "" {
+		if n := len(f.Secret); n < minForceSecret || n > maxForceSecret {
+			return fieldErr("force.secret", "must be %d to %d characters long, got %d", minForceSecret, maxForceSecret, n)
+		}
+		for _, r := range f.Secret {
+			if !isSecretChar(r) {
+				return fieldErr("force.secret", "holds %q: use letters, digits and - . _ ~ + / =", r)
+			}
+		}
+	}
+	for i, n := range f.Networks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			return fieldErr(fmt.Sprintf("force.networks[%d]", i), "%q is not a network such as 10.0.0.0/8 or 192.0.2.7/32", n)
+		}
+	}
+	if !f.Enabled && (f.Secret != "" || len(f.Networks) > 0) {
+		return fieldErr("force", "secret or networks given but forcing is off: set force.enabled: true")
+	}
 	return nil
+}
+
+// Bounds of force.secret: long enough not to be guessed, short enough for a cookie.
+const (
+	minForceSecret = 16
+	maxForceSecret = 256
+)
+
+// isSecretChar says whether r may appear in a secret sent in a header or a cookie
+// (the token68 characters).
+func isSecretChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~+/=", r)
 }
 
 // validateToken checks an HTTP token (header or cookie name).

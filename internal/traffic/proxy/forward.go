@@ -1,8 +1,12 @@
 package proxy
 
 import (
+	"bytes"
+	"crypto/subtle"
 	"errors"
 	"math/rand/v2"
+	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -21,13 +25,13 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 		p.metrics.failover[c.side].Inc()
 	}
 	if ctx.Request.Header.ConnectionUpgrade() && len(ctx.Request.Header.Peek("Upgrade")) > 0 {
-		p.tunnel(ctx, rt, srv, start)
+		p.tunnel(ctx, rt, srv, forced, start)
 		return
 	}
 	prepareRequest(ctx, rt.pools[srv.side], rt.cfg.Forwarded.TrustIncoming, false)
 	srv, blame, err := p.forward(ctx, rt, srv, start)
 	if blame != clientOK {
-		p.clientFailed(ctx, srv, blame, err, start)
+		p.clientFailed(ctx, srv, blame, err, forced, start)
 		return
 	}
 	status := ctx.Response.StatusCode()
@@ -41,16 +45,16 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Add("Set-Cookie", rt.setCookie[c.side])
 	}
 	end := time.Now()
-	p.record(srv, status, err != nil, end.Sub(start), end)
+	p.record(srv, status, err != nil, forced, end.Sub(start), end)
 	if p.access != nil {
-		p.access.log(ctx, logEntry{srv: srv, status: status, err: err, d: end.Sub(start), start: start})
+		p.access.log(ctx, logEntry{srv: srv, status: status, err: err, forced: forced, d: end.Sub(start), start: start})
 	}
 }
 
 // clientFailed answers a client that broke its request and closes its connection.
 // The backend is not to blame: the request counts neither against the server's
 // health nor in the statistics the migration gates read, only as a client failure.
-func (p *Proxy) clientFailed(ctx *fasthttp.RequestCtx, srv *server, f clientFailure, err error, start time.Time) {
+func (p *Proxy) clientFailed(ctx *fasthttp.RequestCtx, srv *server, f clientFailure, err error, forced bool, start time.Time) {
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(f.status())
 	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
@@ -60,23 +64,75 @@ func (p *Proxy) clientFailed(ctx *fasthttp.RequestCtx, srv *server, f clientFail
 	p.stats.recordClientFailure(srv.side, end)
 	p.metrics.clientFailures[srv.side][f].Inc()
 	if p.access != nil {
-		p.access.log(ctx, logEntry{srv: srv, status: f.logStatus(), err: err, clientFailure: f, d: end.Sub(start), start: start})
+		p.access.log(ctx, logEntry{srv: srv, status: f.logStatus(), err: err, clientFailure: f, forced: forced, d: end.Sub(start), start: start})
 	}
 }
 
-// decide reads the force header and cookies and applies the decision function.
+// decide reads the force header and cookies and applies the decision function. It
+// says whether the side was forced.
 func (p *Proxy) decide(ctx *fasthttp.RequestCtx, rt *generation) (choice, bool) {
 	var forced, stuck hint
 	h := &ctx.Request.Header
-	if !rt.cfg.Force.Disabled {
-		if forced = parseHint(h.Peek(rt.cfg.Force.Header)); !forced.ok {
-			forced = parseHint(h.Cookie(rt.cfg.Force.Cookie))
+	if rt.cfg.Force.Enabled {
+		v := h.Peek(rt.cfg.Force.Header)
+		if len(v) > 0 {
+			forced = rt.forceHint(ctx, v)
+			// The value may carry the secret: it is not the backend's business.
+			h.Del(rt.cfg.Force.Header)
+		} else if v = h.Cookie(rt.cfg.Force.Cookie); len(v) > 0 {
+			forced = rt.forceHint(ctx, v)
 		}
 	}
 	if rt.policy.sticky && !forced.ok {
 		stuck = parseHint(h.Cookie(rt.cfg.Sticky.Cookie))
 	}
 	return decide(p.current(), forced, stuck, rt.policy, rand.IntN(traffic.Total)), forced.ok
+}
+
+// forceHint reads a force value, "side" or "side:secret", and returns its side if the
+// secret (when one is configured) matches and the client is in force.networks (when
+// given).
+func (rt *generation) forceHint(ctx *fasthttp.RequestCtx, v []byte) hint {
+	side, secret, hasSecret := bytes.Cut(v, []byte(":"))
+	if len(rt.forceSecret) > 0 {
+		if !hasSecret || subtle.ConstantTimeCompare(secret, rt.forceSecret) != 1 {
+			return hint{}
+		}
+	} else if hasSecret {
+		return hint{}
+	}
+	h := parseHint(side)
+	if h.ok && len(rt.forceNets) > 0 && !rt.inForceNets(ctx) {
+		return hint{}
+	}
+	return h
+}
+
+// inForceNets says whether the client's address is in force.networks: the
+// connection's peer, or behind a trusted balancer the last X-Forwarded-For entry.
+func (rt *generation) inForceNets(ctx *fasthttp.RequestCtx) bool {
+	var addr netip.Addr
+	if rt.cfg.Forwarded.TrustIncoming {
+		if all := ctx.Request.Header.PeekAll("X-Forwarded-For"); len(all) > 0 {
+			last := all[len(all)-1]
+			if i := bytes.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			addr, _ = netip.ParseAddr(string(bytes.TrimSpace(last)))
+		}
+	}
+	if !addr.IsValid() {
+		if tcp, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+			addr, _ = netip.AddrFromSlice(tcp.IP)
+		}
+	}
+	addr = addr.Unmap()
+	for _, n := range rt.forceNets {
+		if n.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // prepareRequest turns the client's request into the backend's.
@@ -147,8 +203,14 @@ func errorResponse(ctx *fasthttp.RequestCtx, err error) int {
 	return status
 }
 
-// record counts one request in the statistics and metrics.
-func (p *Proxy) record(srv *server, status int, failed bool, latency time.Duration, now time.Time) {
+// record counts one request in the statistics and metrics; a forced one apart from
+// those the migration gates read.
+func (p *Proxy) record(srv *server, status int, failed, forced bool, latency time.Duration, now time.Time) {
+	if forced {
+		p.stats.recordForced(srv.side, status, failed, now)
+		p.metrics.forced[srv.side][statusClass(status, failed)].Inc()
+		return
+	}
 	p.stats.record(srv.side, status, failed, latency, now)
 	p.metrics.requests[srv.side][statusClass(status, failed)].Inc()
 	p.metrics.duration[srv.side].Observe(latency.Seconds())

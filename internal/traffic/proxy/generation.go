@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"ferry.dev/ferry/internal/traffic"
@@ -18,6 +19,9 @@ type generation struct {
 	retries   int
 	token     string
 	health    *healthChecker
+	// forceSecret and forceNets are force.secret and force.networks, parsed.
+	forceSecret []byte
+	forceNets   []netip.Prefix
 }
 
 func newGeneration(cfg Config, token string) *generation {
@@ -27,6 +31,12 @@ func newGeneration(cfg Config, token string) *generation {
 		policy:  policy{sticky: !cfg.Sticky.Disabled, keepOnZero: cfg.Sticky.OnZeroWeight == OnZeroWeightKeep},
 		retries: cfg.Retries.Attempts,
 		token:   token,
+	}
+	if cfg.Force.Secret != "" {
+		rt.forceSecret = []byte(cfg.Force.Secret)
+	}
+	for _, n := range cfg.Force.Networks {
+		rt.forceNets = append(rt.forceNets, netip.MustParsePrefix(n)) // validated
 	}
 	for _, side := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
 		rt.pools[side] = newPool(side, *cfg.Backends.Pool(side), set)

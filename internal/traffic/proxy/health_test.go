@@ -129,6 +129,7 @@ func TestFailoverWhenASideIsDown(t *testing.T) {
 	l1 := startBackend(t, "legacy-1")
 	cfg := testConfig(urls(l1), []string{brokenServer(t)})
 	cfg.Backends.Kubernetes.Ejection = EjectionConfig{ConsecutiveFailures: 1, Duration: time.Hour}
+	cfg.Force.Enabled = true
 	p := startProxy(t, cfg)
 	mustWeights(t, p, 10000)
 	c := newClient()

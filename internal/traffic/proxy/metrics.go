@@ -12,6 +12,7 @@ import (
 type metrics struct {
 	registry *prometheus.Registry
 	requests [2][6]prometheus.Counter
+	forced   [2][6]prometheus.Counter
 	duration [2]prometheus.Observer
 	retries  [2]prometheus.Counter
 	failover [2]prometheus.Counter
@@ -26,7 +27,11 @@ func newMetrics(openConns func() float64) *metrics {
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ferry_proxy_requests_total",
-		Help: "Requests by side and status class; code_class=error counts requests no backend answered.",
+		Help: "Requests by side and status class; code_class=error counts requests no backend answered. Forced requests and client failures are counted apart.",
+	}, []string{"side", "code_class"})
+	forced := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ferry_proxy_forced_requests_total",
+		Help: "Requests sent to a side by the force header or cookie, by side and status class; not in ferry_proxy_requests_total.",
 	}, []string{"side", "code_class"})
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ferry_proxy_request_duration_seconds",
@@ -59,6 +64,7 @@ func newMetrics(openConns func() float64) *metrics {
 		// code_class values, indexed by status/100 (0 = no response).
 		for c, label := range [6]string{"error", "1xx", "2xx", "3xx", "4xx", "5xx"} {
 			m.requests[s][c] = requests.WithLabelValues(s.String(), label)
+			m.forced[s][c] = forced.WithLabelValues(s.String(), label)
 		}
 		m.duration[s] = duration.WithLabelValues(s.String())
 		m.retries[s] = retries.WithLabelValues(s.String())
@@ -67,7 +73,7 @@ func newMetrics(openConns func() float64) *metrics {
 			m.clientFailures[s][f] = clientFailures.WithLabelValues(s.String(), f.String())
 		}
 	}
-	reg.MustRegister(requests, duration, retries, failover, clientFailures, m.ejected, m.weight, m.tunnels,
+	reg.MustRegister(requests, forced, duration, retries, failover, clientFailures, m.ejected, m.weight, m.tunnels,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ferry_proxy_open_connections", Help: "Client connections open now.",
 		}, openConns),

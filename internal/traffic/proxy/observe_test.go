@@ -23,11 +23,13 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	p := startProxy(t, cfg)
 	c := newClient()
 	for i := 0; i < 7; i++ {
-		get(t, c, p, "/", "X-Ferry-Side", "legacy")
+		get(t, c, p, "/")
 	}
+	mustWeights(t, p, 10000)
 	for i := 0; i < 3; i++ {
-		get(t, c, p, "/orders", "X-Ferry-Side", "kubernetes")
+		get(t, c, p, "/orders")
 	}
+	mustWeights(t, p, 0)
 	req, _ := http.NewRequest(http.MethodGet, "http://"+p.AdminAddr()+PathMetrics, nil)
 	req.Header.Set("Authorization", "Bearer test-token")
 	resp, err := c.Do(req)

@@ -84,6 +84,7 @@ func TestForwardedHeaders(t *testing.T) {
 	t.Run("host header of the pool", func(t *testing.T) {
 		cfg := testConfig(urls(l1), urls(k1))
 		cfg.Backends.Kubernetes.HostHeader = "shop.internal"
+		cfg.Force.Enabled = true
 		p := startProxy(t, cfg)
 		if e := getEcho(t, p, "/echo", map[string]string{"X-Ferry-Side": "kubernetes"}); e.Host != "shop.internal" || e.Backend != "k8s-1" {
 			t.Errorf("kubernetes saw Host %q (backend %s), want shop.internal", e.Host, e.Backend)

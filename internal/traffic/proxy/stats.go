@@ -56,8 +56,10 @@ type bucket struct {
 	status  StatusClasses
 	errors  int64 // requests no backend answered (counted as 5xx too)
 	latency *hdrhistogram.Histogram
-	// clientFailures counts requests the client broke (kept out of everything above).
+	// clientFailures counts requests the client broke, forced those sent to a side by
+	// the force header or cookie; both are kept out of everything above.
 	clientFailures int64
+	forced         ForcedStats
 }
 
 // sideStats is a ring of buckets for one side.
@@ -110,6 +112,13 @@ func (s *statsRecorder) record(side traffic.Side, status int, failed bool, laten
 	ss.mu.Unlock()
 }
 
+// recordForced counts one forced request that ended at now.
+func (s *statsRecorder) recordForced(side traffic.Side, status int, failed bool, now time.Time) {
+	ss, b := s.lock(side, now)
+	b.forced.count(status, failed)
+	ss.mu.Unlock()
+}
+
 // recordClientFailure counts one request the client broke, at now.
 func (s *statsRecorder) recordClientFailure(side traffic.Side, now time.Time) {
 	ss, b := s.lock(side, now)
@@ -118,7 +127,7 @@ func (s *statsRecorder) recordClientFailure(side traffic.Side, now time.Time) {
 }
 
 func (b *bucket) reset(start int64) {
-	b.start, b.status, b.errors, b.clientFailures = start, StatusClasses{}, 0, 0
+	b.start, b.status, b.errors, b.clientFailures, b.forced = start, StatusClasses{}, 0, 0, ForcedStats{}
 	if b.latency == nil {
 		b.latency = hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)
 	} else {
@@ -138,6 +147,10 @@ type SideStats struct {
 	// malformed body. They are the client's failures, not the backend's, so they are in
 	// none of the other fields, which the migration gates read.
 	ClientFailures int64 `json:"clientFailures"`
+	// Forced counts the requests sent to this side by the force header or cookie. They
+	// are in none of the other fields: a tester's (or anyone's who may force) requests
+	// must neither fail a migration step nor hide a regression.
+	Forced ForcedStats `json:"forced"`
 	// ErrorRate is the share of 5xx responses, 0 without requests.
 	ErrorRate float64        `json:"errorRate"`
 	Latency   LatencySummary `json:"latencyMicros"`
@@ -159,6 +172,28 @@ func (s *SideStats) fillBins() {
 			s.LatencyBins = append(s.LatencyBins, [2]int64{bar.To, bar.Count})
 		}
 	}
+}
+
+// ForcedStats counts forced requests.
+type ForcedStats struct {
+	Requests int64         `json:"requests"`
+	Status   StatusClasses `json:"status"`
+	// Errors counts forced requests no backend answered (in Status as 5xx too).
+	Errors int64 `json:"errors"`
+}
+
+func (f *ForcedStats) count(status int, failed bool) {
+	f.Requests++
+	f.Status.count(status)
+	if failed {
+		f.Errors++
+	}
+}
+
+func (f *ForcedStats) add(o ForcedStats) {
+	f.Requests += o.Requests
+	f.Status.add(o.Status)
+	f.Errors += o.Errors
 }
 
 // LatencySummary gives latency percentiles in microseconds, up to the response headers.
@@ -219,6 +254,7 @@ func (ss *sideStats) merge(side traffic.Side, first, last int64) SideStats {
 		out.Status.add(b.status)
 		out.Errors += b.errors
 		out.ClientFailures += b.clientFailures
+		out.Forced.add(b.forced)
 		hist.Merge(b.latency)
 	}
 	ss.mu.Unlock()

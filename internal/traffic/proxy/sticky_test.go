@@ -78,7 +78,9 @@ func contains(list []string, s string) bool {
 // the sticky cookie say, and set no sticky cookie.
 func TestForcedSide(t *testing.T) {
 	l1, k1 := startBackend(t, "legacy-1"), startBackend(t, "k8s-1")
-	p := startProxy(t, testConfig(urls(l1), urls(k1)))
+	cfg := testConfig(urls(l1), urls(k1))
+	cfg.Force.Enabled = true
+	p := startProxy(t, cfg)
 	c := newClient()
 	for _, tc := range []struct {
 		name    string

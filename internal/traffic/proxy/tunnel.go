@@ -14,7 +14,7 @@ import (
 // tunnel relays a protocol upgrade (WebSocket): it sends the handshake to srv, passes
 // its answer back, and on 101 Switching Protocols copies bytes both ways until one side
 // closes. Any other answer is passed back as an ordinary response.
-func (p *Proxy) tunnel(ctx *fasthttp.RequestCtx, rt *generation, srv *server, start time.Time) {
+func (p *Proxy) tunnel(ctx *fasthttp.RequestCtx, rt *generation, srv *server, forced bool, start time.Time) {
 	prepareRequest(ctx, rt.pools[srv.side], rt.cfg.Forwarded.TrustIncoming, true)
 	backend, br, status, err := handshake(ctx, srv, rt.cfg.Timeouts)
 	if srv.observe(isFailure(status, err != nil), rt.pools[srv.side].cfg.Ejection, start) {
@@ -23,10 +23,10 @@ func (p *Proxy) tunnel(ctx *fasthttp.RequestCtx, rt *generation, srv *server, st
 	end := time.Now()
 	if err != nil {
 		status = errorResponse(ctx, err)
-		p.record(srv, status, true, end.Sub(start), end)
+		p.record(srv, status, true, forced, end.Sub(start), end)
 		return
 	}
-	p.record(srv, status, false, end.Sub(start), end)
+	p.record(srv, status, false, forced, end.Sub(start), end)
 	if status != fasthttp.StatusSwitchingProtocols {
 		return
 	}
