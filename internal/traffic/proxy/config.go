@@ -33,6 +33,7 @@ const (
 	DefaultStatsBucket        = 10 * time.Second
 	DefaultStatsRetention     = 30 * time.Minute
 	DefaultMaxStatsBuckets    = 8640
+	DefaultUpgradeProtocol    = "websocket"
 	OnZeroWeightMove          = "move"
 	OnZeroWeightKeep          = "keep"
 	defaultStickyOnZeroWeight = OnZeroWeightMove
@@ -61,6 +62,8 @@ type Config struct {
 	Retries RetriesConfig `yaml:"retries"`
 	// Forwarded says how X-Forwarded-* headers are set.
 	Forwarded ForwardedConfig `yaml:"forwarded"`
+	// Upgrade says which protocol upgrades are relayed as tunnels.
+	Upgrade UpgradeConfig `yaml:"upgrade"`
 	// Stats sets the time buckets of the per-side statistics.
 	Stats StatsConfig `yaml:"stats"`
 	// AccessLog turns on a structured (JSON) access log.
@@ -229,6 +232,17 @@ type ForwardedConfig struct {
 	TrustIncoming bool `yaml:"trustIncoming"`
 }
 
+// UpgradeConfig lists the protocols a client may switch to. A relayed upgrade is a
+// byte tunnel: what flows through it is neither counted in the statistics nor given
+// X-Forwarded-For, so only the protocols listed here are relayed; any other Upgrade
+// request goes to the backend as an ordinary request without its Upgrade header.
+type UpgradeConfig struct {
+	// Protocols are the Upgrade protocol names relayed (case-insensitive, versions
+	// ignored). Left out it is [websocket]; an empty list relays none. h2c is refused:
+	// every request of the HTTP/2 connection would bypass the statistics.
+	Protocols []string `yaml:"protocols"`
+}
+
 // StatsConfig sets the statistics' time buckets.
 type StatsConfig struct {
 	Bucket    time.Duration `yaml:"bucket"`
@@ -272,6 +286,11 @@ func (c Config) withDefaults() Config {
 	c.Backends.Legacy.Servers = append([]string(nil), c.Backends.Legacy.Servers...)
 	c.Backends.Kubernetes.Servers = append([]string(nil), c.Backends.Kubernetes.Servers...)
 	c.Force.Networks = append([]string(nil), c.Force.Networks...)
+	if c.Upgrade.Protocols == nil {
+		c.Upgrade.Protocols = []string{DefaultUpgradeProtocol}
+	} else {
+		c.Upgrade.Protocols = append([]string{}, c.Upgrade.Protocols...)
+	}
 	return c
 }
 

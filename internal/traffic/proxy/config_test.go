@@ -40,6 +40,7 @@ func TestParseConfigFull(t *testing.T) {
 		{"retries", c.Retries.Attempts, 3},
 		{"trust forwarded", c.Forwarded.TrustIncoming, true},
 		{"stats bucket", c.Stats.Bucket, 5 * time.Second},
+		{"upgrades", strings.Join(c.Upgrade.Protocols, ","), "websocket,tls"},
 		{"access log", c.AccessLog.Path, "-"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,6 +65,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		{"on zero weight", c.Sticky.OnZeroWeight, OnZeroWeightMove},
 		{"force header", c.Force.Header, DefaultForceHeader},
 		{"forcing off", c.Force.Enabled, false},
+		{"websocket upgrades", strings.Join(c.Upgrade.Protocols, ","), "websocket"},
 		{"response timeout", c.Timeouts.Response, DefaultResponseTimeout},
 		{"max conns per server", c.Backends.Legacy.MaxConnsPerServer, DefaultMaxConnsPerServer},
 		{"no active health check", c.Backends.Legacy.HealthCheck.Path, ""},
@@ -131,4 +133,17 @@ func loadFixture(tb testing.TB, name string) Config {
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// TestParseConfigNoUpgrades: an empty upgrade.protocols relays no upgrade at all,
+// while leaving it out relays WebSocket.
+func TestParseConfigNoUpgrades(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "minimal.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseConfig(append(data, "upgrade: {protocols: []}\n"...))
+	if err != nil || c.Upgrade.Protocols == nil || len(c.Upgrade.Protocols) != 0 {
+		t.Errorf("protocols %#v, %v; want an empty list", c.Upgrade.Protocols, err)
+	}
 }

@@ -38,6 +38,7 @@ func (c *Config) validate() error {
 		func() error { return validatePool("backends.kubernetes", &c.Backends.Kubernetes) },
 		c.validateTimeouts,
 		c.validateLimits,
+		c.validateUpgrade,
 		c.validateStats,
 	}
 	for _, check := range checks {
@@ -282,6 +283,25 @@ func (c *Config) validateLimits() error {
 		if st, err := os.Stat(c.AccessLog.Path); err == nil && st.IsDir() {
 			return fieldErr("accessLog.path", "%s is a directory", c.AccessLog.Path)
 		}
+	}
+	return nil
+}
+
+func (c *Config) validateUpgrade() error {
+	seen := map[string]bool{}
+	for i, proto := range c.Upgrade.Protocols {
+		path := fmt.Sprintf("upgrade.protocols[%d]", i)
+		if proto == "" || validateToken(path, proto) != nil || strings.Contains(proto, "/") {
+			return fieldErr(path, "%q is not a protocol name such as websocket", proto)
+		}
+		lower := strings.ToLower(proto)
+		if lower == "h2c" {
+			return fieldErr(path, "h2c cannot be relayed: the requests of an HTTP/2 connection would bypass the statistics and X-Forwarded-For")
+		}
+		if seen[lower] {
+			return fieldErr(path, "%s is listed twice", proto)
+		}
+		seen[lower] = true
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	if failover {
 		p.metrics.failover[c.side].Inc()
 	}
-	if ctx.Request.Header.ConnectionUpgrade() && len(ctx.Request.Header.Peek("Upgrade")) > 0 {
+	if rt.tunnels(&ctx.Request.Header) {
 		p.tunnel(ctx, rt, srv, forced, start)
 		return
 	}

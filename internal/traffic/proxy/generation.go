@@ -1,10 +1,14 @@
 package proxy
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -22,6 +26,8 @@ type generation struct {
 	// forceSecret and forceNets are force.secret and force.networks, parsed.
 	forceSecret []byte
 	forceNets   []netip.Prefix
+	// upgrades are upgrade.protocols in lower case.
+	upgrades [][]byte
 }
 
 func newGeneration(cfg Config, token string) *generation {
@@ -34,6 +40,9 @@ func newGeneration(cfg Config, token string) *generation {
 	}
 	if cfg.Force.Secret != "" {
 		rt.forceSecret = []byte(cfg.Force.Secret)
+	}
+	for _, proto := range cfg.Upgrade.Protocols {
+		rt.upgrades = append(rt.upgrades, []byte(strings.ToLower(proto)))
 	}
 	for _, n := range cfg.Force.Networks {
 		rt.forceNets = append(rt.forceNets, netip.MustParsePrefix(n)) // validated
@@ -67,6 +76,36 @@ func (rt *generation) server(side traffic.Side, forced bool, now time.Time) (*se
 		}
 	}
 	return rt.pools[side].any(), false
+}
+
+// tunnels says whether a request asks for an upgrade to be relayed: it names the
+// upgrade in Connection and offers only protocols of upgrade.protocols.
+func (rt *generation) tunnels(h *fasthttp.RequestHeader) bool {
+	if !h.ConnectionUpgrade() {
+		return false
+	}
+	offer := h.Peek("Upgrade")
+	if len(offer) == 0 {
+		return false
+	}
+	for len(offer) > 0 {
+		var proto []byte
+		proto, offer, _ = bytes.Cut(offer, []byte(","))
+		name, _, _ := bytes.Cut(bytes.TrimSpace(proto), []byte("/"))
+		if !rt.upgradeAllowed(bytes.TrimSpace(name)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (rt *generation) upgradeAllowed(name []byte) bool {
+	for _, allowed := range rt.upgrades {
+		if bytes.EqualFold(name, allowed) {
+			return true
+		}
+	}
+	return false
 }
 
 // restartOnly lists the settings a reload cannot change, because they belong to the
