@@ -19,10 +19,16 @@ import (
 func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	rt := p.rt.Load()
 	start := ctx.Time() // fasthttp's clock reading just before calling the handler
+	p.respHeader.capture(&ctx.Response.Header)
 	c, forced := p.decide(ctx, rt)
 	srv, failover := rt.server(c.side, forced, start)
 	if failover {
 		p.metrics.failover[c.side].Inc()
+	}
+	if hasBothFramings(&ctx.Request.Header) {
+		// Which framing wins differs between servers: the stuff of request smuggling.
+		p.clientFailed(ctx, srv, clientMalformed, nil, forced, start)
+		return
 	}
 	if rt.tunnels(&ctx.Request.Header) {
 		p.tunnel(ctx, rt, srv, forced, start)

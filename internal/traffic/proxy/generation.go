@@ -30,8 +30,8 @@ type generation struct {
 	upgrades [][]byte
 }
 
-func newGeneration(cfg Config, token string) *generation {
-	set := poolSettings{connect: cfg.Timeouts.Connect, response: cfg.Timeouts.Response, write: cfg.Timeouts.ClientRead}
+func newGeneration(cfg Config, token string, transport fasthttp.RoundTripper) *generation {
+	set := poolSettings{connect: cfg.Timeouts.Connect, response: cfg.Timeouts.Response, write: cfg.Timeouts.ClientRead, transport: transport}
 	rt := &generation{
 		cfg:     cfg,
 		policy:  policy{sticky: !cfg.Sticky.Disabled, keepOnZero: cfg.Sticky.OnZeroWeight == OnZeroWeightKeep},

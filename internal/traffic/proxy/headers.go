@@ -28,7 +28,7 @@ func removeHopByHop(h headerDeleter, keepUpgrade bool) {
 			case len(tok) == 0:
 			case bytes.EqualFold(tok, []byte("close")):
 				closing = true
-			case !bytes.EqualFold(tok, []byte("keep-alive")):
+			case !bytes.EqualFold(tok, []byte("keep-alive")) && !isFraming(tok):
 				h.Del(string(tok))
 			}
 		}
@@ -48,6 +48,31 @@ func removeHopByHop(h headerDeleter, keepUpgrade bool) {
 	if closing {
 		h.SetConnectionClose()
 	}
+}
+
+// isFraming says whether a header describes how the message is delimited or where
+// it goes (Content-Length, Transfer-Encoding, Host): a Connection header naming one
+// must not remove it, or the body would be lost or the request misrouted.
+func isFraming(name []byte) bool {
+	return bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("Transfer-Encoding")) ||
+		bytes.EqualFold(name, []byte("Host"))
+}
+
+// hasBothFramings says whether a request came with Transfer-Encoding: chunked and a
+// Content-Length too (fasthttp keeps the former and forgets the latter).
+func hasBothFramings(h *fasthttp.RequestHeader) bool {
+	if h.ContentLength() != -1 {
+		return false
+	}
+	for raw := h.RawHeaders(); len(raw) > 0; {
+		var line []byte
+		line, raw, _ = bytes.Cut(raw, []byte("\n"))
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if ok && bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Length")) {
+			return true
+		}
+	}
+	return false
 }
 
 // setForwarded sets X-Forwarded-For, -Proto and -Host for a request from remote,

@@ -42,6 +42,8 @@ const bufferedBodyLimit = 64 << 10
 // poolSettings are the parts of the config every pool's clients share.
 type poolSettings struct {
 	connect, response, write time.Duration
+	// transport carries forwarded requests (not health checks).
+	transport fasthttp.RoundTripper
 }
 
 func newPool(side traffic.Side, cfg PoolConfig, set poolSettings) *pool {
@@ -50,6 +52,7 @@ func newPool(side traffic.Side, cfg PoolConfig, set poolSettings) *pool {
 		u, _ := parseServer(raw) // validated with the config
 		isTLS, addr := u.Scheme == "https", hostPort(u.Scheme, u.Host)
 		s := &server{url: raw, side: side, client: newHostClient(isTLS, addr, cfg, set)}
+		s.client.Transport = set.transport
 		probeCfg := cfg
 		probeCfg.MaxConnsPerServer = 1
 		s.probe = newHostClient(isTLS, addr, probeCfg, set)

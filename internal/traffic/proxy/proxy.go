@@ -50,6 +50,10 @@ type Proxy struct {
 	metrics *metrics
 	access  *accessLog
 	uploads sync.Pool // of *upload
+	// transport and respHeader pass backend responses' headers as they are; see
+	// passThrough.
+	transport  passThrough
+	respHeader respHeaderTemplate
 
 	server  *fasthttp.Server
 	admin   *http.Server
@@ -78,6 +82,7 @@ func New(cfg Config) (*Proxy, error) {
 		fileW:  w,
 		stats:  newStatsRecorder(cfg.Stats.Bucket, cfg.Stats.Retention),
 	}
+	p.transport = passThrough{&p.respHeader}
 	p.k8sBP.Store(int32(w.Kubernetes))
 	p.metrics = newMetrics(func() float64 {
 		if p.server == nil {
@@ -86,7 +91,7 @@ func New(cfg Config) (*Proxy, error) {
 		return float64(p.server.GetOpenConnectionsCount())
 	})
 	p.metrics.registry.MustRegister(newUpCollector(p))
-	p.rt.Store(newGeneration(cfg, token))
+	p.rt.Store(newGeneration(cfg, token, p.transport))
 	return p, nil
 }
 
@@ -148,7 +153,6 @@ func (p *Proxy) Open() (err error) {
 func (p *Proxy) newServer(cfg Config) *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:            p.handle,
-		Name:               "ferry",
 		Concurrency:        cfg.Limits.MaxConnections,
 		ReadTimeout:        cfg.Timeouts.ClientRead,
 		IdleTimeout:        cfg.Timeouts.ClientIdle,
@@ -269,7 +273,7 @@ func (p *Proxy) Reload(cfg Config) error {
 	if err := restartOnly(old.cfg, cfg); err != nil {
 		return err
 	}
-	rt := newGeneration(cfg, token)
+	rt := newGeneration(cfg, token, p.transport)
 	if p.open.Load() && !p.closed.Load() {
 		rt.health = startHealthChecks(rt, p.healthEvents())
 	}
