@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -88,7 +90,46 @@ func (p *Proxy) adminHandler() http.Handler {
 	}))
 	metrics := promhttp.HandlerFor(p.metrics.registry, promhttp.HandlerOpts{})
 	mux.Handle("GET "+PathMetrics, p.authorized(metrics.ServeHTTP))
-	return mux
+	return p.loopbackHostOnly(mux)
+}
+
+// loopbackHostOnly refuses, while no token is configured (the admin API then listens
+// only on loopback), every request whose Host is not a loopback name or address: a
+// web page that an attacker's DNS name points at 127.0.0.1 (DNS rebinding) could
+// otherwise drive the API from the browser of anyone on this machine.
+func (p *Proxy) loopbackHostOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.rt.Load().token == "" && !isLoopbackHost(r.Host) {
+			writeJSON(w, http.StatusForbidden, apiError{"without a token the admin API answers only requests for localhost or a loopback address"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isLoopbackHost says whether a Host header (with or without port) names localhost or
+// a loopback address.
+func isLoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
+}
+
+// bearerToken returns the token of an Authorization header of the Bearer scheme, whose
+// name is case-insensitive and may be followed by several spaces.
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimLeft(token, " "), true
 }
 
 // authorized requires the admin bearer token, when one is configured.
@@ -96,7 +137,7 @@ func (p *Proxy) authorized(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := p.rt.Load().token
 		if token != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			got, ok := bearerToken(r.Header.Get("Authorization"))
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ferry proxy admin"`)
 				writeJSON(w, http.StatusUnauthorized, apiError{"missing or wrong bearer token"})
@@ -117,6 +158,10 @@ func (p *Proxy) putWeights(w http.ResponseWriter, r *http.Request) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		writeJSON(w, http.StatusBadRequest, apiError{"weights body: " + err.Error()})
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeJSON(w, http.StatusBadRequest, apiError{"weights body: want one JSON object and nothing after it"})
 		return
 	}
 	weights, err := req.resolve()

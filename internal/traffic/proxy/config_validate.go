@@ -92,11 +92,17 @@ func (c *Config) validateAdmin() error {
 	if c.Admin.Token != "" && strings.TrimSpace(c.Admin.Token) != c.Admin.Token {
 		return fieldErr("admin.token", "must not start or end with white space")
 	}
+	if i := strings.IndexFunc(c.Admin.Token, isControl); i >= 0 {
+		return fieldErr("admin.token", "holds the control character %q at position %d: it could never be sent in a header", c.Admin.Token[i], i+1)
+	}
 	if c.Admin.Token == "" && c.Admin.TokenFile == "" && !isLoopback(c.Admin.Listen) {
 		return fieldErr("admin.listen", "%s is not a loopback address: set admin.token or admin.tokenFile, or bind to 127.0.0.1", c.Admin.Listen)
 	}
 	return nil
 }
+
+// isControl says whether r is an ASCII control character (DEL included).
+func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
 // resolve turns the percentages into weights.
 func (w WeightsConfig) resolve() (traffic.Weights, error) {

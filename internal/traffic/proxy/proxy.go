@@ -108,6 +108,9 @@ func adminToken(c AdminConfig) (string, error) {
 	if token == "" {
 		return "", fmt.Errorf("%w: admin.tokenFile: %s is empty", ErrInvalidConfig, c.TokenFile)
 	}
+	if strings.IndexFunc(token, isControl) >= 0 {
+		return "", fmt.Errorf("%w: admin.tokenFile: %s holds a control character: a token must be printable", ErrInvalidConfig, c.TokenFile)
+	}
 	return token, nil
 }
 
