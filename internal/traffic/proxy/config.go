@@ -17,6 +17,7 @@ const (
 	DefaultConnectTimeout     = 5 * time.Second
 	DefaultResponseTimeout    = 60 * time.Second
 	DefaultClientReadTimeout  = 60 * time.Second
+	DefaultClientHeader       = 10 * time.Second
 	DefaultClientIdleTimeout  = 90 * time.Second
 	DefaultShutdownTimeout    = 30 * time.Second
 	DefaultMaxConnections     = 20000
@@ -202,7 +203,11 @@ type TimeoutsConfig struct {
 	Connect time.Duration `yaml:"connect"`
 	// Response bounds a backend's whole response, body included (streams too).
 	Response time.Duration `yaml:"response"`
-	// ClientRead bounds reading a client's request.
+	// ClientHeader bounds reading a client's request line and headers, from the
+	// connection's first byte (or its first byte after idling): a client sending them
+	// slowly (slowloris) holds a connection no longer than this.
+	ClientHeader time.Duration `yaml:"clientHeader"`
+	// ClientRead bounds reading a client's request body, from the end of its headers.
 	ClientRead time.Duration `yaml:"clientRead"`
 	// ClientIdle closes a client's keep-alive connection after this much idleness.
 	ClientIdle time.Duration `yaml:"clientIdle"`
@@ -276,6 +281,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Timeouts.Connect, DefaultConnectTimeout)
 	setDefault(&c.Timeouts.Response, DefaultResponseTimeout)
 	setDefault(&c.Timeouts.ClientRead, DefaultClientReadTimeout)
+	setDefault(&c.Timeouts.ClientHeader, min(DefaultClientHeader, c.Timeouts.ClientRead))
 	setDefault(&c.Timeouts.ClientIdle, DefaultClientIdleTimeout)
 	setDefault(&c.Timeouts.Shutdown, DefaultShutdownTimeout)
 	setDefault(&c.Limits.MaxConnections, DefaultMaxConnections)

@@ -37,6 +37,7 @@ func TestParseConfigFull(t *testing.T) {
 		{"kubernetes keeps default ejection", c.Backends.Kubernetes.Ejection.Duration, DefaultEjectFor},
 		{"connect timeout", c.Timeouts.Connect, time.Second},
 		{"max body", c.Limits.MaxRequestBody, 1 << 20},
+		{"header timeout", c.Timeouts.ClientHeader, 5 * time.Second},
 		{"retries", c.Retries.Attempts, 3},
 		{"trust forwarded", c.Forwarded.TrustIncoming, true},
 		{"stats bucket", c.Stats.Bucket, 5 * time.Second},
@@ -67,6 +68,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		{"forcing off", c.Force.Enabled, false},
 		{"websocket upgrades", strings.Join(c.Upgrade.Protocols, ","), "websocket"},
 		{"response timeout", c.Timeouts.Response, DefaultResponseTimeout},
+		{"header timeout", c.Timeouts.ClientHeader, DefaultClientHeader},
 		{"max conns per server", c.Backends.Legacy.MaxConnsPerServer, DefaultMaxConnsPerServer},
 		{"no active health check", c.Backends.Legacy.HealthCheck.Path, ""},
 		{"retries", c.Retries.Attempts, DefaultRetryAttempts},
@@ -145,5 +147,18 @@ func TestParseConfigNoUpgrades(t *testing.T) {
 	c, err := ParseConfig(append(data, "upgrade: {protocols: []}\n"...))
 	if err != nil || c.Upgrade.Protocols == nil || len(c.Upgrade.Protocols) != 0 {
 		t.Errorf("protocols %#v, %v; want an empty list", c.Upgrade.Protocols, err)
+	}
+}
+
+// TestHeaderTimeoutDefaultFollowsClientRead: left out, timeouts.clientHeader is 10s,
+// or timeouts.clientRead when that is shorter.
+func TestHeaderTimeoutDefaultFollowsClientRead(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "minimal.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseConfig(append(data, "timeouts: {clientRead: 4s}\n"...))
+	if err != nil || c.Timeouts.ClientHeader != 4*time.Second {
+		t.Errorf("clientHeader %s, %v; want 4s", c.Timeouts.ClientHeader, err)
 	}
 }

@@ -272,8 +272,15 @@ func (c *Config) validateTimeouts() error {
 			return fieldErr(t.path, "must be at least 1ms, got %s", t.d)
 		}
 	}
+	if h := c.Timeouts.ClientHeader; h < minClientHeader || h > c.Timeouts.ClientRead {
+		return fieldErr("timeouts.clientHeader", "must be between %s and timeouts.clientRead (%s), got %s", minClientHeader, c.Timeouts.ClientRead, h)
+	}
 	return nil
 }
+
+// minClientHeader is the shortest timeouts.clientHeader: a slow network needs a few
+// round trips for a request's headers.
+const minClientHeader = 100 * time.Millisecond
 
 func (c *Config) validateLimits() error {
 	if c.Limits.MaxConnections < 1 {

@@ -117,6 +117,7 @@ func restartOnly(old, new Config) error {
 	}{
 		{"listen", old.Listen, new.Listen},
 		{"admin.listen", old.Admin.Listen, new.Admin.Listen},
+		{"timeouts.clientHeader", old.Timeouts.ClientHeader, new.Timeouts.ClientHeader},
 		{"timeouts.clientRead", old.Timeouts.ClientRead, new.Timeouts.ClientRead},
 		{"timeouts.clientIdle", old.Timeouts.ClientIdle, new.Timeouts.ClientIdle},
 		{"limits", old.Limits, new.Limits},

@@ -155,9 +155,14 @@ func (p *Proxy) Open() (err error) {
 // connections' buffers released so that many keep-alive clients cost little memory.
 func (p *Proxy) newServer(cfg Config) *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:            p.handle,
-		Concurrency:        cfg.Limits.MaxConnections,
-		ReadTimeout:        cfg.Timeouts.ClientRead,
+		Handler:     p.handle,
+		Concurrency: cfg.Limits.MaxConnections,
+		// ReadTimeout covers a request's headers; HeaderReceived then gives its body
+		// timeouts.clientRead.
+		ReadTimeout: cfg.Timeouts.ClientHeader,
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: cfg.Timeouts.ClientRead}
+		},
 		IdleTimeout:        cfg.Timeouts.ClientIdle,
 		MaxRequestBodySize: cfg.Limits.MaxRequestBody,
 		StreamRequestBody:  true,
