@@ -75,6 +75,7 @@ type logEntry struct {
 	err           error
 	clientFailure clientFailure
 	forced        bool
+	forceHeader   string // redacted in error messages
 	d             time.Duration
 	start         time.Time
 }
@@ -97,7 +98,7 @@ func (a *accessLog) log(ctx *fasthttp.RequestCtx, e logEntry) {
 		attrs = append(attrs, slog.String("client_failure", e.clientFailure.String()))
 	}
 	if e.err != nil {
-		attrs = append(attrs, slog.String(logKeyError, e.err.Error()))
+		attrs = append(attrs, slog.String(logKeyError, redactHeaders(e.err.Error(), e.forceHeader)))
 	}
 	a.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 }

@@ -27,7 +27,7 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	}
 	if hasBothFramings(&ctx.Request.Header) {
 		// Which framing wins differs between servers: the stuff of request smuggling.
-		p.clientFailed(ctx, srv, clientMalformed, nil, forced, start)
+		p.clientFailed(ctx, rt, srv, clientMalformed, nil, forced, start)
 		return
 	}
 	if rt.tunnels(&ctx.Request.Header) {
@@ -37,7 +37,7 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	prepareRequest(ctx, rt.pools[srv.side], rt.cfg.Forwarded.TrustIncoming, false)
 	srv, blame, err := p.forward(ctx, rt, srv, start)
 	if blame != clientOK {
-		p.clientFailed(ctx, srv, blame, err, forced, start)
+		p.clientFailed(ctx, rt, srv, blame, err, forced, start)
 		return
 	}
 	status := ctx.Response.StatusCode()
@@ -53,14 +53,14 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	end := time.Now()
 	p.record(srv, status, err != nil, forced, end.Sub(start), end)
 	if p.access != nil {
-		p.access.log(ctx, logEntry{srv: srv, status: status, err: err, forced: forced, d: end.Sub(start), start: start})
+		p.access.log(ctx, logEntry{srv: srv, status: status, err: err, forced: forced, forceHeader: rt.cfg.Force.Header, d: end.Sub(start), start: start})
 	}
 }
 
 // clientFailed answers a client that broke its request and closes its connection.
 // The backend is not to blame: the request counts neither against the server's
 // health nor in the statistics the migration gates read, only as a client failure.
-func (p *Proxy) clientFailed(ctx *fasthttp.RequestCtx, srv *server, f clientFailure, err error, forced bool, start time.Time) {
+func (p *Proxy) clientFailed(ctx *fasthttp.RequestCtx, rt *generation, srv *server, f clientFailure, err error, forced bool, start time.Time) {
 	ctx.Response.Reset()
 	ctx.Response.SetStatusCode(f.status())
 	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
@@ -70,7 +70,7 @@ func (p *Proxy) clientFailed(ctx *fasthttp.RequestCtx, srv *server, f clientFail
 	p.stats.recordClientFailure(srv.side, end)
 	p.metrics.clientFailures[srv.side][f].Inc()
 	if p.access != nil {
-		p.access.log(ctx, logEntry{srv: srv, status: f.logStatus(), err: err, clientFailure: f, forced: forced, d: end.Sub(start), start: start})
+		p.access.log(ctx, logEntry{srv: srv, status: f.logStatus(), err: err, clientFailure: f, forced: forced, forceHeader: rt.cfg.Force.Header, d: end.Sub(start), start: start})
 	}
 }
 

@@ -96,6 +96,9 @@ func newHostClient(isTLS bool, addr string, cfg PoolConfig, set poolSettings) *f
 		ReadBufferSize:      8 << 10,
 		WriteBufferSize:     8 << 10,
 		ConnPoolStrategy:    fasthttp.LIFO,
+		// Errors about a malformed response must not dump it (Set-Cookie, body): they
+		// end up in the access log.
+		SecureErrorLogMessage: true,
 	}
 	if isTLS {
 		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

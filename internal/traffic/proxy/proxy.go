@@ -301,9 +301,10 @@ func (p *Proxy) Reload(cfg Config) error {
 	return nil
 }
 
-// fasthttpLogger sends fasthttp's own messages to the proxy's logger.
+// fasthttpLogger sends fasthttp's own messages to the proxy's logger, with the
+// secrets of the requests they dump redacted.
 type fasthttpLogger struct{ p *Proxy }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.p.Logger.Warn(fmt.Sprintf(format, args...))
+	l.p.Logger.Warn(redactHeaders(fmt.Sprintf(format, args...), l.p.rt.Load().cfg.Force.Header))
 }
