@@ -49,6 +49,7 @@ for u in "${legacy[@]}" "http://127.0.0.1:$k8s_port"; do wait_http "$u/healthz";
 free_port; proxy_port=$port
 free_port; admin_port=$port
 config="$work/proxy.yaml"
+force_secret="demo-tester-$RANDOM$RANDOM$RANDOM"
 cat >"$config" <<YAML
 listen: 127.0.0.1:$proxy_port
 admin:
@@ -56,6 +57,9 @@ admin:
   token: demo-$RANDOM$RANDOM
 weights:
   kubernetes: 10%
+force:                      # testers may pick a side, with the secret
+  enabled: true
+  secret: $force_secret
 backends:
   legacy:
     servers: [${legacy[0]}, ${legacy[1]}, ${legacy[2]}]
@@ -89,8 +93,8 @@ echo "==> one visitor with a cookie jar stays on its side (a Rails session is no
 for _ in 1 2 3 4 5; do
   curl -s -c "$work/jar" -b "$work/jar" "$url/cart" | sed 's/^/    /'
 done
-echo "==> a tester forces Kubernetes with the X-Ferry-Side header"
-curl -s -H 'X-Ferry-Side: kubernetes' "$url/checkout" | sed 's/^/    /'
+echo "==> a tester forces Kubernetes with the X-Ferry-Side header and the secret (kept out of the gates' stats)"
+curl -s -H "X-Ferry-Side: kubernetes:$force_secret" "$url/checkout" | sed 's/^/    /'
 echo
 echo "==> ferry proxy weights set --kubernetes 50%, then the same visitor again"
 bin/ferry proxy weights set --config "$config" --kubernetes 50%

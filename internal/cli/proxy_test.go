@@ -122,7 +122,9 @@ func TestProxyRunAndAdminCommands(t *testing.T) {
 	dir := t.TempDir()
 	config := filepath.Join(dir, "proxy.yaml")
 	legacy1, legacy2, k8s := namedBackend(t, "legacy-1"), namedBackend(t, "legacy-2"), namedBackend(t, "k8s-1")
-	writeProxyConfig(t, config, legacy1, k8s, "")
+	// Forcing is on so that the test can reach each side after the weights changed.
+	const force = "force: {enabled: true}\n"
+	writeProxyConfig(t, config, legacy1, k8s, force)
 	cmd, addr, adminAddr, lines := startProxyProcess(t, config)
 	if got := backendOf(t, addr); got != "legacy-1" {
 		t.Fatalf("at 0 %% kubernetes the proxy answered from %q", got)
@@ -163,7 +165,7 @@ func TestProxyRunAndAdminCommands(t *testing.T) {
 		t.Fatalf("after a rejected reload legacy answered from %q", got)
 	}
 	// A good one is applied, and the weights set through the API stay.
-	writeProxyConfig(t, config, legacy2, k8s, "")
+	writeProxyConfig(t, config, legacy2, k8s, force)
 	_ = cmd.Process.Signal(syscall.SIGHUP)
 	waitForLine(t, lines, "configuration reloaded")
 	if got := backendOf(t, addr, "X-Ferry-Side", "legacy"); got != "legacy-2" {
