@@ -131,7 +131,12 @@ func classifyURL(u *url.URL) (bool, string) {
 			return true, "the value is a URL with a token as its user"
 		}
 	}
-	for key := range u.Query() {
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		raw, _, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(raw)
+		if err != nil {
+			key = raw
+		}
 		if secret, _ := classifyName(key); secret {
 			return true, fmt.Sprintf("the value is a URL with a secret in its query (%s=)", key)
 		}
