@@ -120,7 +120,7 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 	notes := append(envNotes(tab), secretNotes(tab, secrets, cfg.secretName())...)
 	secretKeys := map[int]string{}
 	for _, s := range secrets {
-		secretKeys[s.Line] = s.Key
+		secretKeys[s.line] = s.key
 	}
 	names := map[string]bool{}
 	for _, job := range tab.Jobs {

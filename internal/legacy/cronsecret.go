@@ -17,8 +17,8 @@ const DefaultCronSecret = "cron-secrets"
 // cronSecretVar is a variable line of a crontab that looks secret, and its key in
 // the Secret.
 type cronSecretVar struct {
-	Line                  int
-	Key, Name, Value, Why string
+	line                  int
+	key, name, value, why string
 }
 
 // secretName is the name of the Secret of the crontab's secret variables.
@@ -66,7 +66,7 @@ func cronSecrets(tab *Crontab) []cronSecretVar {
 			}
 			keys[v.Name+"="+v.Value], taken[key] = key, true
 		}
-		out = append(out, cronSecretVar{Line: v.Line, Key: key, Name: v.Name, Value: v.Value, Why: why})
+		out = append(out, cronSecretVar{line: v.Line, key: key, name: v.Name, value: v.Value, why: why})
 	}
 	return out
 }
@@ -75,8 +75,8 @@ func cronSecrets(tab *Crontab) []cronSecretVar {
 func secretNotes(tab *Crontab, secrets []cronSecretVar, secretName string) []Note {
 	notes := make([]Note, 0, len(secrets))
 	for _, s := range secrets {
-		notes = append(notes, Note{File: tab.File, Line: s.Line, Kind: Review, Message: fmt.Sprintf(
-			"%s looks secret (%s): the jobs read it from Secret %s, key %s, which must exist before they run", s.Name, s.Why, secretName, s.Key)})
+		notes = append(notes, Note{File: tab.File, Line: s.line, Kind: Review, Message: fmt.Sprintf(
+			"%s looks secret (%s): the jobs read it from Secret %s, key %s, which must exist before they run", s.name, s.why, secretName, s.key)})
 	}
 	return notes
 }
@@ -92,11 +92,11 @@ func CronSecret(tab *Crontab, cfg CronJobConfig) (*unstructured.Unstructured, []
 	data := map[string]string{}
 	var placed []Placement
 	for _, s := range secrets {
-		if _, dup := data[s.Key]; dup {
+		if _, dup := data[s.key]; dup {
 			continue
 		}
-		data[s.Key] = s.Value
-		placed = append(placed, Placement{Name: s.Key, Secret: true, Reason: fmt.Sprintf("%s at line %d: %s", s.Name, s.Line, s.Why)})
+		data[s.key] = s.value
+		placed = append(placed, Placement{Name: s.key, Secret: true, Reason: fmt.Sprintf("%s at line %d: %s", s.name, s.line, s.why)})
 	}
 	sort.Slice(placed, func(i, j int) bool { return placed[i].Name < placed[j].Name })
 	obj, err := toObject(&corev1.Secret{
