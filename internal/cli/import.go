@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,15 +30,16 @@ func newImportCommand(g *globalOptions) *cobra.Command {
 
 // importCrontabOptions are ferry import crontab's flags.
 type importCrontabOptions struct {
-	cfg    legacy.CronJobConfig
-	system bool
+	cfg       legacy.CronJobConfig
+	system    bool
+	secretOut string
 }
 
 func newImportCrontabCommand(g *globalOptions) *cobra.Command {
 	var o importCrontabOptions
 	cmd := &cobra.Command{
 		Use:   "crontab FILE --image REPOSITORY:TAG --time-zone ZONE",
-		Short: "Print a suspended CronJob with safe defaults for every crontab entry, and what could not map",
+		Short: "Print a suspended CronJob with safe defaults for every crontab entry, and what could not map; write variables that look secret as a Secret only to --secret-out",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
@@ -58,14 +60,18 @@ func newImportCrontabCommand(g *globalOptions) *cobra.Command {
 	f.DurationVar(&o.cfg.ActiveDeadline, "active-deadline", legacy.DefaultActiveDeadline, "the longest a run may take (never more than the time between runs)")
 	f.StringArrayVar(&o.cfg.ConfigMaps, "env-from-configmap", nil, "a ConfigMap whose keys every job gets as variables (repeatable)")
 	f.StringArrayVar(&o.cfg.Secrets, "env-from-secret", nil, "a Secret whose keys every job gets as variables (repeatable)")
+	f.StringVar(&o.cfg.Secret, "secret-name", "", "the Secret the jobs read the crontab's secret-looking variables from (default "+legacy.DefaultCronSecret+", after --name-prefix)")
+	f.StringVar(&o.secretOut, "secret-out", "", "write that Secret's manifest, values included, to this file (mode 0600); nothing else ever shows the values")
 	f.StringVar(&o.cfg.CPU, "cpu", "", "each job's CPU request, such as 250m")
 	f.StringVar(&o.cfg.Memory, "memory", "", "each job's memory request and limit, such as 512Mi")
 	return cmd
 }
 
-// crontabImport is ferry import crontab's -o json output.
+// crontabImport is ferry import crontab's -o json output: the CronJobs and, of the
+// Secret of the variables that look secret, only its keys.
 type crontabImport struct {
 	Objects []*unstructured.Unstructured `json:"objects"`
+	Secret  *secretSummary               `json:"secret,omitempty"`
 	Notes   []legacy.Note                `json:"notes"`
 }
 
@@ -75,6 +81,9 @@ func importCrontab(g *globalOptions, file string, o importCrontabOptions) error 
 	}
 	if o.cfg.StartingDeadline < 10*time.Second || o.cfg.ActiveDeadline < time.Second {
 		return usageError{errors.New("--starting-deadline must be at least 10s and --active-deadline at least 1s")}
+	}
+	if o.cfg.Secret != "" && (!dnsName(o.cfg.Secret) || len(o.cfg.Secret) > 253) {
+		return usageError{fmt.Errorf("--secret-name %q must be a lower-case DNS name", o.cfg.Secret)}
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -92,8 +101,22 @@ func importCrontab(g *globalOptions, file string, o importCrontabOptions) error 
 	if err != nil {
 		return err
 	}
+	secret, placed, err := legacy.CronSecret(tab, o.cfg)
+	if err != nil {
+		return err
+	}
+	var sum *secretSummary
+	if secret != nil {
+		sum = &secretSummary{Name: secret.GetName(), Namespace: o.cfg.Namespace, Keys: placed}
+		if o.secretOut != "" {
+			if err := writeSecretFile(o.secretOut, secret); err != nil {
+				return err
+			}
+			sum.File = o.secretOut
+		}
+	}
 	if g.output == "json" {
-		return render(g.stdout, "json", crontabImport{Objects: nonNil(objs), Notes: nonNilNotes(notes)}, nil)
+		return render(g.stdout, "json", crontabImport{Objects: nonNil(objs), Secret: sum, Notes: nonNilNotes(notes)}, nil)
 	}
 	if err := writeYAML(g.stdout, objs); err != nil {
 		return err
@@ -101,7 +124,29 @@ func importCrontab(g *globalOptions, file string, o importCrontabOptions) error 
 	skipped := printNotes(g.stderr, notes)
 	fmt.Fprintf(g.stderr, "%d CronJob%s from %d entr%s of %s, %d skipped; all suspended until cutover\n",
 		len(objs), plural(len(objs)), len(tab.Jobs), map[bool]string{true: "y", false: "ies"}[len(tab.Jobs) == 1], file, skipped)
+	if sum != nil {
+		printSecretSummary(g.stderr, *sum)
+	}
 	return nil
+}
+
+// printSecretSummary says which variables went to a Secret and where it was written,
+// never their values.
+func printSecretSummary(w io.Writer, sum secretSummary) {
+	keys := make([]string, 0, len(sum.Keys))
+	for _, p := range sum.Keys {
+		keys = append(keys, p.Name)
+	}
+	sort.Strings(keys)
+	what := fmt.Sprintf("Secret %s: %d variable%s (%s), values not shown", sum.Name, len(keys), plural(len(keys)), strings.Join(keys, ", "))
+	switch {
+	case len(keys) == 0:
+		fmt.Fprintf(w, "Secret %s: no variable looks secret; nothing written\n", sum.Name)
+	case sum.File == "":
+		fmt.Fprintf(w, "%s: pass --secret-out FILE to write it\n", what)
+	default:
+		fmt.Fprintf(w, "%s: written to %s (mode 0600; keep it out of version control)\n", what, sum.File)
+	}
 }
 
 // importEnvOptions are ferry import env's flags.
@@ -181,14 +226,11 @@ func importEnv(g *globalOptions, file string, o importEnvOptions) error {
 	}
 	printNotes(g.stderr, notes)
 	fmt.Fprintf(g.stderr, "ConfigMap %s: %d variable%s (printed above)\n", o.cfg.ConfigMap, len(vars)-len(keys), plural(len(vars)-len(keys)))
-	switch {
-	case len(keys) == 0:
-		fmt.Fprintf(g.stderr, "Secret %s: no variable is secret by the naming rule; nothing written\n", o.cfg.Secret)
-	case o.secretOut == "":
-		fmt.Fprintf(g.stderr, "Secret %s: %d variable%s (%s), values not shown: pass --secret-out FILE to write it\n", o.cfg.Secret, len(keys), plural(len(keys)), strings.Join(keys, ", "))
-	default:
-		fmt.Fprintf(g.stderr, "Secret %s: %d variable%s (%s), values not shown: written to %s (mode 0600; keep it out of version control)\n", o.cfg.Secret, len(keys), plural(len(keys)), strings.Join(keys, ", "), o.secretOut)
+	sum := secretSummary{Name: o.cfg.Secret, Keys: secretPlacements(placed)}
+	if len(keys) > 0 {
+		sum.File = o.secretOut
 	}
+	printSecretSummary(g.stderr, sum)
 	return nil
 }
 

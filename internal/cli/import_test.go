@@ -52,6 +52,7 @@ func TestImportedCronJobsAreAcceptedByTheAPIServer(t *testing.T) {
 	}{
 		{"deploy.crontab", []string{"--time-zone", "Asia/Tokyo", "--container", "web", "--env-from-configmap", "web-env", "--env-from-secret", "web-secrets", "--cpu", "250m", "--memory", "512Mi"}, 16, 3},
 		{"shop.cron.d", []string{"--system", "--time-zone", "Etc/UTC", "--name-prefix", "host"}, 3, 1},
+		{"backup.crontab", []string{"--time-zone", "Etc/UTC"}, 3, 0},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			args := append([]string{"import", "crontab", filepath.Join(legacyTestdata, "crontab", tc.file), "--image", "registry.example.com/shop/web:2026.11.21-4f3c2a1", "-n", ns, "-o", "json"}, tc.args...)
@@ -188,6 +189,102 @@ func TestImportEnvNeverPrintsSecretValues(t *testing.T) {
 	}
 }
 
+// Names and values that the naming rule alone missed go to the Secret; settings stay.
+func TestImportEnvKeepsSecretLookingVariablesOutOfTheConfigMap(t *testing.T) {
+	secrets := map[string]string{
+		"HTTP_BASIC_AUTH":   "admin:Adm1n-Pa55",
+		"JWT_SIGNING":       "jwt-signing-value-1",
+		"SESSION_COOKIE":    "session-cookie-value-2",
+		"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdEFGHijklMNOPqrstUVWX",
+		"STRIPE_SK":         "stripe-sk-value-3",
+		"NOTIFY_ENDPOINT":   "https://api.example.com/notify?access_token=notify-token-4",
+		"LEGACY_BLOB":       "q8ZrT2vLx9NpB4sKwE7mYc",
+	}
+	var text strings.Builder
+	text.WriteString("PORT=8080\nRAILS_ENV=production\nAPP_NAME=shop\nLOG_LEVEL=info\n")
+	for name, v := range secrets {
+		text.WriteString(name + "=" + v + "\n")
+	}
+	file := filepath.Join(t.TempDir(), "app.env")
+	if err := os.WriteFile(file, []byte(text.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "import", "env", file, "--name", "web")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	for name, v := range secrets {
+		if strings.Contains(stdout+stderr, v) || !strings.Contains(stderr, name) {
+			t.Errorf("%s: its value is printed, or it is not listed in the Secret:\n%s\n%s", name, stdout, stderr)
+		}
+	}
+	if !strings.Contains(stderr, "ConfigMap web-env: 4 variables") || !strings.Contains(stdout, "LOG_LEVEL: info") {
+		t.Errorf("the settings are not in the ConfigMap:\n%s\n%s", stdout, stderr)
+	}
+}
+
+// backupSecrets are the values of backup.crontab's variable lines that look secret.
+var backupSecrets = []string{"Sup3r-S3cret-Backup", "0ther-S3cret-Reports", "abcdEFGHijklMNOPqrstUVWX"}
+
+func TestImportCrontabNeverPrintsSecretValues(t *testing.T) {
+	tab := filepath.Join(legacyTestdata, "crontab", "backup.crontab")
+	dir := t.TempDir()
+	base := []string{"import", "crontab", tab, "--image", "shop/web:v1", "--time-zone", "Etc/UTC", "--secret-name", "backup-secrets"}
+	for _, tc := range []struct {
+		name, file string
+		args       []string
+		want       string
+	}{
+		{"table", "", nil, "Secret backup-secrets: 3 variables (PGPASSWORD, PGPASSWORD.11, SLACK_WEBHOOK_URL), values not shown: pass --secret-out FILE to write it"},
+		{"json", "", []string{"-o", "json"}, `"name": "PGPASSWORD.11",`},
+		{"table with file", "table.yaml", nil, "Secret backup-secrets: 3 variables (PGPASSWORD, PGPASSWORD.11, SLACK_WEBHOOK_URL), values not shown: written to "},
+		{"json with file", "json.yaml", []string{"-o", "json"}, `"file": "`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{}, base...), tc.args...)
+			if tc.file != "" {
+				args = append(args, "--secret-out", filepath.Join(dir, tc.file))
+			}
+			code, stdout, stderr := run(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d %s", code, stderr)
+			}
+			for _, v := range backupSecrets {
+				if strings.Contains(stdout+stderr, v) {
+					t.Fatalf("a secret value is printed: %q\nstdout:\n%s\nstderr:\n%s", v, stdout, stderr)
+				}
+			}
+			if !strings.Contains(stdout+stderr, tc.want) || !strings.Contains(stdout, "secretKeyRef") {
+				t.Fatalf("output lacks %q or the jobs' secretKeyRef:\nstdout:\n%s\nstderr:\n%s", tc.want, stdout, stderr)
+			}
+			if tc.file == "" {
+				return
+			}
+			path := filepath.Join(dir, tc.file)
+			info, err := os.Stat(path)
+			if err != nil || info.Mode().Perm() != 0o600 {
+				t.Fatalf("secret file: %v %v", info, err)
+			}
+			data, _ := os.ReadFile(path)
+			secrets, err := rendering.Decode(data)
+			if err != nil || len(secrets) != 1 || secrets[0].GetKind() != "Secret" || secrets[0].GetName() != "backup-secrets" {
+				t.Fatalf("secret file: %v %v", secrets, err)
+			}
+			for _, v := range backupSecrets {
+				if !strings.Contains(string(data), v) {
+					t.Errorf("the secret file lacks a value (%d characters)", len(v))
+				}
+			}
+		})
+	}
+	// A crontab without secret variables writes no file and says so.
+	out := filepath.Join(dir, "none.yaml")
+	code, _, stderr := run(t, "import", "crontab", filepath.Join(legacyTestdata, "crontab", "deploy.crontab"), "--image", "shop/web:v1", "--time-zone", "Etc/UTC", "--secret-out", out)
+	if _, err := os.Stat(out); code != 0 || !os.IsNotExist(err) || strings.Contains(stderr, "Secret cron-secrets") {
+		t.Fatalf("exit %d, file %v, stderr %s", code, err, stderr)
+	}
+}
+
 func TestImportBadInput(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -220,6 +317,7 @@ func TestImportBadInput(t *testing.T) {
 		{"bad CRON_TZ", []string{"import", "crontab", badZone, "--image", "a:1"}, ExitError, `zone.crontab:2: CRON_TZ: unknown time zone "Mars/Base"`},
 		{"bad env line", []string{"import", "env", badEnv, "--secret-out", out}, ExitError, "bad.env:2: want NAME=VALUE"},
 		{"bad env name flag", []string{"import", "env", badEnv, "--name", "Web_App"}, ExitUsage, `--name "Web_App" must be a lower-case DNS name`},
+		{"bad secret name", []string{"import", "crontab", userTab, "--image", "a:1", "--time-zone", "UTC", "--secret-name", "Cron_Secrets"}, ExitUsage, `--secret-name "Cron_Secrets" must be a lower-case DNS name`},
 		{"secret-out in a missing directory", []string{"import", "env", filepath.Join(legacyTestdata, "env", "production.env"), "--secret-out", filepath.Join(dir, "no", "s.yaml")}, ExitError, "write secret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -57,6 +57,10 @@ type CronJobConfig struct {
 	// ActiveDeadline bounds one run; default DefaultActiveDeadline, and never longer
 	// than the shortest time between two runs.
 	ActiveDeadline time.Duration
+	// Secret names the Secret that holds the crontab's own variables that look secret
+	// (PGPASSWORD=… above a job): jobs read those from it by key instead of carrying
+	// their values; CronSecret makes it. Default DefaultCronSecret, after NamePrefix.
+	Secret string
 	// ConfigMaps and Secrets give every job their keys as variables (envFrom), such as
 	// those `ferry import env` makes.
 	ConfigMaps []string
@@ -112,7 +116,12 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 		return nil, nil, err
 	}
 	var objs []*unstructured.Unstructured
-	notes := envNotes(tab)
+	secrets := cronSecrets(tab)
+	notes := append(envNotes(tab), secretNotes(tab, secrets, cfg.secretName())...)
+	secretKeys := map[int]string{}
+	for _, s := range secrets {
+		secretKeys[s.line] = s.key
+	}
 	names := map[string]bool{}
 	for _, job := range tab.Jobs {
 		note := func(kind NoteKind, format string, args ...any) {
@@ -130,13 +139,13 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 		if err := checkZone(zone); err != nil {
 			return nil, nil, positionError(tab.File, job.Line, "CRON_TZ: %w", err)
 		}
-		for _, msg := range commandNotes(job.Command) {
+		for _, msg := range append(commandNotes(job.Command), commandSecretNotes(job.Command)...) {
 			note(Review, "%s", msg)
 		}
 		if job.User != "" && job.User != "root" {
 			note(Review, "ran as user %s: the container runs as its image's user (set securityContext.runAsUser if it matters)", job.User)
 		}
-		cj, err := cronJob(tab.File, job, schedule, zone, uniqueName(names, cfg.NamePrefix, jobName(job)), cfg)
+		cj, err := cronJob(tab.File, job, schedule, zone, uniqueName(names, cfg.NamePrefix, jobName(job)), secretKeys, cfg)
 		if err != nil {
 			return nil, nil, positionError(tab.File, job.Line, "%w", err)
 		}
@@ -162,7 +171,7 @@ func mappable(job Job) (string, string) {
 	return schedule, ""
 }
 
-func cronJob(file string, job Job, schedule, zone, name string, cfg CronJobConfig) (*unstructured.Unstructured, error) {
+func cronJob(file string, job Job, schedule, zone, name string, secretKeys map[int]string, cfg CronJobConfig) (*unstructured.Unstructured, error) {
 	annotations := map[string]string{AnnotationImportedFrom: fmt.Sprintf("%s:%d", filepath.Base(file), job.Line)}
 	if schedule != job.Schedule {
 		annotations[AnnotationLegacySchedule] = job.Schedule
@@ -175,7 +184,7 @@ func cronJob(file string, job Job, schedule, zone, name string, cfg CronJobConfi
 		deadline = every
 	}
 	labels := map[string]string{"app.kubernetes.io/component": "cron"}
-	container := jobContainer(job, cfg)
+	container := jobContainer(job, secretKeys, cfg)
 	cj := &batchv1.CronJob{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: cfg.Namespace, Labels: labels, Annotations: annotations},

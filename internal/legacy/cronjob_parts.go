@@ -89,7 +89,9 @@ func commandNotes(cmd string) []string {
 	return notes
 }
 
-func jobContainer(job Job, cfg CronJobConfig) corev1.Container {
+// jobContainer runs job's command with its variables; those with a key in
+// secretKeys (by line) come from the crontab's Secret.
+func jobContainer(job Job, secretKeys map[int]string, cfg CronJobConfig) corev1.Container {
 	shell := "/bin/sh"
 	var env []corev1.EnvVar
 	index := map[string]int{}
@@ -101,12 +103,17 @@ func jobContainer(job Job, cfg CronJobConfig) corev1.Container {
 		if _, dropped := droppedCronVars[v.Name]; dropped {
 			continue
 		}
+		e := corev1.EnvVar{Name: v.Name, Value: v.Value}
+		if key, ok := secretKeys[v.Line]; ok {
+			e = corev1.EnvVar{Name: v.Name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: cfg.secretName()}, Key: key}}}
+		}
 		if i, ok := index[v.Name]; ok {
-			env[i].Value = v.Value
+			env[i] = e
 			continue
 		}
 		index[v.Name] = len(env)
-		env = append(env, corev1.EnvVar{Name: v.Name, Value: v.Value})
+		env = append(env, e)
 	}
 	c := corev1.Container{Name: cfg.Container, Image: cfg.Image, Command: []string{shell, "-c", job.Command}, Env: env}
 	for _, name := range cfg.ConfigMaps {

@@ -18,10 +18,21 @@ type Var struct {
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)
 
+// Limits of a dotenv file's values after expansion. A ConfigMap or a Secret holds at
+// most 1 MiB, so nothing larger can be imported; the limits also keep a small file
+// whose variables expand each other twice over (A=${B}${B}, B=${C}${C}, …) from
+// growing to gigabytes before anything notices.
+const (
+	MaxDotenvValue = 256 << 10
+	MaxDotenvTotal = 1 << 20
+)
+
 // ParseDotenv reads a dotenv file as the dotenv libraries of Ruby and PHP do: NAME=value
 // lines, an optional `export `, # comments, 'literal' and "escaped" values that may span
 // lines, and ${NAME} or $NAME expanding a variable set earlier in the file. A name set
-// twice keeps its later value. Errors and notes never quote a value.
+// twice keeps its later value. A value longer than MaxDotenvValue, also once expanded,
+// or values adding up to more than MaxDotenvTotal are errors at their line. Errors and
+// notes never quote a value.
 func ParseDotenv(file string, data []byte) ([]Var, []Note, error) {
 	text := strings.TrimPrefix(strings.ReplaceAll(string(data), "\r\n", "\n"), "\ufeff")
 	lines := strings.Split(text, "\n")
@@ -41,6 +52,8 @@ type dotenvParser struct {
 	vars  []Var
 	index map[string]int
 	notes []Note
+	// total is the size of the values kept so far.
+	total int
 }
 
 func (p *dotenvParser) note(line int, format string, args ...any) {
@@ -72,13 +85,25 @@ func (p *dotenvParser) line(n int, line string, following []string) (int, error)
 	v := Var{Name: name, Line: n}
 	if quote == '\'' {
 		v.Value = raw
-	} else {
-		v.Value, v.Refs = p.interpolate(n, name, raw, quote == '"')
+	} else if v.Value, v.Refs, err = p.interpolate(n, name, raw, quote == '"'); err != nil {
+		return 0, err
+	}
+	if len(v.Value) > MaxDotenvValue {
+		return 0, positionError(p.file, n, "%s: the value is longer than %d KiB, more than a variable should hold", name, MaxDotenvValue>>10)
 	}
 	if !utf8.ValidString(v.Value) {
 		return 0, positionError(p.file, n, "%s: the value is not UTF-8 text", name)
 	}
-	if i, seen := p.index[name]; seen {
+	replaced := 0
+	i, seen := p.index[name]
+	if seen {
+		replaced = len(p.vars[i].Value)
+	}
+	if p.total-replaced+len(v.Value) > MaxDotenvTotal {
+		return 0, positionError(p.file, n, "%s: the values add up to more than %d MiB, the most a ConfigMap or a Secret holds", name, MaxDotenvTotal>>20)
+	}
+	p.total += len(v.Value) - replaced
+	if seen {
 		p.note(n, "%s is set again (first at line %d): the later value wins", name, p.vars[i].Line)
 		p.vars[i] = v
 		return consumed, nil
@@ -138,8 +163,9 @@ func closingQuote(s string, quote byte, from int) (int, int) {
 var escapes = map[byte]string{'n': "\n", 'r': "\r", 't': "\t", '"': `"`, '\\': `\`, '$': "$"}
 
 // interpolate resolves escapes (in double quotes) and expands ${NAME} and $NAME from
-// the variables above; an unknown name expands to nothing, with a note.
-func (p *dotenvParser) interpolate(n int, name, s string, escaped bool) (string, []string) {
+// the variables above; an unknown name expands to nothing, with a note. It stops
+// before the value grows past MaxDotenvValue.
+func (p *dotenvParser) interpolate(n int, name, s string, escaped bool) (string, []string, error) {
 	var out strings.Builder
 	var refs []string
 	for i := 0; i < len(s); i++ {
@@ -167,13 +193,16 @@ func (p *dotenvParser) interpolate(n int, name, s string, escaped bool) (string,
 		}
 		refs = append(refs, ref)
 		if j, ok := p.index[ref]; ok {
+			if out.Len()+len(p.vars[j].Value) > MaxDotenvValue {
+				return "", nil, positionError(p.file, n, "%s: the value expands to more than %d KiB (through %s): a variable that expands others must stay below that", name, MaxDotenvValue>>10, ref)
+			}
 			out.WriteString(p.vars[j].Value)
 		} else {
 			p.note(n, "%s refers to %s, which the file does not set above it: it expands to nothing here", name, ref)
 		}
 		i += width
 	}
-	return out.String(), refs
+	return out.String(), refs, nil
 }
 
 var (

@@ -112,44 +112,6 @@ func TestParseDotenvErrorsNameTheLineButNotTheValue(t *testing.T) {
 	}
 }
 
-func TestClassify(t *testing.T) {
-	for _, tc := range []struct {
-		name, value string
-		secret      bool
-	}{
-		{"SECRET_KEY_BASE", "x", true},
-		{"RAILS_MASTER_KEY", "x", true},
-		{"APP_KEY", "base64:x", true},
-		{"STRIPE_API_KEY", "x", true},
-		{"GITHUB_TOKEN", "x", true},
-		{"DB_PASSWORD", "x", true},
-		{"DB_PASS", "x", true},
-		{"MYSQL_PWD", "x", true},
-		{"SESSION_SALT", "x", true},
-		{"SENTRY_DSN", "https://k@sentry/1", true},
-		{"GOOGLE_CREDENTIALS", "{}", true},
-		{"JWT_PRIVATE_PEM", "x", true},
-		{"APIKEY", "x", true},
-		{"SLACKTOKEN", "x", true},
-		{"cookie.secret", "x", true},
-		{"DATABASE_URL", "postgres://shop:pw@db/shop", true},
-		{"REDIS_URL", "redis://:pw@redis:6379/0", true},
-		{"MYSQL_DSN", "user:pw@tcp(db:3306)/shop", true},
-		{"CONN", "user:pw@tcp(db:3306)/shop", true},
-		{"DATABASE_URL", "postgres://db/shop", false},
-		{"REDIS_URL", "redis://redis:6379/0", false},
-		{"PASSENGER_MAX_POOL", "8", false},
-		{"KEYCLOAK_URL", "https://sso", false},
-		{"TOKENIZER", "simple", false},
-		{"RAILS_ENV", "production", false},
-		{"MAILER_FROM", "Shop <no-reply@shop.example.com>", false},
-	} {
-		if got, why := Classify(tc.name, tc.value); got != tc.secret {
-			t.Errorf("Classify(%s) = %v (%s), want %v", tc.name, got, why, tc.secret)
-		}
-	}
-}
-
 func TestSplitFollowsReferencesAndFlags(t *testing.T) {
 	vars := []Var{
 		{Name: "DB_PASSWORD", Value: "pw"},

@@ -1,29 +1,11 @@
 package legacy
 
 import (
-	"fmt"
-	"net/url"
-	"regexp"
 	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-)
-
-// secretWords are name words (split at _ . -) that make a variable secret; a word that
-// ends in one of secretSuffixes does too (APIKEY, AUTHTOKEN).
-var (
-	secretWords = map[string]bool{
-		"KEY": true, "KEYS": true, "SECRET": true, "SECRETS": true, "TOKEN": true, "TOKENS": true,
-		"PASSWORD": true, "PASSWORDS": true, "PASSWD": true, "PASS": true, "PWD": true,
-		"CREDENTIAL": true, "CREDENTIALS": true, "PRIVATE": true, "SALT": true, "DSN": true,
-	}
-	secretSuffixes = []string{"KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD"}
-	nameWords      = regexp.MustCompile(`[_.\-]+`)
-	// dsnPassword is a user:password@host value outside URL syntax (Go's MySQL DSN).
-	dsnPassword = regexp.MustCompile(`^[^\s:/@]+:[^\s@]+@`)
 )
 
 // Placement says where a variable goes and why.
@@ -31,30 +13,6 @@ type Placement struct {
 	Name   string `json:"name"`
 	Secret bool   `json:"secret"`
 	Reason string `json:"reason"`
-}
-
-// Classify applies the split rule to one variable (without its references): it is
-// secret by its name or because its value holds a password.
-func Classify(name, value string) (bool, string) {
-	for _, w := range nameWords.Split(strings.ToUpper(name), -1) {
-		if secretWords[w] {
-			return true, fmt.Sprintf("the name has the word %s", w)
-		}
-		for _, suffix := range secretSuffixes {
-			if strings.HasSuffix(w, suffix) {
-				return true, fmt.Sprintf("the name has a word ending in %s", suffix)
-			}
-		}
-	}
-	if u, err := url.Parse(value); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return true, "the value is a URL with a password"
-		}
-	}
-	if dsnPassword.MatchString(value) {
-		return true, "the value has user:password@"
-	}
-	return false, "no secret word in the name, no password in the value"
 }
 
 // EnvConfig names the objects an env file becomes and overrides the split rule.

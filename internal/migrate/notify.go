@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"ferry.dev/ferry/internal/redact"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -33,7 +34,8 @@ type Notifier struct {
 }
 
 // Send posts n to every target and returns the failures; one failing receiver does
-// not keep the others from being told.
+// not keep the others from being told. The failures show each URL redacted: a
+// webhook URL is its own credential.
 func (nf *Notifier) Send(ctx context.Context, n Notice) []error {
 	client := nf.Client
 	if client == nil {
@@ -46,7 +48,7 @@ func (nf *Notifier) Send(ctx context.Context, n Notice) []error {
 			url, body = t.Slack, map[string]string{"text": n.Text()}
 		}
 		if err := post(ctx, client, url, body); err != nil {
-			errs = append(errs, fmt.Errorf("notify %s: %w", url, err))
+			errs = append(errs, fmt.Errorf("notify %s: %w", redact.URL(url), redact.Error(err)))
 		}
 	}
 	return errs

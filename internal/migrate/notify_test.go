@@ -41,3 +41,38 @@ func TestNotifierSendsSlackTextAndGenericJSON(t *testing.T) {
 		t.Fatalf("generic notice %+v", generic)
 	}
 }
+
+func TestNotifierErrorsDoNotShowTheWebhookSecrets(t *testing.T) {
+	const token = "abcdEFGHijklMNOPqrstUVWX"
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))
+	defer broken.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing listens there any more: the client's error names the URL
+	withSecrets := func(base string) string {
+		u := strings.Replace(base, "http://", "http://ferry:"+token+"@", 1)
+		return u + "/services/T0AAAAAAA/B0BBBBBBB/" + token + "?token=" + token
+	}
+	for _, tc := range []struct {
+		name   string
+		target Notify
+		want   string
+	}{
+		{"slack answers 500", Notify{Slack: withSecrets(broken.URL)}, "500"},
+		{"webhook answers 500", Notify{Webhook: withSecrets(broken.URL)}, "500"},
+		{"webhook unreachable", Notify{Webhook: withSecrets(gone.URL)}, "connection refused"},
+		{"not a URL", Notify{Webhook: "http://ferry:" + token + "@bad host/" + token}, "REDACTED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := (&Notifier{Targets: []Notify{tc.target}}).Send(context.Background(), Notice{Migration: "shop", Event: "aborted"})
+			if len(errs) != 1 {
+				t.Fatalf("errors %v, want one", errs)
+			}
+			msg := errs[0].Error()
+			if strings.Contains(msg, token) || !strings.Contains(msg, tc.want) || !strings.Contains(msg, "REDACTED") {
+				t.Fatalf("error %q shows the secret or lacks %q", msg, tc.want)
+			}
+		})
+	}
+}

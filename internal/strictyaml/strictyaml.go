@@ -18,7 +18,9 @@ import (
 // ErrEmpty means the document holds nothing.
 var ErrEmpty = errors.New("the file is empty")
 
-// Decode decodes one YAML document into out, rejecting fields out does not have.
+// Decode decodes one YAML document into out, rejecting fields out does not have and
+// any further document: a decoder would silently ignore one, and with it what the
+// user meant to configure. Empty documents after the first (a trailing ---) are fine.
 func Decode(data []byte, out any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -28,7 +30,27 @@ func Decode(data []byte, out any) error {
 		}
 		return errors.New(Clean(err))
 	}
-	return nil
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return errors.New(Clean(err))
+		case !emptyDocument(&next):
+			return fmt.Errorf("line %d: a second YAML document starts here (after ---): ferry reads one document per file; merge them or remove the ---", next.Line)
+		}
+	}
+}
+
+// emptyDocument says a document holds nothing but perhaps comments.
+func emptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
 // Clean turns a YAML error into one line, without the library's prefixes.

@@ -17,6 +17,11 @@ func TestDecode(t *testing.T) {
 		{"unknown field", "name: a\nspeed: 3\n", "line 2: field speed not found"},
 		{"wrong type", "count: many\n", "line 1: cannot unmarshal"},
 		{"broken", "name: [\n", "did not find expected"},
+		{"second document", "name: a\ncount: 2\n---\nname: b\n", "line 3: a second YAML document starts here"},
+		{"second document after an empty one", "name: a\ncount: 2\n---\n# nothing\n---\ncount: 3\n", "line 5: a second YAML document starts here"},
+		{"broken second document", "name: a\ncount: 2\n---\nname: [\n", "did not find expected"},
+		{"trailing separator", "name: a\ncount: 2\n---\n", ""},
+		{"leading separator and end marker", "---\nname: a\ncount: 2\n...\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c config

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"ferry.dev/ferry/internal/redact"
 )
 
 // queryResponse is the documented body of GET /api/v1/query.
@@ -46,14 +48,14 @@ func (s *Source) query(ctx context.Context, q string, from, to time.Time) ([]ser
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, err
+			return nil, redact.Error(err)
 		}
 		req.Header.Set("DD-API-KEY", s.cfg.APIKey)
 		req.Header.Set("DD-APPLICATION-KEY", s.cfg.AppKey)
 		req.Header.Set("Accept", "application/json")
 		resp, err := s.client.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, redact.Error(err)
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 		resp.Body.Close()

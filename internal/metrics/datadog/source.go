@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/redact"
 )
 
 // DefaultSite is Datadog's US1 API; other sites have their own (api.datadoghq.eu, …).
@@ -199,7 +200,7 @@ func (s *Source) fetch(ctx context.Context, since, to time.Time) (analysis.Sampl
 	}
 	if found == 0 {
 		return analysis.Sample{}, fmt.Errorf("datadog %s: %w: the requests query matches nothing for %s or %s; check the metric and the side tags",
-			s.cfg.Site, ErrNoSeries, s.cfg.Legacy, s.cfg.Kubernetes)
+			redact.URL(s.cfg.Site), ErrNoSeries, s.cfg.Legacy, s.cfg.Kubernetes)
 	}
 	return out, nil
 }
@@ -212,7 +213,7 @@ func (s *Source) run(ctx context.Context, t *template.Template, side string, fro
 	}
 	out, err := s.query(ctx, q, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("datadog %s: queries.%s for %s: %w", s.cfg.Site, t.Name(), side, err)
+		return nil, fmt.Errorf("datadog %s: queries.%s for %s: %w", redact.URL(s.cfg.Site), t.Name(), side, err)
 	}
 	return out, nil
 }

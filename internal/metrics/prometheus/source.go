@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/redact"
 )
 
 // ErrNoSeries means neither side's requests query returned any series: a metric name
@@ -65,7 +66,7 @@ func New(cfg Config) (*Source, error) {
 	}
 	client, err := api.NewClient(api.Config{Address: cfg.Address, RoundTripper: rt})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus: address %s: %w", cfg.Address, err)
+		return nil, fmt.Errorf("prometheus: address %s: %w", redact.URL(cfg.Address), redact.Error(err))
 	}
 	return &Source{cfg: cfg, api: v1.NewAPI(client), queries: q}, nil
 }
@@ -97,7 +98,7 @@ func (s *Source) Sample(ctx context.Context, since time.Time) (analysis.Sample, 
 	}
 	if series == 0 {
 		return analysis.Sample{}, fmt.Errorf("prometheus %s: %w: the requests query matches nothing for %s or %s; check the metric name and the side labels",
-			s.cfg.Address, ErrNoSeries, s.cfg.Legacy, s.cfg.Kubernetes)
+			redact.URL(s.cfg.Address), ErrNoSeries, s.cfg.Legacy, s.cfg.Kubernetes)
 	}
 	return out, nil
 }
@@ -150,7 +151,7 @@ func (s *Source) query(ctx context.Context, t *template.Template, side string, w
 	}
 	v, _, _, err := s.api.Query(ctx, q, now)
 	if err != nil {
-		return nil, fmt.Errorf("prometheus %s: queries.%s for %s: %w", s.cfg.Address, t.Name(), side, err)
+		return nil, fmt.Errorf("prometheus %s: queries.%s for %s: %w", redact.URL(s.cfg.Address), t.Name(), side, redact.Error(err))
 	}
 	return v, nil
 }

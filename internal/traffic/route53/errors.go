@@ -8,11 +8,15 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
+
+	"ferry.dev/ferry/internal/redact"
 )
 
 // explain turns an SDK error into a short one: the service's code and message, or the
-// transport's error, without the SDK's operation and request ID preamble.
+// transport's error, without the SDK's operation and request ID preamble, and with a
+// configured endpoint's credentials redacted from the URL the transport names.
 func (r *Router) explain(err error) error {
+	err = redact.Error(err)
 	var noZone *types.NoSuchHostedZone
 	var batch *types.InvalidChangeBatch
 	var api smithy.APIError
