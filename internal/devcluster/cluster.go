@@ -308,7 +308,7 @@ func (c *Cluster) waitFor(ctx context.Context, what string, check func(context.C
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last error: %v)", what, ctx.Err(), err)
+			return fmt.Errorf("waiting for %s: %w: %w", what, ctx.Err(), err)
 		case <-tick.C:
 		}
 	}

@@ -98,7 +98,7 @@ func Up(ctx context.Context, cfg UpConfig) (*UpResult, error) {
 		select {
 		case err := <-exited:
 			follower.flush()
-			return nil, fmt.Errorf("the local cluster failed to start (%v); see %s", err, logPath)
+			return nil, fmt.Errorf("the local cluster failed to start: %w; see %s", err, logPath)
 		case <-ctx.Done():
 			_ = Down(cfg.Dir, 10*time.Second)
 			return nil, ctx.Err()
