@@ -120,7 +120,7 @@ func Parse(data []byte, dir string) (*Definition, error) {
 	}
 	var def Definition
 	if err := strictyaml.Decode(data, &def); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if err := def.validate(&root); err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ func ParseCSV(data []byte) (*Baseline, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 		}
 		var e Endpoint
 		for i, v := range rec {

@@ -15,7 +15,7 @@ func ParseJSON(data []byte) (*Baseline, error) {
 	trimmed := bytes.TrimSpace(data)
 	if bytes.HasPrefix(trimmed, []byte("[")) {
 		if err := json.Unmarshal(trimmed, &rows); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 		}
 	} else {
 		var doc struct {
@@ -23,7 +23,7 @@ func ParseJSON(data []byte) (*Baseline, error) {
 			Transactions []map[string]any `json:"transactions"`
 		}
 		if err := json.Unmarshal(trimmed, &doc); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 		}
 		rows = append(doc.Endpoints, doc.Transactions...)
 	}

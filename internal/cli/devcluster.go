@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ferry.dev/ferry/internal/atomicfile"
 	"ferry.dev/ferry/internal/devcluster"
 )
 
@@ -150,10 +151,12 @@ func newClusterKubeconfigCommand(g *globalOptions, dir *string) *cobra.Command {
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
-				return err
+				return fmt.Errorf("read kubeconfig: %w", err)
 			}
 			if write != "" {
-				if err := os.WriteFile(write, data, 0o600); err != nil {
+				// It holds a client key: mode 0600 even over an existing file, and a
+				// symlink at write is replaced, not followed.
+				if err := atomicfile.Write(write, data, 0o600); err != nil {
 					return fmt.Errorf("write kubeconfig: %w", err)
 				}
 				fmt.Fprintf(g.stderr, "wrote %s\n", write)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"ferry.dev/ferry/internal/atomicfile"
 	"ferry.dev/ferry/internal/legacy"
 )
 
@@ -263,30 +264,17 @@ func dnsName(s string) bool {
 	return true
 }
 
-// writeSecretFile writes the Secret manifest to path with mode 0600, all or nothing:
-// to a temporary file beside it, then renamed over it.
+// writeSecretFile writes the Secret manifest to path with mode 0600, all or nothing,
+// into a directory that exists: a mistyped path is an error, not a new directory.
 func writeSecretFile(path string, secret *unstructured.Unstructured) error {
 	data, err := yaml.Marshal(secret.Object)
 	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ferry-secret-*")
-	if err != nil {
 		return fmt.Errorf("write secret: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
+	if _, err := os.Stat(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("write secret: %w", err)
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write secret: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write secret: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("write secret: %w", err)
 	}
 	return nil

@@ -18,12 +18,6 @@ import (
 	"ferry.dev/ferry/internal/version"
 )
 
-// Exit codes of ferry lint, documented in the README.
-const (
-	ExitLintWarnings = 5
-	ExitLintErrors   = 6
-)
-
 // lintOptions are ferry lint's flags.
 type lintOptions struct {
 	file        string

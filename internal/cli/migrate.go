@@ -22,9 +22,6 @@ import (
 	"ferry.dev/ferry/internal/traffic"
 )
 
-// ExitAborted is the exit code of a migration that ended in an abort.
-const ExitAborted = 3
-
 type migrateOptions struct {
 	plan string
 	// kube is the global connection flags, for plans whose providers live in the cluster.

@@ -20,21 +20,6 @@ import (
 	"ferry.dev/ferry/internal/release"
 )
 
-// Exit codes of release commands, documented in the README.
-const (
-	ExitReleaseFailed = 3
-	ExitLocked        = 4
-)
-
-// exitCodeError carries a specific exit code.
-type exitCodeError struct {
-	code int
-	err  error
-}
-
-func (e exitCodeError) Error() string { return e.err.Error() }
-func (e exitCodeError) Unwrap() error { return e.err }
-
 // releaseOptions are the flags every release command shares.
 type releaseOptions struct {
 	file    string

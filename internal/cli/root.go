@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,13 +10,6 @@ import (
 	"ferry.dev/ferry/internal/kube"
 )
 
-// Exit codes, documented in the README.
-const (
-	ExitOK    = 0
-	ExitError = 1
-	ExitUsage = 2
-)
-
 // globalOptions are the kubectl-like flags every command takes.
 type globalOptions struct {
 	kube   kube.Options
@@ -25,12 +17,6 @@ type globalOptions struct {
 	stdout io.Writer
 	stderr io.Writer
 }
-
-// usageError marks errors in how ferry was called (exit code 2).
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
 
 // NewRootCommand returns the ferry command tree writing to stdout and stderr.
 func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -75,16 +61,11 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	fmt.Fprintln(stderr, "ferry: "+strings.Join(strings.Fields(err.Error()), " "))
-	var ue usageError
-	var ce exitCodeError
-	switch {
-	case errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command"):
+	code := exitCode(err)
+	if code == ExitUsage {
 		fmt.Fprintln(stderr, "Run 'ferry --help' for usage.")
-		return ExitUsage
-	case errors.As(err, &ce):
-		return ce.code
 	}
-	return ExitError
+	return code
 }
 
 // exactArgs is cobra.ExactArgs with a usage error.

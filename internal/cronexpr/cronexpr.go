@@ -38,7 +38,7 @@ func Parse(expr string) (cron.Schedule, error) {
 	}
 	s, err := cron.ParseStandard(trimmed)
 	if err != nil {
-		return nil, fmt.Errorf("schedule %q: %s", expr, err)
+		return nil, fmt.Errorf("schedule %q: %w", expr, err)
 	}
 	return s, nil
 }

@@ -91,6 +91,37 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if cfg.Dir == "" || cfg.BinDir == "" {
 		return nil, errors.New("devcluster: Dir and BinDir are required")
 	}
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
+	defer cancel()
+
+	c := &Cluster{cfg: cfg, spawner: newSpawner()}
+	defer func() {
+		if err != nil {
+			c.Stop()
+		}
+	}()
+	certs, p, err := c.prepare()
+	if err != nil {
+		return nil, err
+	}
+	client, err := c.startAPIServer(ctx, certs, p)
+	if err != nil {
+		return nil, err
+	}
+	step := time.Now()
+	if err := c.startControllers(certs, p); err != nil {
+		return nil, err
+	}
+	if err := c.startNodes(ctx, client); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Progress, "controller-manager, scheduler and kwok ready with %d nodes in %s\n", cfg.Nodes, time.Since(step).Round(100*time.Millisecond))
+	return c, nil
+}
+
+// withDefaults returns cfg with its zero fields set to their defaults.
+func (cfg Config) withDefaults() Config {
 	if cfg.Nodes <= 0 {
 		cfg.Nodes = DefaultNodes
 	}
@@ -103,97 +134,123 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
-	defer cancel()
+	return cfg
+}
 
-	c := &Cluster{cfg: cfg, spawner: newSpawner()}
-	defer func() {
-		if err != nil {
-			c.Stop()
-		}
-	}()
+// ports are the loopback ports of one control plane's components.
+type ports struct {
+	etcdClient, etcdPeer, etcdMetrics int
+	apiserver                         int
+	controllerManager                 int
+	scheduler                         int
+	kwok                              int
+}
+
+// freeComponentPorts picks a free port for every component.
+func freeComponentPorts() (ports, error) {
+	free, err := freePorts(7)
+	if err != nil {
+		return ports{}, err
+	}
+	return ports{
+		etcdClient: free[0], etcdPeer: free[1], apiserver: free[2],
+		controllerManager: free[3], scheduler: free[4], kwok: free[5], etcdMetrics: free[6],
+	}, nil
+}
+
+// prepare lays out the run directory: certificates, ports and the admin kubeconfig.
+func (c *Cluster) prepare() (*pki, ports, error) {
 	for _, d := range []string{"logs", "etcd"} {
-		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o700); err != nil {
-			return nil, err
+		if err := os.MkdirAll(filepath.Join(c.cfg.Dir, d), 0o700); err != nil {
+			return nil, ports{}, fmt.Errorf("create run directory: %w", err)
 		}
 	}
-	certs, err := newPKI(filepath.Join(cfg.Dir, "pki"))
+	certs, err := newPKI(filepath.Join(c.cfg.Dir, "pki"))
 	if err != nil {
-		return nil, fmt.Errorf("generate certificates: %w", err)
+		return nil, ports{}, fmt.Errorf("generate certificates: %w", err)
 	}
-	ports, err := freePorts(7)
+	p, err := freeComponentPorts()
 	if err != nil {
-		return nil, err
+		return nil, ports{}, err
 	}
-	etcdClient, etcdPeer, apiPort := ports[0], ports[1], ports[2]
-	c.Server = "https://127.0.0.1:" + strconv.Itoa(apiPort)
+	c.Server = "https://127.0.0.1:" + strconv.Itoa(p.apiserver)
 	if err := c.writeKubeconfig(certs); err != nil {
-		return nil, err
+		return nil, ports{}, fmt.Errorf("write kubeconfig: %w", err)
 	}
+	return certs, p, nil
+}
 
+// startAPIServer starts etcd and kube-apiserver and returns a client once the API
+// server is ready.
+func (c *Cluster) startAPIServer(ctx context.Context, certs *pki, p ports) (kubernetes.Interface, error) {
 	step := time.Now()
-	fmt.Fprintf(cfg.Progress, "starting etcd and kube-apiserver on %s\n", c.Server)
-	if err := c.run("etcd", etcdArgs(cfg.Dir, etcdClient, etcdPeer, ports[6])...); err != nil {
+	fmt.Fprintf(c.cfg.Progress, "starting etcd and kube-apiserver on %s\n", c.Server)
+	if err := c.run("etcd", etcdArgs(c.cfg.Dir, p.etcdClient, p.etcdPeer, p.etcdMetrics)...); err != nil {
 		return nil, err
 	}
-	if err := c.run("kube-apiserver", apiserverArgs(certs, etcdClient, apiPort)...); err != nil {
+	if err := c.run("kube-apiserver", apiserverArgs(certs, p.etcdClient, p.apiserver)...); err != nil {
 		return nil, err
 	}
 	client, err := kubernetes.NewForConfig(c.restConfig)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build client: %w", err)
 	}
 	if err := c.waitFor(ctx, "kube-apiserver /readyz", func(ctx context.Context) error {
 		return client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx).Error()
 	}); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cfg.Progress, "kube-apiserver ready in %s\n", time.Since(step).Round(100*time.Millisecond))
+	fmt.Fprintf(c.cfg.Progress, "kube-apiserver ready in %s\n", time.Since(step).Round(100*time.Millisecond))
+	return client, nil
+}
 
-	step = time.Now()
-	stagesPath := filepath.Join(cfg.Dir, "kwok.yaml")
-	stages := strings.ReplaceAll(kwokStages, "__POD_READY_DELAY_MS__", strconv.FormatInt(cfg.PodReadyDelay.Milliseconds(), 10))
+// startControllers starts kube-controller-manager, kube-scheduler and kwok.
+func (c *Cluster) startControllers(certs *pki, p ports) error {
+	stagesPath := filepath.Join(c.cfg.Dir, "kwok.yaml")
+	stages := strings.ReplaceAll(kwokStages, "__POD_READY_DELAY_MS__", strconv.FormatInt(c.cfg.PodReadyDelay.Milliseconds(), 10))
 	if err := os.WriteFile(stagesPath, []byte(stages), 0o600); err != nil {
-		return nil, err
+		return fmt.Errorf("write kwok stages: %w", err)
 	}
 	schedulerConfig, err := c.writeSchedulerConfig()
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("write scheduler config: %w", err)
 	}
 	for _, s := range []struct {
 		name string
 		args []string
 	}{
-		{"kube-controller-manager", controllerManagerArgs(certs, c.KubeconfigPath, ports[3])},
-		{"kube-scheduler", []string{"--config=" + schedulerConfig, "--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(ports[4])}},
+		{"kube-controller-manager", controllerManagerArgs(certs, c.KubeconfigPath, p.controllerManager)},
+		{"kube-scheduler", []string{"--config=" + schedulerConfig, "--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(p.scheduler)}},
 		{"kwok", []string{
 			"--kubeconfig=" + c.KubeconfigPath, "--config=" + stagesPath,
 			"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-			"--server-address=127.0.0.1:" + strconv.Itoa(ports[5]),
+			"--server-address=127.0.0.1:" + strconv.Itoa(p.kwok),
 			"--cidr=10.244.0.0/16", "--node-ip=10.255.0.1",
 		}},
 	} {
 		if err := c.run(s.name, s.args...); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	fmt.Fprintf(cfg.Progress, "creating %d fake nodes\n", cfg.Nodes)
-	if err := createNodes(ctx, client, cfg.Nodes); err != nil {
-		return nil, err
+	return nil
+}
+
+// startNodes creates the fake nodes and waits until they are Ready and the controller
+// manager has made the default service account.
+func (c *Cluster) startNodes(ctx context.Context, client kubernetes.Interface) error {
+	fmt.Fprintf(c.cfg.Progress, "creating %d fake nodes\n", c.cfg.Nodes)
+	if err := createNodes(ctx, client, c.cfg.Nodes); err != nil {
+		return err
 	}
 	if err := c.waitFor(ctx, "fake nodes Ready", func(ctx context.Context) error {
-		return nodesReady(ctx, client, cfg.Nodes)
+		return nodesReady(ctx, client, c.cfg.Nodes)
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	if err := c.waitFor(ctx, "kube-controller-manager (default service account)", func(ctx context.Context) error {
+	return c.waitFor(ctx, "kube-controller-manager (default service account)", func(ctx context.Context) error {
 		_, err := client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1GetOptions)
 		return err
-	}); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(cfg.Progress, "controller-manager, scheduler and kwok ready with %d nodes in %s\n", cfg.Nodes, time.Since(step).Round(100*time.Millisecond))
-	return c, nil
+	})
 }
 
 // Stop stops every component, newest first, and waits for them to exit. It is safe
@@ -251,7 +308,7 @@ func (c *Cluster) waitFor(ctx context.Context, what string, check func(context.C
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last error: %v)", what, ctx.Err(), err)
+			return fmt.Errorf("waiting for %s: %w: %w", what, ctx.Err(), err)
 		case <-tick.C:
 		}
 	}

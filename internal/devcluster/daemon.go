@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"ferry.dev/ferry/internal/atomicfile"
 )
 
 // Files of a background run directory.
@@ -96,7 +98,7 @@ func Up(ctx context.Context, cfg UpConfig) (*UpResult, error) {
 		select {
 		case err := <-exited:
 			follower.flush()
-			return nil, fmt.Errorf("the local cluster failed to start (%v); see %s", err, logPath)
+			return nil, fmt.Errorf("the local cluster failed to start: %w; see %s", err, logPath)
 		case <-ctx.Done():
 			_ = Down(cfg.Dir, 10*time.Second)
 			return nil, ctx.Err()
@@ -115,7 +117,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(cfg.Dir, supervisorPIDFile), []byte(strconv.Itoa(os.Getpid()))); err != nil {
+	if err := atomicfile.Write(filepath.Join(cfg.Dir, supervisorPIDFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return err
 	}
 	defer os.Remove(filepath.Join(cfg.Dir, supervisorPIDFile))
@@ -128,10 +130,10 @@ func Serve(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(cfg.Dir, componentsFile), state); err != nil {
+	if err := atomicfile.Write(filepath.Join(cfg.Dir, componentsFile), state, 0o600); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(cfg.Dir, readyFile), nil); err != nil {
+	if err := atomicfile.Write(filepath.Join(cfg.Dir, readyFile), nil, 0o600); err != nil {
 		return err
 	}
 	defer os.Remove(filepath.Join(cfg.Dir, readyFile))
@@ -273,14 +275,6 @@ func waitGone(pid int, within time.Duration) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return false
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // logFollower copies the lines appended to a file since the last flush.

@@ -95,7 +95,7 @@ func (c *component) stop(grace time.Duration) {
 
 // exitError describes why a component exited early, with the tail of its log.
 func (c *component) exitError() error {
-	return fmt.Errorf("%s exited (%v); last lines of %s:\n%s", c.name, c.err, c.logPath, tail(c.logPath, 15))
+	return fmt.Errorf("%s exited: %w; last lines of %s:\n%s", c.name, c.err, c.logPath, tail(c.logPath, 15))
 }
 
 // tail returns up to n last lines of the file at path.

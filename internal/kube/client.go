@@ -62,11 +62,11 @@ func New(opts Options) (*Client, error) {
 		if clientcmd.IsEmptyConfig(err) {
 			return nil, errors.New("no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or start a local cluster with `ferry dev cluster up`")
 		}
-		return nil, fmt.Errorf("load kubeconfig: %s", oneLine(err.Error()))
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
 	}
 	ns, _, err := loader.Namespace()
 	if err != nil {
-		return nil, fmt.Errorf("load kubeconfig: %s", oneLine(err.Error()))
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
 	}
 	c, err := NewForConfig(cfg)
 	if err != nil {
@@ -108,11 +108,11 @@ func Explain(server string, err error) error {
 	var netErr *net.OpError
 	switch {
 	case errors.As(err, &netErr) && netErr.Op == "dial":
-		return fmt.Errorf("cannot reach the cluster at %s: %s", server, oneLine(netErr.Err.Error()))
+		return fmt.Errorf("cannot reach the cluster at %s: %w", server, APIError{netErr.Err})
 	case errors.As(err, &urlErr):
-		return fmt.Errorf("cannot talk to the cluster at %s: %s", server, oneLine(urlErr.Err.Error()))
+		return fmt.Errorf("cannot talk to the cluster at %s: %w", server, APIError{urlErr.Err})
 	}
-	return errors.New(oneLine(err.Error()))
+	return APIError{err}
 }
 
 func oneLine(s string) string {

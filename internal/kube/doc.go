@@ -1,4 +1,5 @@
-// Package kube builds Kubernetes clients from kubectl-style options and turns client
-// errors into one-line messages a user can act on. It must not import ferry's
-// capability packages.
+// Package kube talks to a Kubernetes cluster for ferry: clients from kubectl-style
+// options, server-side apply, waiting until applied objects are healthy (judged by
+// package health), the deploy lock on a Lease, and one-line messages for API errors.
+// It must not import ferry's capability packages.
 package kube

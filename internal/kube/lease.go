@@ -99,12 +99,12 @@ func (l *Lock) tryAcquire(ctx context.Context) (Holder, error) {
 			return Holder{Identity: "another ferry", Since: now.Time}, ErrLocked
 		}
 		if err != nil {
-			return Holder{}, fmt.Errorf("create lease %s/%s: %s", l.Namespace, l.Name, APIMessage(err))
+			return Holder{}, fmt.Errorf("create lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
 		}
 		return Holder{}, nil
 	}
 	if err != nil {
-		return Holder{}, fmt.Errorf("get lease %s/%s: %s", l.Namespace, l.Name, APIMessage(err))
+		return Holder{}, fmt.Errorf("get lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
 	}
 	if holder, held := leaseHolder(lease, time.Now()); held {
 		return holder, ErrLocked
@@ -115,7 +115,7 @@ func (l *Lock) tryAcquire(ctx context.Context) (Holder, error) {
 		if apierrors.IsConflict(err) {
 			return Holder{Identity: "another ferry", Since: now.Time}, ErrLocked
 		}
-		return Holder{}, fmt.Errorf("take lease %s/%s: %s", l.Namespace, l.Name, APIMessage(err))
+		return Holder{}, fmt.Errorf("take lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
 	}
 	return Holder{}, nil
 }
@@ -210,7 +210,7 @@ func (h *Held) Release(ctx context.Context) error {
 	leases := h.lock.Client.Clientset.CoordinationV1().Leases(h.lock.Namespace)
 	lease, err := leases.Get(ctx, h.lock.Name, metav1.GetOptions{})
 	if err != nil {
-		return fmt.Errorf("release lease: %s", APIMessage(err))
+		return fmt.Errorf("release lease: %w", APIError{err})
 	}
 	if ptr.Deref(lease.Spec.HolderIdentity, "") != h.lock.Identity {
 		return nil
@@ -218,7 +218,7 @@ func (h *Held) Release(ctx context.Context) error {
 	lease.Spec.HolderIdentity = ptr.To("")
 	lease.Spec.RenewTime = nil
 	if _, err := leases.Update(ctx, lease, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("release lease: %s", APIMessage(err))
+		return fmt.Errorf("release lease: %w", APIError{err})
 	}
 	return nil
 }

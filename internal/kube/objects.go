@@ -148,7 +148,7 @@ func (c *Client) Get(ctx context.Context, ref Ref) (*unstructured.Unstructured, 
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %s", ref, APIMessage(err))
+		return nil, fmt.Errorf("get %s: %w", ref, APIError{err})
 	}
 	return obj, nil
 }
@@ -162,7 +162,7 @@ func (c *Client) Delete(ctx context.Context, ref Ref) error {
 	policy := metav1.DeletePropagationBackground
 	err = res.Delete(ctx, ref.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete %s: %s", ref, APIMessage(err))
+		return fmt.Errorf("delete %s: %w", ref, APIError{err})
 	}
 	return nil
 }

@@ -4,15 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
+	"ferry.dev/ferry/internal/health"
 )
 
 // Errors of WaitHealthy.
@@ -39,8 +34,8 @@ type WaitConfig struct {
 
 // ObjectStatus is one object's health.
 type ObjectStatus struct {
-	Ref    Ref    `json:"ref"`
-	Health Health `json:"health"`
+	Ref    Ref           `json:"ref"`
+	Health health.Status `json:"health"`
 }
 
 // Update is what changed since the last one.
@@ -95,13 +90,13 @@ func (c *Client) WaitHealthy(ctx context.Context, cfg WaitConfig) (*WaitResult, 
 type waiter struct {
 	c          *Client
 	cfg        WaitConfig
-	last       map[string]Health
+	last       map[string]health.Status
 	changed    map[string]time.Time
 	seenEvents map[string]bool
 }
 
 func newWaiter(c *Client, cfg WaitConfig) *waiter {
-	return &waiter{c: c, cfg: cfg, last: map[string]Health{}, changed: map[string]time.Time{}, seenEvents: map[string]bool{}}
+	return &waiter{c: c, cfg: cfg, last: map[string]health.Status{}, changed: map[string]time.Time{}, seenEvents: map[string]bool{}}
 }
 
 // stalledFor is how long a workload must make no progress before its pods are
@@ -119,7 +114,7 @@ func (w *waiter) poll(ctx context.Context, deep bool) (*WaitResult, error) {
 	for _, ref := range w.cfg.Objects {
 		h, problems, err := w.check(ctx, ref, deep)
 		if err != nil {
-			h = Health{StateProgressing, oneLine(err.Error())}
+			h = health.Status{State: health.Progressing, Message: oneLine(err.Error())}
 		}
 		res.Objects = append(res.Objects, ObjectStatus{Ref: ref, Health: h})
 		res.PodProblems = append(res.PodProblems, problems...)
@@ -128,8 +123,8 @@ func (w *waiter) poll(ctx context.Context, deep bool) (*WaitResult, error) {
 			w.changed[ref.Key()] = time.Now()
 			upd.Changed = append(upd.Changed, ObjectStatus{Ref: ref, Health: h})
 		}
-		failed = failed || h.State == StateFailed
-		allHealthy = allHealthy && h.State == StateHealthy
+		failed = failed || h.State == health.Failed
+		allHealthy = allHealthy && h.State == health.Healthy
 	}
 	if deep {
 		upd.Warnings = w.newWarnings(ctx)
@@ -148,25 +143,25 @@ func (w *waiter) poll(ctx context.Context, deep bool) (*WaitResult, error) {
 
 // check returns an object's health and, for workloads on a deep poll, the problems
 // of its pods; a fatal pod problem fails the object.
-func (w *waiter) check(ctx context.Context, ref Ref, deep bool) (Health, []string, error) {
-	if h, ok := w.last[ref.Key()]; ok && h.State == StateHealthy {
+func (w *waiter) check(ctx context.Context, ref Ref, deep bool) (health.Status, []string, error) {
+	if h, ok := w.last[ref.Key()]; ok && h.State == health.Healthy {
 		return h, nil, nil // healthy stays healthy for the rest of this wait
 	}
 	obj, err := w.c.Get(ctx, ref)
 	if err != nil {
-		return Health{}, nil, err
+		return health.Status{}, nil, err
 	}
 	if obj == nil {
-		return Health{StateProgressing, "not found"}, nil, nil
+		return health.Status{State: health.Progressing, Message: "not found"}, nil, nil
 	}
-	h, err := Evaluate(obj)
+	h, err := health.Evaluate(obj)
 	if err != nil {
-		return Health{}, nil, err
+		return health.Status{}, nil, err
 	}
 	if ref.Kind == "Service" {
 		return w.serviceHealth(ctx, obj)
 	}
-	if !deep || h.State != StateProgressing || w.progressing(ref.Key(), h) {
+	if !deep || h.State != health.Progressing || w.progressing(ref.Key(), h) {
 		return h, nil, nil
 	}
 	problems, fatal, err := w.podProblems(ctx, obj)
@@ -174,126 +169,20 @@ func (w *waiter) check(ctx context.Context, ref Ref, deep bool) (Health, []strin
 		return h, nil, err
 	}
 	if fatal {
-		h = Health{StateFailed, h.Message + ": " + problems[0]}
+		h = health.Status{State: health.Failed, Message: h.Message + ": " + problems[0]}
 	}
 	return h, problems, nil
 }
 
 // progressing reports whether the object's health changed within stalledFor.
-func (w *waiter) progressing(key string, h Health) bool {
+func (w *waiter) progressing(key string, h health.Status) bool {
 	return w.last[key] != h || time.Since(w.changed[key]) < stalledFor
-}
-
-// podProblems lists the problems of the workload's pods created since the rollout
-// began (at most five, each prefixed with the pod's name).
-func (w *waiter) podProblems(ctx context.Context, obj *unstructured.Unstructured) ([]string, bool, error) {
-	selector, ok, err := unstructured.NestedMap(obj.Object, "spec", "selector")
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	var ls metav1.LabelSelector
-	if err := fromUnstructured(selector, &ls); err != nil {
-		return nil, false, err
-	}
-	sel, err := metav1.LabelSelectorAsSelector(&ls)
-	if err != nil || sel.Empty() {
-		return nil, false, err
-	}
-	// ResourceVersion "0" is served from the API server's watch cache, not etcd.
-	pods, err := w.c.Clientset.CoreV1().Pods(obj.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: sel.String(), ResourceVersion: "0"})
-	if err != nil {
-		return nil, false, err
-	}
-	var problems []string
-	fatal := false
-	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
-	for i := range pods.Items {
-		p := &pods.Items[i]
-		if p.CreationTimestamp.Time.Before(w.cfg.Since.Add(-time.Second)) {
-			continue
-		}
-		if msg, isFatal := PodProblem(p); msg != "" {
-			fatal = fatal || isFatal
-			if len(problems) < 5 {
-				problems = append(problems, "pod "+p.Name+": "+msg)
-			}
-		}
-	}
-	return problems, fatal, nil
-}
-
-// serviceHealth: a Service that selects pods is healthy once one of them is a ready
-// endpoint, or when it selects no pod at all.
-func (w *waiter) serviceHealth(ctx context.Context, svc *unstructured.Unstructured) (Health, []string, error) {
-	selector, _, _ := unstructured.NestedStringMap(svc.Object, "spec", "selector")
-	svcType, _, _ := unstructured.NestedString(svc.Object, "spec", "type")
-	if len(selector) == 0 || svcType == string(corev1.ServiceTypeExternalName) {
-		return Health{StateHealthy, "exists"}, nil, nil
-	}
-	slices, err := w.c.Clientset.DiscoveryV1().EndpointSlices(svc.GetNamespace()).List(ctx, metav1.ListOptions{
-		LabelSelector: discoveryv1.LabelServiceName + "=" + svc.GetName(),
-	})
-	if err != nil {
-		return Health{}, nil, err
-	}
-	ready := 0
-	for _, s := range slices.Items {
-		for _, e := range s.Endpoints {
-			if e.Conditions.Ready == nil || *e.Conditions.Ready {
-				ready++
-			}
-		}
-	}
-	if ready > 0 {
-		return Health{StateHealthy, fmt.Sprintf("%d ready endpoints", ready)}, nil, nil
-	}
-	pods, err := w.c.Clientset.CoreV1().Pods(svc.GetNamespace()).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.SelectorFromSet(selector).String(), Limit: 1,
-	})
-	if err != nil {
-		return Health{}, nil, err
-	}
-	if len(pods.Items) == 0 {
-		return Health{StateHealthy, "selects no pods"}, nil, nil
-	}
-	return Health{StateProgressing, "no ready endpoints yet"}, nil, nil
-}
-
-// newWarnings returns warning events about the rollout's namespaces not seen before.
-func (w *waiter) newWarnings(ctx context.Context) []string {
-	namespaces := map[string]bool{}
-	for _, ref := range w.cfg.Objects {
-		if ref.Namespace != "" {
-			namespaces[ref.Namespace] = true
-		}
-	}
-	var out []string
-	for ns := range namespaces {
-		events, err := w.c.Clientset.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "type=Warning"})
-		if err != nil {
-			continue
-		}
-		for _, e := range events.Items {
-			when := e.LastTimestamp.Time
-			if when.IsZero() {
-				when = e.EventTime.Time
-			}
-			key := fmt.Sprintf("%s/%d", e.UID, e.Count)
-			if when.Before(w.cfg.Since.Add(-time.Second)) || w.seenEvents[key] {
-				continue
-			}
-			w.seenEvents[key] = true
-			out = append(out, fmt.Sprintf("%s/%s: %s: %s", strings.ToLower(e.InvolvedObject.Kind), e.InvolvedObject.Name, e.Reason, oneLine(e.Message)))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (w *waiter) failures(res *WaitResult) string {
 	var parts []string
 	for _, o := range res.Objects {
-		if o.Health.State == StateFailed {
+		if o.Health.State == health.Failed {
 			parts = append(parts, o.Ref.String()+" "+o.Health.Message)
 		}
 	}
@@ -303,7 +192,7 @@ func (w *waiter) failures(res *WaitResult) string {
 func (w *waiter) pending(res *WaitResult) string {
 	var parts []string
 	for _, o := range res.Objects {
-		if o.Health.State != StateHealthy {
+		if o.Health.State != health.Healthy {
 			parts = append(parts, o.Ref.String()+" "+o.Health.Message)
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
+
+	"ferry.dev/ferry/internal/render"
 )
 
 // object is one object with what the rules need decoded.
@@ -86,31 +88,31 @@ func (s *set) decode(o *object) error {
 			return err
 		}
 		o.deployment = &d
-		o.pod = &pod{spec: d.Spec.Template.Spec, labels: d.Spec.Template.Labels, path: "spec.template.spec", replicas: ptr.Deref(d.Spec.Replicas, 1), serves: true}
+		o.pod = &pod{spec: d.Spec.Template.Spec, labels: d.Spec.Template.Labels, replicas: ptr.Deref(d.Spec.Replicas, 1), serves: true}
 	case "StatefulSet.apps":
 		var st appsv1.StatefulSet
 		if err := into(&st); err != nil {
 			return err
 		}
-		o.pod = &pod{spec: st.Spec.Template.Spec, labels: st.Spec.Template.Labels, path: "spec.template.spec", replicas: ptr.Deref(st.Spec.Replicas, 1), serves: true}
+		o.pod = &pod{spec: st.Spec.Template.Spec, labels: st.Spec.Template.Labels, replicas: ptr.Deref(st.Spec.Replicas, 1), serves: true}
 	case "DaemonSet.apps":
 		var ds appsv1.DaemonSet
 		if err := into(&ds); err != nil {
 			return err
 		}
-		o.pod = &pod{spec: ds.Spec.Template.Spec, labels: ds.Spec.Template.Labels, path: "spec.template.spec", replicas: -1, serves: true}
+		o.pod = &pod{spec: ds.Spec.Template.Spec, labels: ds.Spec.Template.Labels, replicas: -1, serves: true}
 	case "ReplicaSet.apps":
 		var rs appsv1.ReplicaSet
 		if err := into(&rs); err != nil {
 			return err
 		}
-		o.pod = &pod{spec: rs.Spec.Template.Spec, labels: rs.Spec.Template.Labels, path: "spec.template.spec", replicas: ptr.Deref(rs.Spec.Replicas, 1), serves: true}
+		o.pod = &pod{spec: rs.Spec.Template.Spec, labels: rs.Spec.Template.Labels, replicas: ptr.Deref(rs.Spec.Replicas, 1), serves: true}
 	case "Job.batch":
 		var j batchv1.Job
 		if err := into(&j); err != nil {
 			return err
 		}
-		o.pod = &pod{spec: j.Spec.Template.Spec, labels: j.Spec.Template.Labels, path: "spec.template.spec", replicas: -1}
+		o.pod = &pod{spec: j.Spec.Template.Spec, labels: j.Spec.Template.Labels, replicas: -1}
 	case "CronJob.batch":
 		var cj batchv1.CronJob
 		if err := into(&cj); err != nil {
@@ -118,13 +120,13 @@ func (s *set) decode(o *object) error {
 		}
 		o.cronJob = &cj
 		t := cj.Spec.JobTemplate.Spec.Template
-		o.pod = &pod{spec: t.Spec, labels: t.Labels, path: "spec.jobTemplate.spec.template.spec", replicas: -1}
+		o.pod = &pod{spec: t.Spec, labels: t.Labels, replicas: -1}
 	case "Pod":
 		var p corev1.Pod
 		if err := into(&p); err != nil {
 			return err
 		}
-		o.pod = &pod{spec: p.Spec, labels: p.Labels, path: "spec", replicas: -1}
+		o.pod = &pod{spec: p.Spec, labels: p.Labels, replicas: -1}
 	case "ConfigMap":
 		var cm corev1.ConfigMap
 		if err := into(&cm); err != nil {
@@ -167,6 +169,9 @@ func (s *set) decode(o *object) error {
 		if len(svc.Spec.Selector) > 0 {
 			s.services = append(s.services, selector{o.namespace, labels.SelectorFromSet(svc.Spec.Selector)})
 		}
+	}
+	if o.pod != nil {
+		o.pod.path = strings.Join(render.PodSpecPath(gvk.Kind), ".")
 	}
 	return nil
 }

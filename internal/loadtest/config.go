@@ -129,7 +129,7 @@ func (cfg Config) withDefaults() Config {
 func (cfg Config) validate() error {
 	for _, t := range []struct{ name, url string }{{SideLegacy, cfg.Legacy}, {SideKubernetes, cfg.Kubernetes}} {
 		if err := checkBaseURL(t.url); err != nil {
-			return fmt.Errorf("%w: %s URL: %v", ErrConfig, t.name, err)
+			return fmt.Errorf("%w: %s URL: %w", ErrConfig, t.name, err)
 		}
 	}
 	switch {

@@ -16,7 +16,7 @@ const preflightTimeout = 3 * time.Second
 func checkReachable(ctx context.Context, side, base string) error {
 	u, err := url.Parse(base)
 	if err != nil {
-		return fmt.Errorf("%w: %s URL: %v", ErrConfig, side, err)
+		return fmt.Errorf("%w: %s URL: %w", ErrConfig, side, err)
 	}
 	port := u.Port()
 	if port == "" {
@@ -27,7 +27,7 @@ func checkReachable(ctx context.Context, side, base string) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
 	if err != nil {
-		return fmt.Errorf("%w: %s side %s: %v", ErrUnreachable, side, base, err)
+		return fmt.Errorf("%w: %s side %s: %w", ErrUnreachable, side, base, err)
 	}
 	return conn.Close()
 }

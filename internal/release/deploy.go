@@ -104,7 +104,7 @@ func Deploy(ctx context.Context, cfg Config, opts DeployOptions) (*Result, error
 			result.RolledBack = &sum
 		}
 		if err != nil {
-			return fmt.Errorf("%w; the automatic rollback to revision %d failed too: %v", rolloutErr, good.Revision, err)
+			return fmt.Errorf("%w; the automatic rollback to revision %d failed too: %w", rolloutErr, good.Revision, err)
 		}
 		return fmt.Errorf("%w; rolled back to revision %d", rolloutErr, good.Revision)
 	})

@@ -7,6 +7,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/utils/ptr"
 
+	"ferry.dev/ferry/internal/health"
 	"ferry.dev/ferry/internal/kube"
 )
 
@@ -75,7 +76,7 @@ func Inspect(ctx context.Context, cfg Config) (*StatusReport, error) {
 	rep.Objects = cfg.Client.Check(ctx, refs)
 	rep.Healthy = true
 	for _, o := range rep.Objects {
-		rep.Healthy = rep.Healthy && o.Health.State == kube.StateHealthy
+		rep.Healthy = rep.Healthy && o.Health.State == health.Healthy
 	}
 	return rep, nil
 }

@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"ferry.dev/ferry/internal/kube"
+	"ferry.dev/ferry/internal/health"
 	"ferry.dev/ferry/internal/release"
 )
 
@@ -226,7 +226,7 @@ func TestStatusReportsTheCurrentRevision(t *testing.T) {
 		t.Fatalf("status %+v", rep)
 	}
 	for _, o := range rep.Objects {
-		if o.Health.State != kube.StateHealthy {
+		if o.Health.State != health.Healthy {
 			t.Errorf("%s %s", o.Ref, o.Health.State)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"ferry.dev/ferry/internal/health"
 	"ferry.dev/ferry/internal/kube"
 )
 
@@ -188,9 +189,9 @@ func (s *session) showUpdate(u kube.Update) {
 	for _, o := range u.Changed {
 		mark := " "
 		switch o.Health.State {
-		case kube.StateHealthy:
+		case health.Healthy:
 			mark = "✓"
-		case kube.StateFailed:
+		case health.Failed:
 			mark = "✗"
 		}
 		s.printf("    %s %-32s %s\n", mark, o.Ref.String(), o.Health.Message)

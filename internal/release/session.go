@@ -124,7 +124,7 @@ func checkNamespace(ctx context.Context, cfg Config) error {
 			fmt.Fprintf(cfg.Progress, "created namespace %s\n", cfg.Def.Namespace)
 			return nil
 		}
-		return fmt.Errorf("create namespace %s: %s", cfg.Def.Namespace, kube.APIMessage(err))
+		return fmt.Errorf("create namespace %s: %w", cfg.Def.Namespace, kube.APIError{Err: err})
 	}
 	if isNotFound(err) {
 		return fmt.Errorf("namespace %q does not exist: create it first, or pass --create-namespace", cfg.Def.Namespace)

@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -36,7 +37,8 @@ func ValidateReference(ref string) error {
 	return nil
 }
 
-// podSpecPaths says where each workload kind keeps its pod spec.
+// podSpecPaths says where each workload kind keeps its pod spec; lint's field paths
+// come from here too.
 var podSpecPaths = map[string][]string{
 	"Deployment":  {"spec", "template", "spec"},
 	"StatefulSet": {"spec", "template", "spec"},
@@ -47,8 +49,9 @@ var podSpecPaths = map[string][]string{
 	"Pod":         {"spec"},
 }
 
-// PodSpecPath returns where an object of kind keeps its pod spec, or nil.
-func PodSpecPath(kind string) []string { return podSpecPaths[kind] }
+// PodSpecPath returns where an object of kind keeps its pod spec, such as
+// [spec template spec], or nil for a kind without one. The slice is the caller's.
+func PodSpecPath(kind string) []string { return slices.Clone(podSpecPaths[kind]) }
 
 // SetImage sets image on every container and init container named in containers, in
 // every workload. It fails when no container matched, so a typo cannot deploy nothing.

@@ -151,12 +151,12 @@ func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 		}
 		jsonData, err := sigsyaml.YAMLToJSON(chunk)
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %s", doc, strings.Join(strings.Fields(err.Error()), " "))
+			return nil, fmt.Errorf("document %d: %w", doc, err)
 		}
 		var raw map[string]any
 		// utiljson keeps integers as int64, as unstructured objects require.
 		if err := utiljson.Unmarshal(jsonData, &raw); err != nil {
-			return nil, fmt.Errorf("document %d: not an object: %s", doc, strings.Join(strings.Fields(err.Error()), " "))
+			return nil, fmt.Errorf("document %d: not an object: %w", doc, err)
 		}
 		if len(raw) == 0 {
 			continue

@@ -23,7 +23,7 @@ func ParseALB(line string) (Entry, error) {
 	}
 	ts, err := time.Parse(time.RFC3339Nano, fields[1])
 	if err != nil {
-		return Entry{}, fmt.Errorf("%w: time: %v", ErrMalformed, err)
+		return Entry{}, fmt.Errorf("%w: time: %w", ErrMalformed, err)
 	}
 	e, err := requestLine(fields[12])
 	if err != nil {

@@ -23,7 +23,7 @@ func ParseCombined(line string) (Entry, error) {
 	}
 	ts, err := time.Parse(combinedTime, line[open+1:open+end])
 	if err != nil {
-		return Entry{}, fmt.Errorf("%w: time: %v", ErrMalformed, err)
+		return Entry{}, fmt.Errorf("%w: time: %w", ErrMalformed, err)
 	}
 	rest := strings.TrimLeft(line[open+end+1:], " ")
 	request, rest, ok := quoted(rest)

@@ -101,7 +101,7 @@ func decode(status int, body []byte) ([]series, error) {
 	}
 	var r queryResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("the answer is not a query response: %v", err)
+		return nil, fmt.Errorf("the answer is not a query response: %w", err)
 	}
 	if r.Status == "error" {
 		return nil, errors.New(r.Error)

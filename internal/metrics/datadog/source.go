@@ -133,12 +133,12 @@ func parse(name, text string) (*template.Template, error) {
 	}
 	t, err := template.New(name).Option("missingkey=error").Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("datadog: queries.%s: %v", name, err)
+		return nil, fmt.Errorf("datadog: queries.%s: %w", name, err)
 	}
 	a, errA := render(t, "a")
 	b, _ := render(t, "b")
 	if errA != nil {
-		return nil, fmt.Errorf("datadog: queries.%s: %v", name, errA)
+		return nil, fmt.Errorf("datadog: queries.%s: %w", name, errA)
 	}
 	if a == b {
 		return nil, fmt.Errorf("datadog: queries.%s does not use {{.Side}}: both sides would get the same numbers", name)

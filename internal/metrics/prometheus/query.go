@@ -58,12 +58,12 @@ func parseQueries(q Queries) (*templates, error) {
 		}
 		tmpl, err := template.New(t.name).Option("missingkey=error").Parse(text)
 		if err != nil {
-			return nil, fmt.Errorf("queries.%s: %v", t.name, err)
+			return nil, fmt.Errorf("queries.%s: %w", t.name, err)
 		}
 		a, errA := render(tmpl, "a", time.Minute)
 		b, errB := render(tmpl, "b", time.Minute)
 		if errA != nil || errB != nil {
-			return nil, fmt.Errorf("queries.%s: %v", t.name, errA)
+			return nil, fmt.Errorf("queries.%s: %w", t.name, errA)
 		}
 		if a == b {
 			return nil, fmt.Errorf("queries.%s does not use {{.Side}}: both sides would get the same numbers", t.name)

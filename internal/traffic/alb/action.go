@@ -38,7 +38,7 @@ type forward struct {
 func parseForward(s string) (*forward, error) {
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(s), &doc); err != nil {
-		return nil, fmt.Errorf("the action is not valid JSON: %v", err)
+		return nil, fmt.Errorf("the action is not valid JSON: %w", err)
 	}
 	if t, _ := doc["type"].(string); t != "forward" {
 		return nil, fmt.Errorf("the action's type is %q, not forward", t)

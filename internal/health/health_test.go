@@ -1,4 +1,4 @@
-package kube
+package health_test
 
 import (
 	"strings"
@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
+
+	"ferry.dev/ferry/internal/health"
 )
 
 func toUnstructured(t *testing.T, kind string, obj any) *unstructured.Unstructured {
@@ -36,19 +38,19 @@ func TestEvaluateDeployment(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		d    *appsv1.Deployment
-		want State
+		want health.State
 		msg  string
 	}{
-		{"rolled out", deploy(2, 2, full), StateHealthy, "updated 10/10"},
-		{"controller has not seen the spec", deploy(3, 2, full), StateProgressing, "waiting for the controller"},
-		{"old pods remain", deploy(2, 2, appsv1.DeploymentStatus{Replicas: 13, UpdatedReplicas: 10, ReadyReplicas: 13, AvailableReplicas: 13}), StateProgressing, "(3 old)"},
-		{"not yet available", deploy(2, 2, appsv1.DeploymentStatus{Replicas: 10, UpdatedReplicas: 10, ReadyReplicas: 10, AvailableReplicas: 7}), StateProgressing, "available 7/10"},
+		{"rolled out", deploy(2, 2, full), health.Healthy, "updated 10/10"},
+		{"controller has not seen the spec", deploy(3, 2, full), health.Progressing, "waiting for the controller"},
+		{"old pods remain", deploy(2, 2, appsv1.DeploymentStatus{Replicas: 13, UpdatedReplicas: 10, ReadyReplicas: 13, AvailableReplicas: 13}), health.Progressing, "(3 old)"},
+		{"not yet available", deploy(2, 2, appsv1.DeploymentStatus{Replicas: 10, UpdatedReplicas: 10, ReadyReplicas: 10, AvailableReplicas: 7}), health.Progressing, "available 7/10"},
 		{"deadline exceeded", deploy(2, 2, appsv1.DeploymentStatus{Replicas: 10, UpdatedReplicas: 3, Conditions: []appsv1.DeploymentCondition{{
 			Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded", Message: "ReplicaSet web-1 has timed out progressing.",
-		}}}), StateFailed, "timed out progressing"},
+		}}}), health.Failed, "timed out progressing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := Evaluate(toUnstructured(t, "Deployment", tc.d))
+			h, err := health.Evaluate(toUnstructured(t, "Deployment", tc.d))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,19 +75,19 @@ func TestEvaluateJobStatefulSetDaemonSetAndOthers(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		obj  *unstructured.Unstructured
-		want State
+		want health.State
 	}{
-		{"job complete", toUnstructured(t, "Job", complete), StateHealthy},
-		{"job failed", toUnstructured(t, "Job", failed), StateFailed},
-		{"job running", toUnstructured(t, "Job", running), StateProgressing},
-		{"statefulset mid-update", toUnstructured(t, "StatefulSet", sts), StateProgressing},
-		{"statefulset done", toUnstructured(t, "StatefulSet", stsDone), StateHealthy},
-		{"daemonset unavailable", toUnstructured(t, "DaemonSet", ds), StateProgressing},
-		{"daemonset done", toUnstructured(t, "DaemonSet", dsDone), StateHealthy},
-		{"configmap", toUnstructured(t, "ConfigMap", &corev1.ConfigMap{}), StateHealthy},
+		{"job complete", toUnstructured(t, "Job", complete), health.Healthy},
+		{"job failed", toUnstructured(t, "Job", failed), health.Failed},
+		{"job running", toUnstructured(t, "Job", running), health.Progressing},
+		{"statefulset mid-update", toUnstructured(t, "StatefulSet", sts), health.Progressing},
+		{"statefulset done", toUnstructured(t, "StatefulSet", stsDone), health.Healthy},
+		{"daemonset unavailable", toUnstructured(t, "DaemonSet", ds), health.Progressing},
+		{"daemonset done", toUnstructured(t, "DaemonSet", dsDone), health.Healthy},
+		{"configmap", toUnstructured(t, "ConfigMap", &corev1.ConfigMap{}), health.Healthy},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := Evaluate(tc.obj)
+			h, err := health.Evaluate(tc.obj)
 			if err != nil || h.State != tc.want {
 				t.Fatalf("health %+v (%v), want %s", h, err, tc.want)
 			}
@@ -115,28 +117,10 @@ func TestPodProblem(t *testing.T) {
 		{"healthy", &corev1.Pod{}, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, fatal := PodProblem(tc.pod)
+			msg, fatal := health.PodProblem(tc.pod)
 			if fatal != tc.wantFatal || !strings.Contains(msg, tc.want) || (tc.want == "" && msg != "") {
 				t.Fatalf("PodProblem = %q, %v; want %q, %v", msg, fatal, tc.want, tc.wantFatal)
 			}
 		})
-	}
-}
-
-func TestSortForApplyPutsDependenciesFirst(t *testing.T) {
-	var objs []*unstructured.Unstructured
-	for _, k := range []string{"Deployment", "Widget", "Service", "ConfigMap", "Namespace", "CronJob", "ServiceAccount"} {
-		u := &unstructured.Unstructured{}
-		u.SetKind(k)
-		u.SetName("x")
-		objs = append(objs, u)
-	}
-	SortForApply(objs)
-	var got []string
-	for _, o := range objs {
-		got = append(got, o.GetKind())
-	}
-	if want := "Namespace ServiceAccount ConfigMap Service Deployment CronJob Widget"; strings.Join(got, " ") != want {
-		t.Fatalf("order %v, want %s", got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package kube
+package health
 
 import (
 	"fmt"
@@ -16,13 +16,13 @@ type State string
 
 // States of an object during a rollout.
 const (
-	StateProgressing State = "Progressing"
-	StateHealthy     State = "Healthy"
-	StateFailed      State = "Failed"
+	Progressing State = "Progressing"
+	Healthy     State = "Healthy"
+	Failed      State = "Failed"
 )
 
-// Health is one object's state with a human summary, e.g. "updated 40/100 ready 38/100".
-type Health struct {
+// Status is one object's state with a human summary, e.g. "updated 40/100 ready 38/100".
+type Status struct {
 	State   State  `json:"state"`
 	Message string `json:"message"`
 }
@@ -30,37 +30,37 @@ type Health struct {
 // Evaluate judges a live object from its own status: Deployments, StatefulSets and
 // DaemonSets must be fully rolled out, Jobs complete; other kinds are healthy once
 // they exist (Services with selectors are judged by the waiter, which sees endpoints).
-func Evaluate(obj *unstructured.Unstructured) (Health, error) {
+func Evaluate(obj *unstructured.Unstructured) (Status, error) {
 	switch obj.GetKind() {
 	case "Deployment":
 		var d appsv1.Deployment
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &d); err != nil {
-			return Health{}, err
+		if err := convert(obj, &d); err != nil {
+			return Status{}, err
 		}
 		return deploymentHealth(&d), nil
 	case "StatefulSet":
 		var s appsv1.StatefulSet
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &s); err != nil {
-			return Health{}, err
+		if err := convert(obj, &s); err != nil {
+			return Status{}, err
 		}
 		return statefulSetHealth(&s), nil
 	case "DaemonSet":
 		var d appsv1.DaemonSet
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &d); err != nil {
-			return Health{}, err
+		if err := convert(obj, &d); err != nil {
+			return Status{}, err
 		}
 		return daemonSetHealth(&d), nil
 	case "Job":
 		var j batchv1.Job
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &j); err != nil {
-			return Health{}, err
+		if err := convert(obj, &j); err != nil {
+			return Status{}, err
 		}
 		return jobHealth(&j), nil
 	}
-	return Health{State: StateHealthy, Message: "exists"}, nil
+	return Status{Healthy, "exists"}, nil
 }
 
-func deploymentHealth(d *appsv1.Deployment) Health {
+func deploymentHealth(d *appsv1.Deployment) Status {
 	want := int32(1)
 	if d.Spec.Replicas != nil {
 		want = *d.Spec.Replicas
@@ -68,23 +68,23 @@ func deploymentHealth(d *appsv1.Deployment) Health {
 	s := d.Status
 	msg := fmt.Sprintf("updated %d/%d  ready %d/%d  available %d/%d", s.UpdatedReplicas, want, s.ReadyReplicas, want, s.AvailableReplicas, want)
 	if s.ObservedGeneration < d.Generation {
-		return Health{StateProgressing, "waiting for the controller to see the new spec"}
+		return Status{Progressing, "waiting for the controller to see the new spec"}
 	}
 	for _, c := range s.Conditions {
 		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
-			return Health{StateFailed, msg + ": " + c.Message}
+			return Status{Failed, msg + ": " + c.Message}
 		}
 	}
 	if s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas == want && s.ReadyReplicas >= want {
-		return Health{StateHealthy, msg}
+		return Status{Healthy, msg}
 	}
 	if s.Replicas > s.UpdatedReplicas {
 		msg += fmt.Sprintf("  (%d old)", s.Replicas-s.UpdatedReplicas)
 	}
-	return Health{StateProgressing, msg}
+	return Status{Progressing, msg}
 }
 
-func statefulSetHealth(s *appsv1.StatefulSet) Health {
+func statefulSetHealth(s *appsv1.StatefulSet) Status {
 	want := int32(1)
 	if s.Spec.Replicas != nil {
 		want = *s.Spec.Replicas
@@ -93,42 +93,42 @@ func statefulSetHealth(s *appsv1.StatefulSet) Health {
 	msg := fmt.Sprintf("updated %d/%d  ready %d/%d  available %d/%d", st.UpdatedReplicas, want, st.ReadyReplicas, want, st.AvailableReplicas, want)
 	switch {
 	case st.ObservedGeneration < s.Generation:
-		return Health{StateProgressing, "waiting for the controller to see the new spec"}
+		return Status{Progressing, "waiting for the controller to see the new spec"}
 	case s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType:
 		if st.ReadyReplicas >= want {
-			return Health{StateHealthy, msg}
+			return Status{Healthy, msg}
 		}
 	case st.UpdatedReplicas >= want && st.ReadyReplicas >= want && st.AvailableReplicas >= want && st.CurrentRevision == st.UpdateRevision:
-		return Health{StateHealthy, msg}
+		return Status{Healthy, msg}
 	}
-	return Health{StateProgressing, msg}
+	return Status{Progressing, msg}
 }
 
-func daemonSetHealth(d *appsv1.DaemonSet) Health {
+func daemonSetHealth(d *appsv1.DaemonSet) Status {
 	s := d.Status
 	msg := fmt.Sprintf("updated %d/%d  ready %d/%d  available %d/%d", s.UpdatedNumberScheduled, s.DesiredNumberScheduled, s.NumberReady, s.DesiredNumberScheduled, s.NumberAvailable, s.DesiredNumberScheduled)
 	if s.ObservedGeneration < d.Generation {
-		return Health{StateProgressing, "waiting for the controller to see the new spec"}
+		return Status{Progressing, "waiting for the controller to see the new spec"}
 	}
 	if s.UpdatedNumberScheduled >= s.DesiredNumberScheduled && s.NumberAvailable >= s.DesiredNumberScheduled {
-		return Health{StateHealthy, msg}
+		return Status{Healthy, msg}
 	}
-	return Health{StateProgressing, msg}
+	return Status{Progressing, msg}
 }
 
-func jobHealth(j *batchv1.Job) Health {
+func jobHealth(j *batchv1.Job) Status {
 	for _, c := range j.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {
 			continue
 		}
 		switch c.Type {
 		case batchv1.JobComplete:
-			return Health{StateHealthy, fmt.Sprintf("complete (%d succeeded)", j.Status.Succeeded)}
+			return Status{Healthy, fmt.Sprintf("complete (%d succeeded)", j.Status.Succeeded)}
 		case batchv1.JobFailed:
-			return Health{StateFailed, "failed: " + strings.TrimSpace(c.Reason+" "+c.Message)}
+			return Status{Failed, "failed: " + strings.TrimSpace(c.Reason+" "+c.Message)}
 		}
 	}
-	return Health{StateProgressing, fmt.Sprintf("running: %d active, %d succeeded, %d failed", j.Status.Active, j.Status.Succeeded, j.Status.Failed)}
+	return Status{Progressing, fmt.Sprintf("running: %d active, %d succeeded, %d failed", j.Status.Active, j.Status.Succeeded, j.Status.Failed)}
 }
 
 // fatalWaitingReasons are container states that do not fix themselves.
@@ -169,6 +169,14 @@ func PodProblem(p *corev1.Pod) (string, bool) {
 	return "", false
 }
 
-func fromUnstructured(in map[string]any, out any) error {
-	return runtime.DefaultUnstructuredConverter.FromUnstructured(in, out)
+// convert reads obj into its typed form.
+func convert(obj *unstructured.Unstructured, typed any) error {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, typed); err != nil {
+		return fmt.Errorf("read %s %s: %w", strings.ToLower(obj.GetKind()), obj.GetName(), err)
+	}
+	return nil
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
