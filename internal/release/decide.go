@@ -27,6 +27,9 @@ func RollbackTarget(history []*Release, to int) (*Release, error) {
 	if to != 0 {
 		for _, r := range sorted {
 			if r.Revision == to {
+				if r.Status == StatusIncomplete {
+					return nil, fmt.Errorf("%w: revision %d cannot be rolled back to: %s", ErrNoRevision, to, r.Reason)
+				}
 				if len(r.Manifests) == 0 {
 					return nil, fmt.Errorf("%w: revision %d has no recorded manifests", ErrNoRevision, to)
 				}

@@ -43,6 +43,8 @@ func TestRollbackTarget(t *testing.T) {
 		{"explicit revision, even a failed one", []*Release{rev(1, StatusSuperseded, 0), rev(2, StatusFailed, 0), rev(3, StatusDeployed, 0)}, 2, 2, ""},
 		{"explicit unknown revision", []*Release{rev(1, StatusDeployed, 0)}, 9, 0, "revision 9 is not in the history"},
 		{"explicit revision without manifests", []*Release{{Record: Record{Revision: 1, Status: StatusDeployed}}}, 1, 0, "no recorded manifests"},
+		{"an incomplete revision is never the target", []*Release{rev(1, StatusSuperseded, 0), {Record: Record{Revision: 2, Status: StatusIncomplete}}, rev(3, StatusDeployed, 0)}, 0, 1, ""},
+		{"explicit incomplete revision", []*Release{{Record: Record{Revision: 1, Status: StatusIncomplete, Reason: "part 2 of 3 is missing"}}, rev(2, StatusDeployed, 0)}, 1, 0, "revision 1 cannot be rolled back to: part 2 of 3 is missing"},
 		{"only one revision", []*Release{rev(1, StatusDeployed, 0)}, 0, 0, "no good revision before"},
 		{"empty history", nil, 0, 0, "no revisions yet"},
 	} {

@@ -18,6 +18,10 @@ const (
 	StatusSuperseded  Status = "superseded"
 	StatusFailed      Status = "failed"
 	StatusInterrupted Status = "interrupted"
+	// StatusIncomplete is never recorded: a store reports it for a revision whose
+	// manifests it could not read back whole (a part missing or altered). Its Reason
+	// says what is wrong; it is never rolled back to and never rewritten.
+	StatusIncomplete Status = "incomplete"
 )
 
 // Kinds of revision.
