@@ -14,8 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"ferry.dev/ferry/internal/analysis"
-	"ferry.dev/ferry/internal/baseline"
 	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/providers"
@@ -51,43 +49,13 @@ func newMigrateCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// config loads the plan and builds its router, metric source and gates.
-func (o *migrateOptions) config() (migrate.Config, error) {
+// config loads the plan and turns it into a run's configuration.
+func (o *migrateOptions) config(ctx context.Context) (migrate.Config, error) {
 	plan, err := migrate.LoadPlan(o.plan)
 	if err != nil {
 		return migrate.Config{}, err
 	}
-	set, err := providers.ForPlan(context.Background(), plan, providers.Options{Kube: *o.kube})
-	if err != nil {
-		return migrate.Config{}, err
-	}
-	var limits *analysis.Limits
-	if l := plan.Gates.Latency; l != nil && l.Baseline != "" {
-		limits, err = baselineLimits(l.Baseline, l.Tolerance)
-		if err != nil {
-			return migrate.Config{}, err
-		}
-	}
-	return migrate.Config{
-		Plan: plan, Router: set.Router, Metrics: set.Metrics, Gates: plan.BuildGates(limits),
-		OnStart: set.OnStart, OnComplete: set.OnComplete,
-		Store:  &migrate.FileStore{Path: plan.State},
-		Notify: &migrate.Notifier{Targets: plan.Notify},
-	}, nil
-}
-
-// baselineLimits turns the APM baseline's overall row (or the busiest endpoint when
-// it has none) into absolute latency limits.
-func baselineLimits(path string, tolerance float64) (*analysis.Limits, error) {
-	b, err := baseline.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	e, ok := b.Overall()
-	if !ok {
-		return nil, fmt.Errorf("gates.latency.baseline %s: no endpoint rows", path)
-	}
-	return &analysis.Limits{Mean: e.Mean, P95: e.P95, P99: e.P99, Max: e.Max, Tolerance: tolerance}, nil
+	return providers.Config(ctx, plan, providers.Options{Kube: *o.kube})
 }
 
 func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short string) *cobra.Command {
@@ -96,7 +64,7 @@ func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short strin
 		Short: short,
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.config()
+			cfg, err := o.config(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -136,7 +104,7 @@ func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short
 		Short: short,
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.config()
+			cfg, err := o.config(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -7,16 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"ferry.dev/ferry/internal/metrics/proxystats"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/providers"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
@@ -51,7 +50,8 @@ func (r *receiver) got() []migrate.Notice {
 }
 
 // env is one migration over real traffic: legacy and kubernetes backends, the proxy,
-// load through it, and a runner configuration.
+// load through it, and a runner configuration built from the plan as ferry migrate
+// builds it (providers.Config), driving the proxy through its admin API.
 type env struct {
 	legacy, kube *migratetest.Backend
 	proxy        *proxy.Proxy
@@ -67,7 +67,7 @@ steps:
 - {weight: 25, hold: 1s}
 - {weight: 50, hold: 1s}
 - {weight: 100, hold: 1s}
-router: {proxy: {admin: http://in-process}}
+router: {proxy: {admin: "http://%s"}}
 metrics: {proxy: {}}
 interval: 200ms
 warmup: 1500ms
@@ -86,14 +86,12 @@ func newEnv(t *testing.T, rate int, deadline string) *env {
 		hook:   newReceiver(t),
 	}
 	e.proxy = migratetest.StartProxy(t, e.legacy, e.kube)
-	plan, err := migrate.ParsePlan([]byte(fmt.Sprintf(e2ePlan, deadline, e.hook.URL)), t.TempDir())
+	plan, err := migrate.ParsePlan([]byte(fmt.Sprintf(e2ePlan, e.proxy.AdminAddr(), deadline, e.hook.URL)), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.cfg = migrate.Config{
-		Plan: plan, Router: e.proxy, Metrics: proxystats.FromProxy(e.proxy),
-		Store: &migrate.FileStore{Path: filepath.Join(t.TempDir(), "state.json")},
-		Gates: plan.BuildGates(nil), Notify: &migrate.Notifier{Targets: plan.Notify},
+	if e.cfg, err = providers.Config(context.Background(), plan, providers.Options{}); err != nil {
+		t.Fatal(err)
 	}
 	e.load = migratetest.StartLoad(migratetest.URL(e.proxy), rate)
 	t.Cleanup(e.load.Stop)

@@ -133,7 +133,7 @@ func (s *settling) SettleTime() time.Duration   { return s.settle }
 
 func TestSettleTimeIsKeptOutOfTheStepWindow(t *testing.T) {
 	e := newEnv(t, 200, "60s")
-	router := &settling{Router: e.proxy, settle: 2 * time.Second, apply: 3 * time.Minute}
+	router := &settling{Router: e.cfg.Router, settle: 2 * time.Second, apply: 3 * time.Minute}
 	e.cfg.Router = router
 	var mu sync.Mutex
 	var firstJudged time.Duration // after the weight change, of the first non-warm-up evaluation

@@ -14,8 +14,8 @@ import (
 
 // hooks sets the migration's hooks: the integer weights each step maps to, for routers
 // whose weights are coarse, and the CronJob cutover.
-func (b *builder) hooks(set *Set) error {
-	var start []Hook
+func (b *builder) hooks(s *set) error {
+	var start []hook
 	switch {
 	case b.plan.Router.Route53 != nil:
 		start = append(start, note("route53 record weights per step (legacy:kubernetes): "+weightTable(b.plan.Steps, route53.MaxWeight)))
@@ -33,22 +33,22 @@ func (b *builder) hooks(set *Set) error {
 			return err
 		}
 		start = append(start, co.Hold)
-		set.OnComplete = co.Release
+		s.onComplete = co.Release
 	}
 	if len(start) > 0 {
-		set.OnStart = chain(start)
+		s.onStart = chain(start)
 	}
 	return nil
 }
 
-func note(line string) Hook {
+func note(line string) hook {
 	return func(_ context.Context, logf func(string, ...any)) error {
 		logf("%s", line)
 		return nil
 	}
 }
 
-func chain(hooks []Hook) Hook {
+func chain(hooks []hook) hook {
 	return func(ctx context.Context, logf func(string, ...any)) error {
 		for _, h := range hooks {
 			if err := h(ctx, logf); err != nil {

@@ -45,7 +45,7 @@ func TestBadProviderSettingsAreRefusedBeforeAnyWeightChange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := config(t, tc.prometheus, []int{10, 100}, tc.yaml)
 			if err != nil {
-				t.Fatalf("ForPlan refused what only the provider can tell: %v", err)
+				t.Fatalf("Config refused what only the provider can tell: %v", err)
 			}
 			st, err := start(t, cfg, 30*time.Second)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") || st != nil {
