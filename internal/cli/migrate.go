@@ -110,7 +110,7 @@ func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short
 			}
 			err = migrate.Control(cmd.Context(), cfg, migrate.Request{Action: action, Reason: reason})
 			switch {
-			case migrate.ErrQueued(err):
+			case migrate.IsQueued(err):
 				fmt.Fprintf(g.stderr, "%s: passed to the running migration\n", action)
 				return nil
 			case errors.Is(err, migrate.ErrNoMigration):
@@ -118,7 +118,7 @@ func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short
 			case err != nil:
 				return err
 			}
-			st, err := cfg.Store.Load()
+			st, err := cfg.Store.Load(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -142,7 +142,7 @@ func newMigrateStatusCommand(g *globalOptions, o *migrateOptions) *cobra.Command
 			if err != nil {
 				return err
 			}
-			st, err := (&migrate.FileStore{Path: plan.State}).Load()
+			st, err := (&migrate.FileStore{Path: plan.State}).Load(cmd.Context())
 			if err != nil {
 				if errors.Is(err, migrate.ErrNoMigration) {
 					return fmt.Errorf("%w for plan %s: start it with `ferry migrate start`", err, plan.Name)

@@ -57,6 +57,7 @@ type env struct {
 	proxy        *proxy.Proxy
 	load         *migratetest.Load
 	hook         *receiver
+	rec          *recorder // the router of cfg
 	cfg          migrate.Config
 	maxSeen      atomic.Int64 // highest Kubernetes share the proxy ever applied
 }
@@ -93,6 +94,8 @@ func newEnv(t *testing.T, rate int, deadline string) *env {
 	if e.cfg, err = providers.Config(context.Background(), plan, providers.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	e.rec = &recorder{Router: e.cfg.Router}
+	e.cfg.Router = e.rec
 	e.load = migratetest.StartLoad(migratetest.URL(e.proxy), rate)
 	t.Cleanup(e.load.Stop)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -218,7 +221,7 @@ func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
 	e := newEnv(t, 400, "60s")
 	// Stop the runner three times at different moments, as a kill would.
 	for _, after := range []time.Duration{300 * time.Millisecond, 1500 * time.Millisecond, 2500 * time.Millisecond} {
-		before, _ := e.cfg.Store.Load()
+		before, _ := e.cfg.Store.Load(context.Background())
 		st, err := e.run(t, after)
 		if !errors.Is(err, context.DeadlineExceeded) && err != nil {
 			t.Fatalf("run: %v", err)
@@ -226,7 +229,7 @@ func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
 		if st.Phase.Done() {
 			break
 		}
-		reloaded, err := e.cfg.Store.Load()
+		reloaded, err := e.cfg.Store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +273,7 @@ func TestManualAbortWhileRunning(t *testing.T) {
 	go func() { _, err := e.run(t, time.Minute); done <- err }()
 	time.Sleep(1500 * time.Millisecond)
 	err := migrate.Control(context.Background(), e.cfg, migrate.Request{Action: "abort", Reason: "operator saw a problem"})
-	if !migrate.ErrQueued(err) {
+	if !migrate.IsQueued(err) {
 		t.Fatalf("abort while running: %v, want it queued for the runner", err)
 	}
 	if err := <-done; !errors.Is(err, migrate.ErrAborted) || !strings.Contains(err.Error(), "operator saw a problem") {

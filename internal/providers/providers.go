@@ -30,7 +30,7 @@ type Options struct {
 	Kube kube.Options
 	// Store keeps the migration's state; nil means a migrate.FileStore at the plan's
 	// State path.
-	Store *migrate.FileStore
+	Store migrate.Store
 }
 
 // Config returns everything a run of plan needs: its router, metric source, hooks,
@@ -46,9 +46,9 @@ func Config(ctx context.Context, plan *migrate.Plan, opts Options) (migrate.Conf
 	if err != nil {
 		return migrate.Config{}, err
 	}
-	store := opts.Store
-	if store == nil {
-		store = &migrate.FileStore{Path: plan.State}
+	var store migrate.Store = &migrate.FileStore{Path: plan.State}
+	if opts.Store != nil {
+		store = opts.Store
 	}
 	return migrate.Config{
 		Plan: plan, Router: set.router, Metrics: set.metrics, Gates: plan.BuildGates(limits),

@@ -51,7 +51,7 @@ func TestBadProviderSettingsAreRefusedBeforeAnyWeightChange(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") || st != nil {
 				t.Fatalf("start: %v (state %v), want one line with %q", err, st, tc.want)
 			}
-			if _, err := cfg.Store.Load(); !errors.Is(err, migrate.ErrNoMigration) {
+			if _, err := cfg.Store.Load(context.Background()); !errors.Is(err, migrate.ErrNoMigration) {
 				t.Fatalf("a state was recorded: %v", err)
 			}
 		})
