@@ -24,6 +24,7 @@ import (
 	"ferry.dev/ferry/internal/analysis"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/providers"
 )
 
@@ -192,13 +193,13 @@ func oneAA() error {
 	p := migratetest.StartProxy(h, legacy, kube)
 	load := migratetest.StartLoad(migratetest.URL(p), 400)
 	defer load.Stop()
-	plan, err := migrate.ParsePlan([]byte(fmt.Sprintf(aaPlan, p.AdminAddr())), dir)
+	pl, err := plan.Parse([]byte(fmt.Sprintf(aaPlan, p.AdminAddr())), dir)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg, err := providers.Config(ctx, plan, providers.Options{})
+	cfg, err := providers.Config(ctx, pl, providers.Options{})
 	if err != nil {
 		return err
 	}

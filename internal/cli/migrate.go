@@ -4,18 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/providers"
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -51,11 +47,11 @@ func newMigrateCommand(g *globalOptions) *cobra.Command {
 
 // config loads the plan and turns it into a run's configuration.
 func (o *migrateOptions) config(ctx context.Context) (migrate.Config, error) {
-	plan, err := migrate.LoadPlan(o.plan)
+	p, err := plan.Load(o.plan)
 	if err != nil {
 		return migrate.Config{}, err
 	}
-	return providers.Config(ctx, plan, providers.Options{Kube: *o.kube})
+	return providers.Config(ctx, p, providers.Options{Kube: *o.kube})
 }
 
 func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short string) *cobra.Command {
@@ -138,29 +134,29 @@ func newMigrateStatusCommand(g *globalOptions, o *migrateOptions) *cobra.Command
 		Short: "Show the migration's step, weights, gate verdicts and log",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			plan, err := migrate.LoadPlan(o.plan)
+			p, err := plan.Load(o.plan)
 			if err != nil {
 				return err
 			}
-			st, err := (&migrate.FileStore{Path: plan.State}).Load(cmd.Context())
+			st, err := (&migrate.FileStore{Path: p.State}).Load(cmd.Context())
 			if err != nil {
 				if errors.Is(err, migrate.ErrNoMigration) {
-					return fmt.Errorf("%w for plan %s: start it with `ferry migrate start`", err, plan.Name)
+					return fmt.Errorf("%w for plan %s: start it with `ferry migrate start`", err, p.Name)
 				}
 				return err
 			}
-			return renderMigration(g, plan, st)
+			return renderMigration(g, p, st)
 		},
 	}
 }
 
-func renderMigration(g *globalOptions, plan *migrate.Plan, st *migrate.State) error {
+func renderMigration(g *globalOptions, p *plan.Plan, st *migrate.State) error {
 	out := *st
 	out.Sample, out.Reference = nil, nil // histograms are for the gates, not for people
 	return render(g.stdout, g.output, &out, func(tw *tabwriter.Writer) {
 		// The last cell of a line is not aligned, so long reasons do not widen the table.
 		fmt.Fprintf(tw, "Migration:\t%s %s\n", st.Name, st.Phase)
-		fmt.Fprintf(tw, "Step:\t%d/%d, %s to kubernetes\n", st.Step+1, len(plan.Steps), traffic.FormatPercent(plan.Steps[min(st.Step, len(plan.Steps)-1)].BasisPoints))
+		fmt.Fprintf(tw, "Step:\t%d/%d, %s to kubernetes\n", st.Step+1, len(p.Steps), traffic.FormatPercent(p.Steps[min(st.Step, len(p.Steps)-1)].BasisPoints))
 		fmt.Fprintf(tw, "Weights:\t%s\n", st.Applied)
 		if st.Reason != "" {
 			fmt.Fprintf(tw, "Reason:\t%s\n", st.Reason)
@@ -173,65 +169,4 @@ func renderMigration(g *globalOptions, plan *migrate.Plan, st *migrate.State) er
 			fmt.Fprintf(tw, "  %s  %s\n", e.Time.Local().Format(time.TimeOnly), e.Message)
 		}
 	})
-}
-
-// migrateView is the live terminal view: a redrawn frame on a terminal, one line per
-// change otherwise.
-type migrateView struct {
-	mu       sync.Mutex
-	w        io.Writer
-	plan     *migrate.Plan
-	tty      bool
-	lines    int
-	lastLine string
-	events   []string
-}
-
-func newMigrateView(w io.Writer, plan *migrate.Plan) *migrateView {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
-	return &migrateView{w: w, plan: plan, tty: tty}
-}
-
-func (v *migrateView) event(e migrate.Event) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	line := e.Time.Local().Format(time.TimeOnly) + "  " + e.Message
-	if v.tty {
-		v.events = append(v.events, line)
-		if len(v.events) > 5 {
-			v.events = v.events[1:]
-		}
-		return
-	}
-	fmt.Fprintln(v.w, line)
-}
-
-func (v *migrateView) frame(st *migrate.State, d migrate.Decision) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	text := migrate.Frame(v.plan, st, d, time.Now())
-	if !v.tty {
-		// One line per change of what the migration waits for.
-		line := fmt.Sprintf("step %d (%s): %s", st.Step+1, traffic.FormatPercent(v.plan.Steps[st.Step].BasisPoints), d.Reason)
-		if line != v.lastLine {
-			fmt.Fprintln(v.w, line)
-			v.lastLine = line
-		}
-		return
-	}
-	if v.lines > 0 {
-		fmt.Fprintf(v.w, "\033[%dA\033[J", v.lines)
-	}
-	text += strings.Join(v.events, "\n") + "\n"
-	fmt.Fprint(v.w, text)
-	v.lines = strings.Count(text, "\n")
-}
-
-func (v *migrateView) done() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.lines = 0
 }

@@ -15,6 +15,7 @@ import (
 
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/providers"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/proxy"
@@ -87,11 +88,11 @@ func newEnv(t *testing.T, rate int, deadline string) *env {
 		hook:   newReceiver(t),
 	}
 	e.proxy = migratetest.StartProxy(t, e.legacy, e.kube)
-	plan, err := migrate.ParsePlan([]byte(fmt.Sprintf(e2ePlan, e.proxy.AdminAddr(), deadline, e.hook.URL)), t.TempDir())
+	p, err := plan.Parse([]byte(fmt.Sprintf(e2ePlan, e.proxy.AdminAddr(), deadline, e.hook.URL)), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.cfg, err = providers.Config(context.Background(), plan, providers.Options{}); err != nil {
+	if e.cfg, err = providers.Config(context.Background(), p, providers.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	e.rec = &recorder{Router: e.cfg.Router}

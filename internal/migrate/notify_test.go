@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -30,7 +31,7 @@ func TestNotifierSendsSlackTextAndGenericJSON(t *testing.T) {
 
 	n := Notice{Migration: "shop", Event: "aborted", Step: "5%", Weights: traffic.KubernetesShare(0),
 		Reason: "gate error-rate failed at 5%", Time: time.Now()}
-	errs := (&Notifier{Targets: []Notify{{Webhook: broken.URL}, {Slack: slackSrv.URL}, {Webhook: hookSrv.URL}}}).Send(context.Background(), n)
+	errs := (&Notifier{Targets: []plan.Notify{{Webhook: broken.URL}, {Slack: slackSrv.URL}, {Webhook: hookSrv.URL}}}).Send(context.Background(), n)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "500") {
 		t.Fatalf("errors %v, want only the broken receiver's", errs)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -19,7 +20,7 @@ type MetricSource interface {
 
 // Config is what a migration run needs.
 type Config struct {
-	Plan    *Plan
+	Plan    *plan.Plan
 	Router  traffic.Router
 	Metrics MetricSource
 	Store   Store

@@ -10,6 +10,7 @@ import (
 
 	"ferry.dev/ferry/internal/analysis"
 	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/providers"
 )
 
@@ -37,11 +38,11 @@ func sides(latency time.Duration) analysis.Sample {
 // the latency gate that Config builds: its limits, with the plan's tolerance, fail a
 // new side slower than the baseline even when legacy is as slow.
 func TestConfigGivesTheLatencyGateTheBaselineLimits(t *testing.T) {
-	plan, err := migrate.LoadPlan(filepath.Join("testdata", "baseline.yaml"))
+	p, err := plan.Load(filepath.Join("testdata", "baseline.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := providers.Config(context.Background(), plan, providers.Options{})
+	cfg, err := providers.Config(context.Background(), p, providers.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +72,8 @@ func TestConfigGivesTheLatencyGateTheBaselineLimits(t *testing.T) {
 	}
 
 	// Without the baseline the same slow sample passes: the sides are alike.
-	plan.Gates.Latency = nil
-	cfg, err = providers.Config(context.Background(), plan, providers.Options{})
+	p.Gates.Latency = nil
+	cfg, err = providers.Config(context.Background(), p, providers.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +87,11 @@ func TestConfigRefusesAMissingBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := migrate.ParsePlan(data, t.TempDir())
+	p, err := plan.Parse(data, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = providers.Config(context.Background(), plan, providers.Options{})
+	_, err = providers.Config(context.Background(), p, providers.Options{})
 	if err == nil || !strings.HasPrefix(err.Error(), "gates.latency.baseline: read baseline:") {
 		t.Fatalf("Config: %v, want the missing baseline named", err)
 	}

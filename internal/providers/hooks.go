@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"ferry.dev/ferry/internal/cutover"
-	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/alb"
 	"ferry.dev/ferry/internal/traffic/route53"
@@ -61,7 +61,7 @@ func chain(hooks []hook) hook {
 
 // weightTable says which integer weights each step's share maps to and, where they
 // cannot give it exactly, the share they give.
-func weightTable(steps []migrate.Step, limit int) string {
+func weightTable(steps []plan.Step, limit int) string {
 	parts := make([]string, 0, len(steps))
 	for _, s := range steps {
 		l, k, eff := traffic.IntegerSplit(s.BasisPoints, limit)

@@ -16,6 +16,7 @@ import (
 	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/metrics/proxystats"
 	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
@@ -37,31 +38,31 @@ type Options struct {
 // gates (the latency gate with the limits of gates.latency.baseline, if named), store
 // and notifier. It checks settings and reads files, but calls no provider: the
 // migration's preflight does. Every run of a plan starts here.
-func Config(ctx context.Context, plan *migrate.Plan, opts Options) (migrate.Config, error) {
-	limits, err := baselineLimits(plan.Gates.Latency)
+func Config(ctx context.Context, p *plan.Plan, opts Options) (migrate.Config, error) {
+	limits, err := baselineLimits(p.Gates.Latency)
 	if err != nil {
 		return migrate.Config{}, err
 	}
-	set, err := forPlan(ctx, plan, opts)
+	set, err := forPlan(ctx, p, opts)
 	if err != nil {
 		return migrate.Config{}, err
 	}
-	var store migrate.Store = &migrate.FileStore{Path: plan.State}
+	var store migrate.Store = &migrate.FileStore{Path: p.State}
 	if opts.Store != nil {
 		store = opts.Store
 	}
 	return migrate.Config{
-		Plan: plan, Router: set.router, Metrics: set.metrics, Gates: plan.BuildGates(limits),
+		Plan: p, Router: set.router, Metrics: set.metrics, Gates: p.BuildGates(limits),
 		OnStart: set.onStart, OnComplete: set.onComplete,
 		Store:  store,
-		Notify: &migrate.Notifier{Targets: plan.Notify},
+		Notify: &migrate.Notifier{Targets: p.Notify},
 	}, nil
 }
 
 // baselineLimits turns the APM baseline's overall row (or the aggregate of its
 // endpoints when it has none) into absolute latency limits; nil when the plan names
 // no baseline.
-func baselineLimits(c *migrate.LatencyConfig) (*analysis.Limits, error) {
+func baselineLimits(c *plan.LatencyConfig) (*analysis.Limits, error) {
 	if c == nil || c.Baseline == "" {
 		return nil, nil
 	}
@@ -85,8 +86,8 @@ type set struct {
 }
 
 // forPlan returns the plan's router, metric source and hooks.
-func forPlan(ctx context.Context, plan *migrate.Plan, opts Options) (*set, error) {
-	b := &builder{plan: plan, opts: opts}
+func forPlan(ctx context.Context, p *plan.Plan, opts Options) (*set, error) {
+	b := &builder{plan: p, opts: opts}
 	s := &set{}
 	var err error
 	if s.router, err = b.router(ctx); err != nil {
@@ -103,7 +104,7 @@ func forPlan(ctx context.Context, plan *migrate.Plan, opts Options) (*set, error
 
 // builder builds one plan's providers, connecting to the cluster once if needed.
 type builder struct {
-	plan  *migrate.Plan
+	plan  *plan.Plan
 	opts  Options
 	admin *proxy.AdminClient
 	kc    *kube.Client
