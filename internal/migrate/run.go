@@ -18,14 +18,16 @@ type MetricSource interface {
 	Sample(ctx context.Context, since time.Time) (analysis.Sample, error)
 }
 
-// Config is what a migration run needs.
+// Config is what a migration run needs; providers.Config builds it from a plan.
 type Config struct {
 	Plan    *plan.Plan
 	Router  traffic.Router
 	Metrics MetricSource
-	Store   Store
-	Gates   []analysis.Gate
-	Notify  *Notifier
+	// Store keeps the state and the manual requests; a run holds its lock and stops
+	// at the first save that conflicts.
+	Store  Store
+	Gates  []analysis.Gate
+	Notify *Notifier
 	// OnEvaluate is called after every evaluation, for the live view.
 	OnEvaluate func(st *State, d Decision)
 	// OnEvent receives each line logged to the state.
