@@ -48,12 +48,12 @@ func TestConfigGivesTheLatencyGateTheBaselineLimits(t *testing.T) {
 	}
 	limits := latencyGate(t, cfg).Limits
 	// shop-apm.csv has no overall row: the largest p95, p99 and max of its endpoints.
-	if limits == nil || limits.P95 != 70400*time.Microsecond || limits.P99 != 150300*time.Microsecond ||
-		limits.Max != 2450*time.Millisecond || limits.Mean <= 0 || limits.Tolerance != 1.5 {
+	if limits == nil || limits.P95 != 210*time.Millisecond || limits.P99 != 480*time.Millisecond ||
+		limits.Max != 5100*time.Millisecond || limits.Mean <= 0 || limits.Tolerance != 1.5 {
 		t.Fatalf("latency gate limits %+v, want the baseline's with tolerance 1.5", limits)
 	}
-	// The mean limit is the endpoints' count-weighted mean, about 24ms: 1.5 times
-	// that is about 36ms.
+	// The mean limit is the endpoints' count-weighted mean, about 27ms: 1.5 times
+	// that is about 41ms.
 	for _, tc := range []struct {
 		name    string
 		latency time.Duration
