@@ -18,14 +18,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
-	"ferry.dev/ferry/internal/metrics/proxystats"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/plan"
+	"ferry.dev/ferry/internal/providers"
 )
 
 func main() {
@@ -149,7 +149,7 @@ steps:
 - {weight: 25, hold: 1s}
 - {weight: 50, hold: 1s}
 - {weight: 100, hold: 1s}
-router: {proxy: {admin: http://in-process}}
+router: {proxy: {admin: "http://%s"}}
 metrics: {proxy: {}}
 interval: 200ms
 warmup: 1500ms
@@ -159,7 +159,8 @@ gates:
   latency: {minRequests: 150}
 `
 
-// aaCheck runs n migrations with identical sides through the embedded proxy.
+// aaCheck runs n migrations with identical sides through the embedded proxy, driven
+// through its admin API as ferry migrate drives it.
 func aaCheck(n int) error {
 	fmt.Printf("A/A check: %d migrations through the embedded proxy, both sides 0.5%% errors and 10-20ms, 400 req/s\n", n)
 	aborted := 0
@@ -192,16 +193,17 @@ func oneAA() error {
 	p := migratetest.StartProxy(h, legacy, kube)
 	load := migratetest.StartLoad(migratetest.URL(p), 400)
 	defer load.Stop()
-	plan, err := migrate.ParsePlan([]byte(aaPlan), dir)
+	pl, err := plan.Parse([]byte(fmt.Sprintf(aaPlan, p.AdminAddr())), dir)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err = migrate.Start(ctx, migrate.Config{
-		Plan: plan, Router: p, Metrics: proxystats.FromProxy(p), Gates: plan.BuildGates(nil),
-		Store: &migrate.FileStore{Path: filepath.Join(dir, "state.json")},
-	})
+	cfg, err := providers.Config(ctx, pl, providers.Options{})
+	if err != nil {
+		return err
+	}
+	_, err = migrate.Start(ctx, cfg)
 	return err
 }
 

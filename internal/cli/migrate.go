@@ -4,20 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
-	"ferry.dev/ferry/internal/analysis"
-	"ferry.dev/ferry/internal/baseline"
 	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/providers"
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -48,43 +42,13 @@ func newMigrateCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// config loads the plan and builds its router, metric source and gates.
-func (o *migrateOptions) config() (migrate.Config, error) {
-	plan, err := migrate.LoadPlan(o.plan)
+// config loads the plan and turns it into a run's configuration.
+func (o *migrateOptions) config(ctx context.Context) (migrate.Config, error) {
+	p, err := plan.Load(o.plan)
 	if err != nil {
 		return migrate.Config{}, err
 	}
-	set, err := providers.ForPlan(context.Background(), plan, providers.Options{Kube: *o.kube})
-	if err != nil {
-		return migrate.Config{}, err
-	}
-	var limits *analysis.Limits
-	if l := plan.Gates.Latency; l != nil && l.Baseline != "" {
-		limits, err = baselineLimits(l.Baseline, l.Tolerance)
-		if err != nil {
-			return migrate.Config{}, err
-		}
-	}
-	return migrate.Config{
-		Plan: plan, Router: set.Router, Metrics: set.Metrics, Gates: plan.BuildGates(limits),
-		OnStart: set.OnStart, OnComplete: set.OnComplete,
-		Store:  &migrate.FileStore{Path: plan.State},
-		Notify: &migrate.Notifier{Targets: plan.Notify},
-	}, nil
-}
-
-// baselineLimits turns the APM baseline's overall row (or the busiest endpoint when
-// it has none) into absolute latency limits.
-func baselineLimits(path string, tolerance float64) (*analysis.Limits, error) {
-	b, err := baseline.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	e, ok := b.Overall()
-	if !ok {
-		return nil, fmt.Errorf("gates.latency.baseline %s: no endpoint rows", path)
-	}
-	return &analysis.Limits{Mean: e.Mean, P95: e.P95, P99: e.P99, Max: e.Max, Tolerance: tolerance}, nil
+	return providers.Config(ctx, p, providers.Options{Kube: *o.kube})
 }
 
 func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short string) *cobra.Command {
@@ -93,7 +57,7 @@ func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short strin
 		Short: short,
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.config()
+			cfg, err := o.config(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -133,13 +97,13 @@ func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short
 		Short: short,
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.config()
+			cfg, err := o.config(cmd.Context())
 			if err != nil {
 				return err
 			}
 			err = migrate.Control(cmd.Context(), cfg, migrate.Request{Action: action, Reason: reason})
 			switch {
-			case migrate.ErrQueued(err):
+			case migrate.IsQueued(err):
 				fmt.Fprintf(g.stderr, "%s: passed to the running migration\n", action)
 				return nil
 			case errors.Is(err, migrate.ErrNoMigration):
@@ -147,7 +111,7 @@ func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short
 			case err != nil:
 				return err
 			}
-			st, err := cfg.Store.Load()
+			st, err := cfg.Store.Load(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -167,29 +131,29 @@ func newMigrateStatusCommand(g *globalOptions, o *migrateOptions) *cobra.Command
 		Short: "Show the migration's step, weights, gate verdicts and log",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			plan, err := migrate.LoadPlan(o.plan)
+			p, err := plan.Load(o.plan)
 			if err != nil {
 				return err
 			}
-			st, err := (&migrate.FileStore{Path: plan.State}).Load()
+			st, err := (&migrate.FileStore{Path: p.State}).Load(cmd.Context())
 			if err != nil {
 				if errors.Is(err, migrate.ErrNoMigration) {
-					return fmt.Errorf("%w for plan %s: start it with `ferry migrate start`", err, plan.Name)
+					return fmt.Errorf("%w for plan %s: start it with `ferry migrate start`", err, p.Name)
 				}
 				return err
 			}
-			return renderMigration(g, plan, st)
+			return renderMigration(g, p, st)
 		},
 	}
 }
 
-func renderMigration(g *globalOptions, plan *migrate.Plan, st *migrate.State) error {
+func renderMigration(g *globalOptions, p *plan.Plan, st *migrate.State) error {
 	out := *st
 	out.Sample, out.Reference = nil, nil // histograms are for the gates, not for people
 	return render(g.stdout, g.output, &out, func(tw *tabwriter.Writer) {
 		// The last cell of a line is not aligned, so long reasons do not widen the table.
 		fmt.Fprintf(tw, "Migration:\t%s %s\n", st.Name, st.Phase)
-		fmt.Fprintf(tw, "Step:\t%d/%d, %s to kubernetes\n", st.Step+1, len(plan.Steps), traffic.FormatPercent(plan.Steps[min(st.Step, len(plan.Steps)-1)].BasisPoints))
+		fmt.Fprintf(tw, "Step:\t%d/%d, %s to kubernetes\n", st.Step+1, len(p.Steps), traffic.FormatPercent(p.Steps[min(st.Step, len(p.Steps)-1)].BasisPoints))
 		fmt.Fprintf(tw, "Weights:\t%s\n", st.Applied)
 		if st.Reason != "" {
 			fmt.Fprintf(tw, "Reason:\t%s\n", st.Reason)
@@ -202,65 +166,4 @@ func renderMigration(g *globalOptions, plan *migrate.Plan, st *migrate.State) er
 			fmt.Fprintf(tw, "  %s  %s\n", e.Time.Local().Format(time.TimeOnly), e.Message)
 		}
 	})
-}
-
-// migrateView is the live terminal view: a redrawn frame on a terminal, one line per
-// change otherwise.
-type migrateView struct {
-	mu       sync.Mutex
-	w        io.Writer
-	plan     *migrate.Plan
-	tty      bool
-	lines    int
-	lastLine string
-	events   []string
-}
-
-func newMigrateView(w io.Writer, plan *migrate.Plan) *migrateView {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
-	return &migrateView{w: w, plan: plan, tty: tty}
-}
-
-func (v *migrateView) event(e migrate.Event) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	line := e.Time.Local().Format(time.TimeOnly) + "  " + e.Message
-	if v.tty {
-		v.events = append(v.events, line)
-		if len(v.events) > 5 {
-			v.events = v.events[1:]
-		}
-		return
-	}
-	fmt.Fprintln(v.w, line)
-}
-
-func (v *migrateView) frame(st *migrate.State, d migrate.Decision) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	text := migrate.Frame(v.plan, st, d, time.Now())
-	if !v.tty {
-		// One line per change of what the migration waits for.
-		line := fmt.Sprintf("step %d (%s): %s", st.Step+1, traffic.FormatPercent(v.plan.Steps[st.Step].BasisPoints), d.Reason)
-		if line != v.lastLine {
-			fmt.Fprintln(v.w, line)
-			v.lastLine = line
-		}
-		return
-	}
-	if v.lines > 0 {
-		fmt.Fprintf(v.w, "\033[%dA\033[J", v.lines)
-	}
-	text += strings.Join(v.events, "\n") + "\n"
-	fmt.Fprint(v.w, text)
-	v.lines = strings.Count(text, "\n")
-}
-
-func (v *migrateView) done() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.lines = 0
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -12,12 +11,13 @@ import (
 // errQueued means a request was left for the running process.
 var errQueued = errors.New("request queued for the running migration")
 
-// ErrQueued reports whether err means the request went to a running process.
-func ErrQueued(err error) bool { return errors.Is(err, errQueued) }
+// IsQueued reports whether err means the request went to a running process.
+func IsQueued(err error) bool { return errors.Is(err, errQueued) }
 
 // Control carries out a manual action: pause, resume, promote (skip the rest of the
-// current step) or abort. When another process runs the migration, the action is
-// left for it and errQueued returned; otherwise it is done here and now.
+// current step) or abort. When another process runs the migration, the request is
+// queued for it (marked with the run it was meant for) and an error for which IsQueued
+// is true returned; otherwise it is done here and now.
 func Control(ctx context.Context, cfg Config, req Request) error {
 	switch req.Action {
 	case "pause", "resume", "promote", "abort":
@@ -25,9 +25,15 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 		return fmt.Errorf("unknown action %q", req.Action)
 	}
 	req.At = cfg.now()
-	unlock, err := cfg.Store.Lock()
+	if req.ID == "" {
+		req.ID = newID()
+	}
+	unlock, err := cfg.Store.Lock(ctx)
 	if errors.Is(err, ErrRunnerActive) {
-		if err := cfg.Store.PutRequest(req); err != nil {
+		if st, err := cfg.Store.Load(ctx); err == nil {
+			req.Run = st.Run
+		}
+		if err := cfg.Store.PutRequest(ctx, req); err != nil {
 			return err
 		}
 		return errQueued
@@ -36,17 +42,18 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 		return err
 	}
 	defer unlock()
-	st, err := cfg.Store.Load()
+	st, err := cfg.Store.Load(ctx)
 	if err != nil {
 		return err
 	}
 	if st.Phase.Done() {
 		return fmt.Errorf("the migration has already %s", st.Phase)
 	}
+	req.Run = st.Run
 	r := &runner{cfg: cfg, st: st}
 	if err := r.apply(ctx, req); err != nil {
 		if errors.Is(err, errOnComplete) {
-			_ = r.save() // keep the log line that says why
+			_ = r.save(ctx) // keep the log line that says why
 		}
 		return err
 	}
@@ -58,22 +65,46 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 		return err
 	}
 	if err := r.applyTarget(ctx); err != nil {
-		return fmt.Errorf("apply weights: %w", err)
-	}
-	return r.save()
-}
-
-// handleRequest applies a request another process left, if any.
-func (r *runner) handleRequest(ctx context.Context) error {
-	req, err := r.cfg.Store.TakeRequest()
-	if err != nil || req == nil {
 		return err
 	}
-	err = r.apply(ctx, *req)
-	if errors.Is(err, errOnComplete) {
-		return r.save() // logged; the loop keeps the final step and tries again
+	return r.save(ctx)
+}
+
+// takeRequests takes the queued requests; a store that cannot give them is logged
+// (once per distinct error) and the run goes on without them.
+func (r *runner) takeRequests(ctx context.Context) []Request {
+	reqs, err := r.cfg.Store.TakeRequests(ctx)
+	if err != nil {
+		if msg := err.Error(); msg != r.takeErr {
+			r.logf("manual requests: %v", err)
+			r.takeErr = msg
+		}
+	} else {
+		r.takeErr = ""
 	}
-	return err
+	return reqs
+}
+
+// handleRequests applies requests another process queued, in order. When one fails,
+// it and those after it go back to the queue, in their places, for the next runner.
+func (r *runner) handleRequests(ctx context.Context, reqs []Request) error {
+	for i, req := range reqs {
+		err := r.apply(ctx, req)
+		if errors.Is(err, errOnComplete) {
+			err = r.save(ctx) // logged; the loop keeps the final step and tries again
+		}
+		if err != nil {
+			var errs []error
+			for _, back := range reqs[i:] {
+				errs = append(errs, r.cfg.Store.PutRequest(ctx, back))
+			}
+			if perr := errors.Join(errs...); perr != nil {
+				return fmt.Errorf("%w (and the requests could not be queued again: %w)", err, perr)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // apply changes the recorded state for a manual action; the runner's loop or the
@@ -95,9 +126,7 @@ func (r *runner) apply(ctx context.Context, req Request) error {
 		if r.st.Step == len(r.cfg.Plan.Steps)-1 {
 			return r.complete(ctx, "promoted by hand "+reason)
 		}
-		if err := r.advance("promoted by hand " + reason); err != nil {
-			return err
-		}
+		return r.advance(ctx, "promoted by hand "+reason)
 	case "abort":
 		if reason == "" {
 			reason = "aborted by hand"
@@ -106,11 +135,5 @@ func (r *runner) apply(ctx context.Context, req Request) error {
 		r.st.Target = traffic.KubernetesShare(0)
 		r.logf("aborting: %s", reason)
 	}
-	return r.save()
-}
-
-// peekRequest reports whether a request is waiting, without taking it.
-func (f *FileStore) peekRequest() (struct{}, error) {
-	_, err := os.Stat(f.Path + ".request")
-	return struct{}{}, err
+	return r.save(ctx)
 }

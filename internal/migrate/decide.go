@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -30,8 +31,8 @@ type Decision struct {
 // step advances only when every gate passes, the hold time has passed and the step's
 // minimum requests are in; a step still short of data at the deadline aborts, because
 // "no data" is never "healthy".
-func Decide(plan *Plan, st *State, results []analysis.Result, newRequests int64, now time.Time) Decision {
-	step := plan.Steps[st.Step]
+func Decide(p *plan.Plan, st *State, results []analysis.Result, newRequests int64, now time.Time) Decision {
+	step := p.Steps[st.Step]
 	for _, r := range results {
 		if r.Verdict == analysis.Fail {
 			return Decision{ActionAbort, fmt.Sprintf("gate %s failed at %s: %s", r.Gate, pctOf(step), r.Message)}
@@ -48,18 +49,18 @@ func Decide(plan *Plan, st *State, results []analysis.Result, newRequests int64,
 		waiting = append(waiting, fmt.Sprintf("%d more requests", step.MinRequests-newRequests))
 	}
 	if len(waiting) > 0 {
-		if elapsed >= plan.Deadline {
-			return Decision{ActionAbort, fmt.Sprintf("step %s gathered too little data within the %s deadline (waiting for %s)", pctOf(step), plan.Deadline, strings.Join(waiting, ", "))}
+		if elapsed >= p.Deadline {
+			return Decision{ActionAbort, fmt.Sprintf("step %s gathered too little data within the %s deadline (waiting for %s)", pctOf(step), p.Deadline, strings.Join(waiting, ", "))}
 		}
 		return Decision{ActionHold, "waiting for " + strings.Join(waiting, ", ")}
 	}
 	if elapsed < step.Hold {
 		return Decision{ActionHold, fmt.Sprintf("gates pass; holding %s more", (step.Hold - elapsed).Round(time.Second))}
 	}
-	if st.Step == len(plan.Steps)-1 {
+	if st.Step == len(p.Steps)-1 {
 		return Decision{ActionComplete, "every gate passed at 100%"}
 	}
 	return Decision{ActionAdvance, fmt.Sprintf("every gate passed at %s", pctOf(step))}
 }
 
-func pctOf(s Step) string { return traffic.FormatPercent(s.BasisPoints) }
+func pctOf(s plan.Step) string { return traffic.FormatPercent(s.BasisPoints) }

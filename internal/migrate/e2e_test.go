@@ -7,16 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"ferry.dev/ferry/internal/metrics/proxystats"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/plan"
+	"ferry.dev/ferry/internal/providers"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
@@ -51,14 +50,15 @@ func (r *receiver) got() []migrate.Notice {
 }
 
 // env is one migration over real traffic: legacy and kubernetes backends, the proxy,
-// load through it, and a runner configuration.
+// load through it, and a runner configuration built from the plan as ferry migrate
+// builds it (providers.Config), driving the proxy through its admin API.
 type env struct {
 	legacy, kube *migratetest.Backend
 	proxy        *proxy.Proxy
 	load         *migratetest.Load
 	hook         *receiver
+	rec          *recorder // the router of cfg: every split it was asked to apply
 	cfg          migrate.Config
-	maxSeen      atomic.Int64 // highest Kubernetes share the proxy ever applied
 }
 
 const e2ePlan = `name: e2e
@@ -67,7 +67,7 @@ steps:
 - {weight: 25, hold: 1s}
 - {weight: 50, hold: 1s}
 - {weight: 100, hold: 1s}
-router: {proxy: {admin: http://in-process}}
+router: {proxy: {admin: "http://%s"}}
 metrics: {proxy: {}}
 interval: 200ms
 warmup: 1500ms
@@ -86,27 +86,17 @@ func newEnv(t *testing.T, rate int, deadline string) *env {
 		hook:   newReceiver(t),
 	}
 	e.proxy = migratetest.StartProxy(t, e.legacy, e.kube)
-	plan, err := migrate.ParsePlan([]byte(fmt.Sprintf(e2ePlan, deadline, e.hook.URL)), t.TempDir())
+	p, err := plan.Parse([]byte(fmt.Sprintf(e2ePlan, e.proxy.AdminAddr(), deadline, e.hook.URL)), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.cfg = migrate.Config{
-		Plan: plan, Router: e.proxy, Metrics: proxystats.FromProxy(e.proxy),
-		Store: &migrate.FileStore{Path: filepath.Join(t.TempDir(), "state.json")},
-		Gates: plan.BuildGates(nil), Notify: &migrate.Notifier{Targets: plan.Notify},
+	if e.cfg, err = providers.Config(context.Background(), p, providers.Options{}); err != nil {
+		t.Fatal(err)
 	}
+	e.rec = &recorder{Router: e.cfg.Router}
+	e.cfg.Router = e.rec
 	e.load = migratetest.StartLoad(migratetest.URL(e.proxy), rate)
 	t.Cleanup(e.load.Stop)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go func() { // watch the weights the proxy applies
-		for ctx.Err() == nil {
-			w, _ := e.proxy.Weights(ctx)
-			for seen := e.maxSeen.Load(); int64(w.Kubernetes) > seen && !e.maxSeen.CompareAndSwap(seen, int64(w.Kubernetes)); seen = e.maxSeen.Load() {
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
 	return e
 }
 
@@ -183,7 +173,7 @@ func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
 			if len(notices) != 1 || notices[0].Event != "aborted" || notices[0].Step != "25%" || notices[0].Weights.Kubernetes != 0 || !strings.Contains(notices[0].Reason, tc.gate) {
 				t.Fatalf("notices %+v, want one abort at 25%% with the reason", notices)
 			}
-			if max := e.maxSeen.Load(); max > 2500 {
+			if max := e.rec.maxKubernetes(); max > 2500 {
 				t.Errorf("kubernetes got up to %d bp, above the step's 2500", max)
 			}
 		})
@@ -192,9 +182,20 @@ func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
 
 func TestLowTrafficHoldsTheStep(t *testing.T) {
 	e := newEnv(t, 20, "60s")
-	st, err := e.run(t, 4*time.Second)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("run: %v, want it still holding when stopped", err)
+	// Stop after five judged evaluations (past the warm-up).
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	judged := 0
+	e.cfg.OnEvaluate = func(_ *migrate.State, d migrate.Decision) {
+		if !strings.HasPrefix(d.Reason, "warming up") {
+			if judged++; judged == 5 {
+				stop()
+			}
+		}
+	}
+	st, err := migrate.Start(ctx, e.cfg)
+	if !errors.Is(err, context.Canceled) || judged < 5 {
+		t.Fatalf("run: %v after %d judged evaluations, want it still holding when stopped", err, judged)
 	}
 	if st.Phase != migrate.PhaseRunning || st.Step != 0 {
 		t.Fatalf("phase %s step %d, want still running the first step", st.Phase, st.Step)
@@ -216,19 +217,36 @@ func TestTooLittleDataPastTheDeadlineAborts(t *testing.T) {
 	}
 }
 
+// stopAt runs the migration until a line it logs starts with prefix, then stops it
+// as a kill would: what it recorded up to then is all the next run has.
+func (e *env) stopAt(t *testing.T, prefix string) (*migrate.State, error) {
+	t.Helper()
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	cfg := e.cfg
+	cfg.OnEvent = func(ev migrate.Event) {
+		if strings.HasPrefix(ev.Message, prefix) {
+			stop()
+		}
+	}
+	return migrate.Start(ctx, cfg)
+}
+
 func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
 	e := newEnv(t, 400, "60s")
-	// Stop the runner three times at different moments, as a kill would.
-	for _, after := range []time.Duration{300 * time.Millisecond, 1500 * time.Millisecond, 2500 * time.Millisecond} {
-		before, _ := e.cfg.Store.Load()
-		st, err := e.run(t, after)
-		if !errors.Is(err, context.DeadlineExceeded) && err != nil {
-			t.Fatalf("run: %v", err)
+	// Stop the runner three times at different moments: once the first weight is
+	// applied, once the second step is recorded but before its weight is applied, and
+	// once that weight is applied.
+	for _, prefix := range []string{"weights applied", "step 2:", "weights applied"} {
+		before, _ := e.cfg.Store.Load(context.Background())
+		st, err := e.stopAt(t, prefix)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("run stopped at %q: %v", prefix, err)
 		}
 		if st.Phase.Done() {
-			break
+			t.Fatalf("the migration ended (%s) before the stop at %q", st.Phase, prefix)
 		}
-		reloaded, err := e.cfg.Store.Load()
+		reloaded, err := e.cfg.Store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +255,7 @@ func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
 		}
 		stepBP := e.cfg.Plan.Steps[reloaded.Step].BasisPoints
 		if got := e.kubernetesShare(t); got > stepBP {
-			t.Fatalf("proxy at %d bp, above the recorded step's %d", got, stepBP)
+			t.Fatalf("stopped at %q: proxy at %d bp, above the recorded step's %d", prefix, got, stepBP)
 		}
 	}
 	st, err := e.run(t, 2*time.Minute)
@@ -250,8 +268,11 @@ func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
 			continued++
 		}
 	}
-	if continued < 2 {
-		t.Errorf("the log shows %d continuations, want each restart to continue: %v", continued, st.Events)
+	if continued != 3 {
+		t.Errorf("the log shows %d continuations, want each of the 3 restarts to continue: %v", continued, st.Events)
+	}
+	if max := e.rec.maxKubernetes(); max > traffic.Total {
+		t.Errorf("kubernetes was given %d bp", max)
 	}
 }
 
@@ -268,11 +289,26 @@ func TestAACheckNeverAborts(t *testing.T) {
 
 func TestManualAbortWhileRunning(t *testing.T) {
 	e := newEnv(t, 400, "60s")
+	judging := make(chan struct{}) // closed when the runner judges its first weight
+	var once sync.Once
+	e.cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {
+		if st.Applied == st.Target {
+			once.Do(func() { close(judging) })
+		}
+	}
 	done := make(chan error, 1)
 	go func() { _, err := e.run(t, time.Minute); done <- err }()
-	time.Sleep(1500 * time.Millisecond)
-	err := migrate.Control(context.Background(), e.cfg, migrate.Request{Action: "abort", Reason: "operator saw a problem"})
-	if !migrate.ErrQueued(err) {
+	select {
+	case <-judging:
+	case err := <-done:
+		t.Fatalf("the run ended before it judged a step: %v", err)
+	}
+	aborted, err := e.cfg.Store.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = migrate.Control(context.Background(), e.cfg, migrate.Request{Action: "abort", Reason: "operator saw a problem"})
+	if !migrate.IsQueued(err) {
 		t.Fatalf("abort while running: %v, want it queued for the runner", err)
 	}
 	if err := <-done; !errors.Is(err, migrate.ErrAborted) || !strings.Contains(err.Error(), "operator saw a problem") {
@@ -281,10 +317,15 @@ func TestManualAbortWhileRunning(t *testing.T) {
 	if e.kubernetesShare(t) != 0 {
 		t.Fatal("weights not back to legacy after a manual abort")
 	}
-	// It can start again from step 1.
-	e.cfg.OnEvaluate = nil
-	st, err := e.run(t, 1500*time.Millisecond)
-	if !errors.Is(err, context.DeadlineExceeded) || st.Step != 0 || st.Phase != migrate.PhaseRunning {
+	// It can start again from step 1, as a new run.
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	e.cfg.OnEvaluate = func(*migrate.State, migrate.Decision) { stop() }
+	st, err := migrate.Start(ctx, e.cfg)
+	if !errors.Is(err, context.Canceled) || st.Step != 0 || st.Phase != migrate.PhaseRunning {
 		t.Fatalf("restart after abort: %v step %d phase %s", err, st.Step, st.Phase)
+	}
+	if st.Run == "" || st.Run == aborted.Run {
+		t.Fatalf("the new run's id %q, want one other than the aborted run's %q", st.Run, aborted.Run)
 	}
 }

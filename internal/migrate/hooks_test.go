@@ -72,7 +72,7 @@ func TestOnStartErrorRefusesTheRunBeforeAnyChange(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no CronJob matches") || st != nil {
 		t.Fatalf("run: %v (state %+v), want the hook's error and no run", err, st)
 	}
-	if _, err := e.cfg.Store.Load(); !errors.Is(err, migrate.ErrNoMigration) {
+	if _, err := e.cfg.Store.Load(context.Background()); !errors.Is(err, migrate.ErrNoMigration) {
 		t.Fatalf("a state was recorded: %v", err)
 	}
 	if got := e.kubernetesShare(t); got != 0 {
@@ -99,7 +99,7 @@ func TestPromoteByHandAtTheFinalStepRunsOnComplete(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Fatalf("promote with a failing OnComplete: %v, want its error", err)
 	}
-	if st, _ := e.cfg.Store.Load(); st.Phase != migrate.PhaseRunning || !hasEvent(st, "on completion: forbidden") {
+	if st, _ := e.cfg.Store.Load(context.Background()); st.Phase != migrate.PhaseRunning || !hasEvent(st, "on completion: forbidden") {
 		t.Fatalf("after a failed OnComplete: phase %s, events %v", st.Phase, st.Events)
 	}
 	ran := false
@@ -107,7 +107,7 @@ func TestPromoteByHandAtTheFinalStepRunsOnComplete(t *testing.T) {
 	if err := migrate.Control(context.Background(), e.cfg, migrate.Request{Action: "promote"}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := e.cfg.Store.Load(); !ran || st.Phase != migrate.PhaseCompleted {
+	if st, _ := e.cfg.Store.Load(context.Background()); !ran || st.Phase != migrate.PhaseCompleted {
 		t.Fatalf("promote: hook ran %v, phase %s", ran, st.Phase)
 	}
 }
@@ -133,7 +133,7 @@ func (s *settling) SettleTime() time.Duration   { return s.settle }
 
 func TestSettleTimeIsKeptOutOfTheStepWindow(t *testing.T) {
 	e := newEnv(t, 200, "60s")
-	router := &settling{Router: e.proxy, settle: 2 * time.Second, apply: 3 * time.Minute}
+	router := &settling{Router: e.cfg.Router, settle: 2 * time.Second, apply: 3 * time.Minute}
 	e.cfg.Router = router
 	var mu sync.Mutex
 	var firstJudged time.Duration // after the weight change, of the first non-warm-up evaluation

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/redact"
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -29,7 +30,7 @@ func (n Notice) Text() string {
 
 // Notifier posts notices to Slack-compatible and generic webhooks.
 type Notifier struct {
-	Targets []Notify
+	Targets []plan.Notify
 	Client  *http.Client
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -30,7 +31,7 @@ func TestNotifierSendsSlackTextAndGenericJSON(t *testing.T) {
 
 	n := Notice{Migration: "shop", Event: "aborted", Step: "5%", Weights: traffic.KubernetesShare(0),
 		Reason: "gate error-rate failed at 5%", Time: time.Now()}
-	errs := (&Notifier{Targets: []Notify{{Webhook: broken.URL}, {Slack: slackSrv.URL}, {Webhook: hookSrv.URL}}}).Send(context.Background(), n)
+	errs := (&Notifier{Targets: []plan.Notify{{Webhook: broken.URL}, {Slack: slackSrv.URL}, {Webhook: hookSrv.URL}}}).Send(context.Background(), n)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "500") {
 		t.Fatalf("errors %v, want only the broken receiver's", errs)
 	}
@@ -56,16 +57,16 @@ func TestNotifierErrorsDoNotShowTheWebhookSecrets(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		target Notify
+		target plan.Notify
 		want   string
 	}{
-		{"slack answers 500", Notify{Slack: withSecrets(broken.URL)}, "500"},
-		{"webhook answers 500", Notify{Webhook: withSecrets(broken.URL)}, "500"},
-		{"webhook unreachable", Notify{Webhook: withSecrets(gone.URL)}, "connection refused"},
-		{"not a URL", Notify{Webhook: "http://ferry:" + token + "@bad host/" + token}, "REDACTED"},
+		{"slack answers 500", plan.Notify{Slack: withSecrets(broken.URL)}, "500"},
+		{"webhook answers 500", plan.Notify{Webhook: withSecrets(broken.URL)}, "500"},
+		{"webhook unreachable", plan.Notify{Webhook: withSecrets(gone.URL)}, "connection refused"},
+		{"not a URL", plan.Notify{Webhook: "http://ferry:" + token + "@bad host/" + token}, "REDACTED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := (&Notifier{Targets: []Notify{tc.target}}).Send(context.Background(), Notice{Migration: "shop", Event: "aborted"})
+			errs := (&Notifier{Targets: []plan.Notify{tc.target}}).Send(context.Background(), Notice{Migration: "shop", Event: "aborted"})
 			if len(errs) != 1 {
 				t.Fatalf("errors %v, want one", errs)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -17,14 +18,16 @@ type MetricSource interface {
 	Sample(ctx context.Context, since time.Time) (analysis.Sample, error)
 }
 
-// Config is what a migration run needs.
+// Config is what a migration run needs; providers.Config builds it from a plan.
 type Config struct {
-	Plan    *Plan
+	Plan    *plan.Plan
 	Router  traffic.Router
 	Metrics MetricSource
-	Store   *FileStore
-	Gates   []analysis.Gate
-	Notify  *Notifier
+	// Store keeps the state and the manual requests; a run holds its lock and stops
+	// at the first save that conflicts.
+	Store  Store
+	Gates  []analysis.Gate
+	Notify *Notifier
 	// OnEvaluate is called after every evaluation, for the live view.
 	OnEvaluate func(st *State, d Decision)
 	// OnEvent receives each line logged to the state.
@@ -58,6 +61,8 @@ func (c *Config) now() time.Time {
 type runner struct {
 	cfg Config
 	st  *State
+	// takeErr is the last error taking requests, logged once.
+	takeErr string
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -67,15 +72,17 @@ func (r *runner) logf(format string, args ...any) {
 	}
 }
 
-func (r *runner) save() error {
+// save records the state. After an ErrConflict the runner must not act again: the
+// state it decided on is no longer the migration's.
+func (r *runner) save(ctx context.Context) error {
 	r.st.Updated = r.cfg.now()
-	return r.cfg.Store.Save(r.st)
+	return r.cfg.Store.Save(ctx, r.st)
 }
 
 // Start begins the migration at its first step, or continues the recorded one if it
 // has not ended, and runs it until it completes, aborts, or ctx ends.
 func Start(ctx context.Context, cfg Config) (*State, error) {
-	unlock, err := cfg.Store.Lock()
+	unlock, err := cfg.Store.Lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,17 +91,21 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := cfg.Store.Load()
+	st, err := cfg.Store.Load(ctx)
 	resumed := err == nil && !st.Phase.Done()
 	switch {
 	case errors.Is(err, ErrNoMigration) || (err == nil && st.Phase.Done()):
+		var version string // the ended run's record, which the new one replaces
+		if st != nil {
+			version = st.Version
+		}
 		now := cfg.now()
-		st = &State{Name: cfg.Plan.Name, Phase: PhaseRunning, Started: now, StepStarted: now}
+		st = &State{Name: cfg.Plan.Name, Run: newID(), Phase: PhaseRunning, Started: now, StepStarted: now, Version: version}
 		st.Target = traffic.KubernetesShare(cfg.Plan.Steps[0].BasisPoints)
 		st.Applied = traffic.KubernetesShare(0)
 		r := &runner{cfg: cfg, st: st}
 		r.logf("migration %s started: %d steps", cfg.Plan.Name, len(cfg.Plan.Steps))
-		if err := r.save(); err != nil {
+		if err := r.save(ctx); err != nil {
 			return nil, err
 		}
 	case err != nil:
@@ -157,15 +168,16 @@ func settleTime(rt traffic.Router) time.Duration {
 
 // Resume un-pauses a recorded migration and runs it (see Start).
 func Resume(ctx context.Context, cfg Config) (*State, error) {
-	if err := Control(ctx, cfg, Request{Action: "resume"}); err != nil && !errors.Is(err, errQueued) {
+	if err := Control(ctx, cfg, Request{Action: "resume"}); err != nil && !IsQueued(err) {
 		return nil, err
 	}
 	return Start(ctx, cfg)
 }
 
 func (r *runner) loop(ctx context.Context) (*State, error) {
+	reqs := r.takeRequests(ctx)
 	for {
-		if err := r.handleRequest(ctx); err != nil {
+		if err := r.handleRequests(ctx, reqs); err != nil {
 			return r.st, err
 		}
 		switch r.st.Phase {
@@ -176,8 +188,10 @@ func (r *runner) loop(ctx context.Context) (*State, error) {
 		case PhaseCompleted:
 			return r.st, nil
 		}
-		if err := r.applyTarget(ctx); err != nil {
-			r.logf("router: %v (retrying)", err)
+		if err := r.applyTarget(ctx); errors.Is(err, errRouter) {
+			r.logf("%v (retrying)", err)
+		} else if err != nil {
+			return r.st, err
 		} else if r.st.Phase == PhaseRunning {
 			if done, err := r.evaluate(ctx); done || err != nil {
 				return r.st, err
@@ -185,29 +199,41 @@ func (r *runner) loop(ctx context.Context) (*State, error) {
 		} else if r.cfg.OnEvaluate != nil {
 			r.cfg.OnEvaluate(r.st, Decision{ActionHold, "paused"})
 		}
-		if err := r.sleep(ctx); err != nil {
+		var err error
+		if reqs, err = r.wait(ctx); err != nil {
 			return r.st, err
 		}
 	}
 }
 
-// sleep waits for the next evaluation, waking early for a manual request.
-func (r *runner) sleep(ctx context.Context) error {
+// requestPoll is how often a waiting runner looks for manual requests.
+const requestPoll = 200 * time.Millisecond
+
+// wait waits for the next evaluation; a manual request ends the wait early, and wait
+// returns the requests it took.
+func (r *runner) wait(ctx context.Context) ([]Request, error) {
 	deadline := time.Now().Add(r.cfg.Plan.Interval)
-	for time.Now().Before(deadline) {
-		if _, err := r.cfg.Store.peekRequest(); err == nil {
-			return nil
+	for {
+		if reqs := r.takeRequests(ctx); len(reqs) > 0 {
+			return reqs, nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(min(200*time.Millisecond, time.Until(deadline))):
+			return nil, ctx.Err()
+		case <-time.After(min(requestPoll, left)):
 		}
 	}
-	return nil
 }
 
+// errRouter marks a failed SetWeights, which the loop retries.
+var errRouter = errors.New("router")
+
 // applyTarget makes the router apply the recorded target weights if it does not yet.
+// A router failure wraps errRouter; a failed save is returned as it is.
 func (r *runner) applyTarget(ctx context.Context) error {
 	if r.st.Applied == r.st.Target {
 		return nil
@@ -215,12 +241,12 @@ func (r *runner) applyTarget(ctx context.Context) error {
 	callCtx, cancel := context.WithTimeout(ctx, routerTimeout(r.cfg.Router))
 	defer cancel()
 	if err := r.cfg.Router.SetWeights(callCtx, r.st.Target); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errRouter, err)
 	}
 	r.st.Applied = r.st.Target
 	r.st.StepStarted = r.cfg.now()
 	r.logf("weights applied: %s", r.st.Applied)
-	return r.save()
+	return r.save(ctx)
 }
 
 // evaluate judges the step and acts; done is true when the run has ended. The window
@@ -260,17 +286,17 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 	case ActionAbort:
 		return true, r.abort(ctx, d.Reason)
 	case ActionAdvance:
-		return false, r.advance(d.Reason)
+		return false, r.advance(ctx, d.Reason)
 	case ActionComplete:
 		if err := r.complete(ctx, d.Reason); errors.Is(err, errOnComplete) {
-			return false, r.save()
+			return false, r.save(ctx)
 		} else if err != nil {
 			return true, err
 		}
 		r.notify(ctx, "completed", d.Reason)
 		return true, nil
 	}
-	return false, r.save()
+	return false, r.save(ctx)
 }
 
 // complete runs OnComplete, then records the migration as completed. When OnComplete
@@ -284,17 +310,17 @@ func (r *runner) complete(ctx context.Context, reason string) error {
 	}
 	r.st.Phase = PhaseCompleted
 	r.logf("completed: %s", reason)
-	return r.save()
+	return r.save(ctx)
 }
 
 // advance records the next step before its weight is applied, so a crash in between
 // re-applies it rather than exceeding it.
-func (r *runner) advance(reason string) error {
+func (r *runner) advance(ctx context.Context, reason string) error {
 	r.st.Step++
 	r.st.Target = traffic.KubernetesShare(r.cfg.Plan.Steps[r.st.Step].BasisPoints)
 	r.st.Gates, r.st.Sample = nil, nil
 	r.logf("step %d: %s to kubernetes (%s)", r.st.Step+1, traffic.FormatPercent(r.st.Target.Kubernetes), reason)
-	return r.save()
+	return r.save(ctx)
 }
 
 // abort records the abort, sends all traffic to legacy in one router call (retrying
@@ -304,7 +330,7 @@ func (r *runner) abort(ctx context.Context, reason string) error {
 		r.st.Phase, r.st.Reason = PhaseAborting, reason
 		r.st.Target = traffic.KubernetesShare(0)
 		r.logf("aborting: %s", reason)
-		if err := r.save(); err != nil {
+		if err := r.save(ctx); err != nil {
 			return err
 		}
 	}
@@ -327,7 +353,7 @@ func (r *runner) abort(ctx context.Context, reason string) error {
 	r.st.Applied = r.st.Target
 	r.st.Phase = PhaseAborted
 	r.logf("aborted: all traffic back to legacy")
-	if err := r.save(); err != nil {
+	if err := r.save(ctx); err != nil {
 		return err
 	}
 	r.notify(ctx, "aborted", r.st.Reason)

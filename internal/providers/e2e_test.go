@@ -1,6 +1,6 @@
 package providers_test
 
-// Migrations end to end through ForPlan: real traffic through the proxy, a real
+// Migrations end to end through Config: real traffic through the proxy, a real
 // Prometheus scraping it for the gates, and the router under test — an HTTPRoute on the
 // local control plane, or weighted records on a local server that speaks the Route 53
 // API (AWS is not reachable from tests) — whose state the proxy follows.

@@ -15,6 +15,7 @@ import (
 	"ferry.dev/ferry/internal/metrics/prometheus/promtest"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/providers"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/proxy"
@@ -91,7 +92,7 @@ metrics:
   prometheus: {address: %q}
 `
 
-// config writes the plan and builds the migration's configuration through ForPlan,
+// config writes the plan and builds the migration's configuration through Config,
 // with the test cluster's kubeconfig.
 func config(t *testing.T, promURL string, steps []int, providersYAML string) (migrate.Config, error) {
 	t.Helper()
@@ -105,19 +106,11 @@ func config(t *testing.T, promURL string, steps []int, providersYAML string) (mi
 	if err := os.WriteFile(path, []byte(head+providersYAML), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := migrate.LoadPlan(path)
+	p, err := plan.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := providers.ForPlan(context.Background(), plan, providers.Options{Kube: kube.Options{Kubeconfig: devclustertest.Kubeconfig(t)}})
-	if err != nil {
-		return migrate.Config{}, err
-	}
-	return migrate.Config{
-		Plan: plan, Router: set.Router, Metrics: set.Metrics, Gates: plan.BuildGates(nil),
-		OnStart: set.OnStart, OnComplete: set.OnComplete,
-		Store: &migrate.FileStore{Path: plan.State},
-	}, nil
+	return providers.Config(context.Background(), p, providers.Options{Kube: kube.Options{Kubeconfig: devclustertest.Kubeconfig(t)}})
 }
 
 func start(t *testing.T, cfg migrate.Config, timeout time.Duration) (*migrate.State, error) {

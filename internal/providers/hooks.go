@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"ferry.dev/ferry/internal/cutover"
-	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/alb"
 	"ferry.dev/ferry/internal/traffic/route53"
@@ -14,8 +14,8 @@ import (
 
 // hooks sets the migration's hooks: the integer weights each step maps to, for routers
 // whose weights are coarse, and the CronJob cutover.
-func (b *builder) hooks(set *Set) error {
-	var start []Hook
+func (b *builder) hooks(s *set) error {
+	var start []hook
 	switch {
 	case b.plan.Router.Route53 != nil:
 		start = append(start, note("route53 record weights per step (legacy:kubernetes): "+weightTable(b.plan.Steps, route53.MaxWeight)))
@@ -33,22 +33,22 @@ func (b *builder) hooks(set *Set) error {
 			return err
 		}
 		start = append(start, co.Hold)
-		set.OnComplete = co.Release
+		s.onComplete = co.Release
 	}
 	if len(start) > 0 {
-		set.OnStart = chain(start)
+		s.onStart = chain(start)
 	}
 	return nil
 }
 
-func note(line string) Hook {
+func note(line string) hook {
 	return func(_ context.Context, logf func(string, ...any)) error {
 		logf("%s", line)
 		return nil
 	}
 }
 
-func chain(hooks []Hook) Hook {
+func chain(hooks []hook) hook {
 	return func(ctx context.Context, logf func(string, ...any)) error {
 		for _, h := range hooks {
 			if err := h(ctx, logf); err != nil {
@@ -61,7 +61,7 @@ func chain(hooks []Hook) Hook {
 
 // weightTable says which integer weights each step's share maps to and, where they
 // cannot give it exactly, the share they give.
-func weightTable(steps []migrate.Step, limit int) string {
+func weightTable(steps []plan.Step, limit int) string {
 	parts := make([]string, 0, len(steps))
 	for _, s := range steps {
 		l, k, eff := traffic.IntegerSplit(s.BasisPoints, limit)

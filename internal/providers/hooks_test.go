@@ -3,19 +3,19 @@ package providers
 import (
 	"testing"
 
-	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 )
 
 func TestWeightTable(t *testing.T) {
-	steps := func(bps ...int) []migrate.Step {
-		var out []migrate.Step
+	steps := func(bps ...int) []plan.Step {
+		var out []plan.Step
 		for _, bp := range bps {
-			out = append(out, migrate.Step{BasisPoints: bp})
+			out = append(out, plan.Step{BasisPoints: bp})
 		}
 		return out
 	}
 	for _, tc := range []struct {
-		steps []migrate.Step
+		steps []plan.Step
 		limit int
 		want  string
 	}{

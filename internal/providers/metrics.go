@@ -8,9 +8,10 @@ import (
 	"ferry.dev/ferry/internal/metrics/datadog"
 	"ferry.dev/ferry/internal/metrics/prometheus"
 	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 )
 
-func prometheusSource(c *migrate.PrometheusConfig) (migrate.MetricSource, error) {
+func prometheusSource(c *plan.PrometheusConfig) (migrate.MetricSource, error) {
 	token, err := readSecret(c.BearerTokenFile, "", "metrics.prometheus.bearerTokenFile")
 	if err != nil {
 		return nil, err
@@ -21,7 +22,7 @@ func prometheusSource(c *migrate.PrometheusConfig) (migrate.MetricSource, error)
 	})
 }
 
-func datadogSource(c *migrate.DatadogConfig) (migrate.MetricSource, error) {
+func datadogSource(c *plan.DatadogConfig) (migrate.MetricSource, error) {
 	keys := [2]string{}
 	for i, env := range []string{or(c.APIKeyEnv, "DD_API_KEY"), or(c.AppKeyEnv, "DD_APP_KEY")} {
 		if keys[i] = os.Getenv(env); keys[i] == "" {

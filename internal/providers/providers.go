@@ -1,6 +1,7 @@
-// Package providers builds the router and the metric source a migration plan names,
-// from the provider sub-packages. It is the one place that knows them all; the
-// migrate package only sees its own interfaces.
+// Package providers turns a migration plan into a run: it builds the router, the
+// metric source, the hooks, the gates (with an APM baseline's limits) and the store
+// the plan names, from the provider sub-packages. It is the one place that knows them
+// all; the migrate package only sees its own interfaces.
 package providers
 
 import (
@@ -10,52 +11,100 @@ import (
 	"os"
 	"strings"
 
+	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/baseline"
 	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/metrics/proxystats"
 	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
 
-// Hook is a migration hook (migrate.Config's OnStart and OnComplete).
-type Hook = func(ctx context.Context, logf func(format string, args ...any)) error
+// hook is a migration hook (migrate.Config's OnStart and OnComplete).
+type hook = func(ctx context.Context, logf func(format string, args ...any)) error
 
-// Options are what ForPlan needs besides the plan.
+// Options are what Config needs besides the plan.
 type Options struct {
 	// Kube reaches the cluster for the gateway and alb routers and for cronJobs; the
 	// client is built only when the plan needs one.
 	Kube kube.Options
+	// Store keeps the migration's state; nil means a migrate.FileStore at the plan's
+	// State path.
+	Store migrate.Store
 }
 
-// Set is what a plan's providers amount to.
-type Set struct {
-	Router  traffic.Router
-	Metrics migrate.MetricSource
-	// OnStart and OnComplete are nil when the plan needs none.
-	OnStart, OnComplete Hook
+// Config returns everything a run of plan needs: its router, metric source, hooks,
+// gates (the latency gate with the limits of gates.latency.baseline, if named), store
+// and notifier. It checks settings and reads files, but calls no provider: the
+// migration's preflight does. Every run of a plan starts here.
+func Config(ctx context.Context, p *plan.Plan, opts Options) (migrate.Config, error) {
+	limits, err := baselineLimits(p.Gates.Latency)
+	if err != nil {
+		return migrate.Config{}, err
+	}
+	set, err := forPlan(ctx, p, opts)
+	if err != nil {
+		return migrate.Config{}, err
+	}
+	var store migrate.Store = &migrate.FileStore{Path: p.State}
+	if opts.Store != nil {
+		store = opts.Store
+	}
+	return migrate.Config{
+		Plan: p, Router: set.router, Metrics: set.metrics, Gates: p.BuildGates(limits),
+		OnStart: set.onStart, OnComplete: set.onComplete,
+		Store:  store,
+		Notify: &migrate.Notifier{Targets: p.Notify},
+	}, nil
 }
 
-// ForPlan returns the plan's router, metric source and hooks. It checks settings and
-// reads files, but calls no provider: the migration's preflight does.
-func ForPlan(ctx context.Context, plan *migrate.Plan, opts Options) (*Set, error) {
-	b := &builder{plan: plan, opts: opts}
-	set := &Set{}
+// baselineLimits turns the APM baseline's overall row (or the aggregate of its
+// endpoints when it has none) into absolute latency limits; nil when the plan names
+// no baseline.
+func baselineLimits(c *plan.LatencyConfig) (*analysis.Limits, error) {
+	if c == nil || c.Baseline == "" {
+		return nil, nil
+	}
+	b, err := baseline.Load(c.Baseline)
+	if err != nil {
+		return nil, fmt.Errorf("gates.latency.baseline: %w", err)
+	}
+	e, ok := b.Overall()
+	if !ok {
+		return nil, fmt.Errorf("gates.latency.baseline %s: no endpoint rows", c.Baseline)
+	}
+	return &analysis.Limits{Mean: e.Mean, P95: e.P95, P99: e.P99, Max: e.Max, Tolerance: c.Tolerance}, nil
+}
+
+// set is what a plan's providers amount to.
+type set struct {
+	router  traffic.Router
+	metrics migrate.MetricSource
+	// onStart and onComplete are nil when the plan needs none.
+	onStart, onComplete hook
+}
+
+// forPlan returns the plan's router, metric source and hooks.
+func forPlan(ctx context.Context, p *plan.Plan, opts Options) (*set, error) {
+	b := &builder{plan: p, opts: opts}
+	s := &set{}
 	var err error
-	if set.Router, err = b.router(ctx); err != nil {
+	if s.router, err = b.router(ctx); err != nil {
 		return nil, err
 	}
-	if set.Metrics, err = b.metrics(); err != nil {
+	if s.metrics, err = b.metrics(); err != nil {
 		return nil, err
 	}
-	if err := b.hooks(set); err != nil {
+	if err := b.hooks(s); err != nil {
 		return nil, err
 	}
-	return set, nil
+	return s, nil
 }
 
 // builder builds one plan's providers, connecting to the cluster once if needed.
 type builder struct {
-	plan  *migrate.Plan
+	plan  *plan.Plan
 	opts  Options
 	admin *proxy.AdminClient
 	kc    *kube.Client

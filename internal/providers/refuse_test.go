@@ -45,13 +45,13 @@ func TestBadProviderSettingsAreRefusedBeforeAnyWeightChange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := config(t, tc.prometheus, []int{10, 100}, tc.yaml)
 			if err != nil {
-				t.Fatalf("ForPlan refused what only the provider can tell: %v", err)
+				t.Fatalf("Config refused what only the provider can tell: %v", err)
 			}
 			st, err := start(t, cfg, 30*time.Second)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") || st != nil {
 				t.Fatalf("start: %v (state %v), want one line with %q", err, st, tc.want)
 			}
-			if _, err := cfg.Store.Load(); !errors.Is(err, migrate.ErrNoMigration) {
+			if _, err := cfg.Store.Load(context.Background()); !errors.Is(err, migrate.ErrNoMigration) {
 				t.Fatalf("a state was recorded: %v", err)
 			}
 		})

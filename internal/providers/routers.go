@@ -6,14 +6,14 @@ import (
 
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
-	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/alb"
 	"ferry.dev/ferry/internal/traffic/gateway"
 	"ferry.dev/ferry/internal/traffic/route53"
 )
 
-func (b *builder) route53(ctx context.Context, c *migrate.Route53Config) (traffic.Router, error) {
+func (b *builder) route53(ctx context.Context, c *plan.Route53Config) (traffic.Router, error) {
 	client, err := route53.NewClient(ctx, route53.ClientConfig{Region: c.Region, Endpoint: c.Endpoint})
 	if err != nil {
 		return nil, fmt.Errorf("router.route53: %w", err)
@@ -25,7 +25,7 @@ func (b *builder) route53(ctx context.Context, c *migrate.Route53Config) (traffi
 	})
 }
 
-func (b *builder) gateway(c *migrate.GatewayConfig) (traffic.Router, error) {
+func (b *builder) gateway(c *plan.GatewayConfig) (traffic.Router, error) {
 	kc, ns, err := b.namespace(c.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("router.gateway: %w", err)
@@ -37,7 +37,7 @@ func (b *builder) gateway(c *migrate.GatewayConfig) (traffic.Router, error) {
 	return gateway.New(gateway.Config{Gateway: gw, Kube: kc.Clientset, Namespace: ns, Route: c.HTTPRoute, Legacy: c.LegacyService, Kubernetes: c.KubernetesService})
 }
 
-func (b *builder) alb(c *migrate.ALBConfig) (traffic.Router, error) {
+func (b *builder) alb(c *plan.ALBConfig) (traffic.Router, error) {
 	kc, ns, err := b.namespace(c.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("router.alb: %w", err)

@@ -1,4 +1,4 @@
-package migrate
+package plan
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 	"ferry.dev/ferry/internal/traffic"
 )
 
-// ErrInvalidPlan marks every validation error of a plan.
-var ErrInvalidPlan = errors.New("invalid migration plan")
+// ErrInvalid marks every validation error of a plan.
+var ErrInvalid = errors.New("invalid migration plan")
 
 // Defaults of a plan.
 const (
@@ -29,123 +29,123 @@ var DefaultWeights = []string{"1", "5", "10", "50", "100"}
 // the gates, and whom to tell.
 type Plan struct {
 	// Name identifies the migration; its state is kept under it.
-	Name  string `yaml:"name"`
-	Steps []Step `yaml:"steps"`
+	Name  string `json:"name" yaml:"name"`
+	Steps []Step `json:"steps" yaml:"steps"`
 	// Router says which traffic.Router shifts the weights.
-	Router RouterConfig `yaml:"router"`
+	Router RouterConfig `json:"router" yaml:"router"`
 	// Metrics says where per-side request statistics come from.
-	Metrics MetricsConfig `yaml:"metrics"`
-	Gates   GatesConfig   `yaml:"gates"`
+	Metrics MetricsConfig `json:"metrics" yaml:"metrics"`
+	Gates   GatesConfig   `json:"gates" yaml:"gates"`
 	// Deadline fails a step that could not gather enough data within it.
-	Deadline time.Duration `yaml:"deadline"`
+	Deadline time.Duration `json:"deadline" yaml:"deadline"`
 	// Interval between evaluations.
-	Interval time.Duration `yaml:"interval"`
+	Interval time.Duration `json:"interval" yaml:"interval"`
 	// Warmup is left out of each step's window: requests just after a weight change
 	// see cold connections and caches on the side that gained traffic.
-	Warmup time.Duration `yaml:"warmup"`
-	Notify []Notify      `yaml:"notify"`
+	Warmup time.Duration `json:"warmup" yaml:"warmup"`
+	Notify []Notify      `json:"notify" yaml:"notify"`
 	// CronJobs, when set, keeps the app's CronJobs suspended until the migration
 	// completes, then resumes them.
-	CronJobs *CronJobsConfig `yaml:"cronJobs,omitempty"`
+	CronJobs *CronJobsConfig `json:"cronJobs,omitempty" yaml:"cronJobs,omitempty"`
 	// State is the local state file (embedded mode); default .ferry/migration-NAME.json
 	// beside the plan.
-	State string `yaml:"state"`
+	State string `json:"state" yaml:"state"`
 }
 
 // Step is one weight to hold until the gates pass.
 type Step struct {
 	// Weight is the Kubernetes share, e.g. "5" or "0.5%".
-	Weight string `yaml:"weight"`
+	Weight string `json:"weight" yaml:"weight"`
 	// Hold is the minimum time at this weight.
-	Hold time.Duration `yaml:"hold"`
+	Hold time.Duration `json:"hold" yaml:"hold"`
 	// MinRequests is the minimum number of requests on the Kubernetes side.
-	MinRequests int64 `yaml:"minRequests"`
+	MinRequests int64 `json:"minRequests" yaml:"minRequests"`
 
 	// BasisPoints is Weight parsed.
-	BasisPoints int `yaml:"-"`
+	BasisPoints int `json:"-" yaml:"-"`
 }
 
 // RouterConfig names exactly one router.
 type RouterConfig struct {
-	Proxy   *ProxyConfig   `yaml:"proxy,omitempty"`
-	Route53 *Route53Config `yaml:"route53,omitempty"`
-	Gateway *GatewayConfig `yaml:"gateway,omitempty"`
-	ALB     *ALBConfig     `yaml:"alb,omitempty"`
+	Proxy   *ProxyConfig   `json:"proxy,omitempty" yaml:"proxy,omitempty"`
+	Route53 *Route53Config `json:"route53,omitempty" yaml:"route53,omitempty"`
+	Gateway *GatewayConfig `json:"gateway,omitempty" yaml:"gateway,omitempty"`
+	ALB     *ALBConfig     `json:"alb,omitempty" yaml:"alb,omitempty"`
 }
 
 // ProxyConfig points at a running ferry proxy's admin API.
 type ProxyConfig struct {
 	// Admin is the admin API's base URL, e.g. http://127.0.0.1:9901.
-	Admin string `yaml:"admin"`
+	Admin string `json:"admin" yaml:"admin"`
 	// TokenFile holds the admin bearer token; $FERRY_PROXY_TOKEN is used when empty.
-	TokenFile string `yaml:"tokenFile,omitempty"`
+	TokenFile string `json:"tokenFile,omitempty" yaml:"tokenFile,omitempty"`
 }
 
 // MetricsConfig names exactly one metric source.
 type MetricsConfig struct {
 	// Proxy uses the proxy's own per-side statistics (the router's admin API).
-	Proxy      *struct{}         `yaml:"proxy,omitempty"`
-	Prometheus *PrometheusConfig `yaml:"prometheus,omitempty"`
-	Datadog    *DatadogConfig    `yaml:"datadog,omitempty"`
+	Proxy      *struct{}         `json:"proxy,omitempty" yaml:"proxy,omitempty"`
+	Prometheus *PrometheusConfig `json:"prometheus,omitempty" yaml:"prometheus,omitempty"`
+	Datadog    *DatadogConfig    `json:"datadog,omitempty" yaml:"datadog,omitempty"`
 }
 
 // GatesConfig configures the analysis gates; a missing section uses defaults.
 type GatesConfig struct {
-	ErrorRate *ErrorRateConfig `yaml:"errorRate,omitempty"`
-	Latency   *LatencyConfig   `yaml:"latency,omitempty"`
+	ErrorRate *ErrorRateConfig `json:"errorRate,omitempty" yaml:"errorRate,omitempty"`
+	Latency   *LatencyConfig   `json:"latency,omitempty" yaml:"latency,omitempty"`
 	// Disable turns gates off by name ("error-rate", "latency"); at least one must stay.
-	Disable []string `yaml:"disable,omitempty"`
+	Disable []string `json:"disable,omitempty" yaml:"disable,omitempty"`
 }
 
 // ErrorRateConfig tunes analysis.ErrorRateGate.
 type ErrorRateConfig struct {
-	Alpha       float64 `yaml:"alpha"`
-	MinAbsolute float64 `yaml:"minAbsolute"`
-	MinRelative float64 `yaml:"minRelative"`
-	MaxRate     float64 `yaml:"maxRate"`
+	Alpha       float64 `json:"alpha" yaml:"alpha"`
+	MinAbsolute float64 `json:"minAbsolute" yaml:"minAbsolute"`
+	MinRelative float64 `json:"minRelative" yaml:"minRelative"`
+	MaxRate     float64 `json:"maxRate" yaml:"maxRate"`
 }
 
 // LatencyConfig tunes analysis.LatencyGate.
 type LatencyConfig struct {
-	Alpha       float64 `yaml:"alpha"`
-	MaxP50Ratio float64 `yaml:"maxP50Ratio"`
-	MaxP99Ratio float64 `yaml:"maxP99Ratio"`
-	MaxRatio    float64 `yaml:"maxRatio"`
-	MinRequests int64   `yaml:"minRequests"`
+	Alpha       float64 `json:"alpha" yaml:"alpha"`
+	MaxP50Ratio float64 `json:"maxP50Ratio" yaml:"maxP50Ratio"`
+	MaxP99Ratio float64 `json:"maxP99Ratio" yaml:"maxP99Ratio"`
+	MaxRatio    float64 `json:"maxRatio" yaml:"maxRatio"`
+	MinRequests int64   `json:"minRequests" yaml:"minRequests"`
 	// Baseline is an APM baseline file whose overall row gives absolute limits.
-	Baseline  string  `yaml:"baseline"`
-	Tolerance float64 `yaml:"tolerance"`
+	Baseline  string  `json:"baseline" yaml:"baseline"`
+	Tolerance float64 `json:"tolerance" yaml:"tolerance"`
 }
 
 // Notify is one receiver of abort and completion messages.
 type Notify struct {
 	// Slack is a Slack-compatible incoming webhook URL ({"text": …}).
-	Slack string `yaml:"slack,omitempty"`
+	Slack string `json:"slack,omitempty" yaml:"slack,omitempty"`
 	// Webhook receives the event as JSON.
-	Webhook string `yaml:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty" yaml:"webhook,omitempty"`
 }
 
-// LoadPlan reads and validates a plan file.
-func LoadPlan(path string) (*Plan, error) {
+// Load reads and validates a plan file.
+func Load(path string) (*Plan, error) {
 	data, dir, err := strictyaml.ReadFile(path, "migration plan")
 	if err != nil {
 		return nil, err
 	}
-	p, err := ParsePlan(data, dir)
+	p, err := Parse(data, dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
 }
 
-// ParsePlan validates a plan whose relative paths are relative to dir.
-func ParsePlan(data []byte, dir string) (*Plan, error) {
+// Parse validates a plan whose relative paths are relative to dir.
+func Parse(data []byte, dir string) (*Plan, error) {
 	var p Plan
 	if err := strictyaml.Decode(data, &p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidPlan, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := p.complete(dir); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidPlan, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return &p, nil
 }

@@ -1,4 +1,4 @@
-package migrate
+package plan
 
 import (
 	"errors"
@@ -10,95 +10,95 @@ import (
 
 // Route53Config names two weighted Route 53 records of one name, one per side.
 type Route53Config struct {
-	HostedZoneID string `yaml:"hostedZoneID"`
+	HostedZoneID string `json:"hostedZoneID" yaml:"hostedZoneID"`
 	// Name is the records' DNS name; Type narrows them to one record type (default:
 	// every type of the name that has both, e.g. A and AAAA).
-	Name string `yaml:"name"`
-	Type string `yaml:"type,omitempty"`
+	Name string `json:"name" yaml:"name"`
+	Type string `json:"type,omitempty" yaml:"type,omitempty"`
 	// LegacySetIdentifier and KubernetesSetIdentifier pick the two records.
-	LegacySetIdentifier     string `yaml:"legacySetIdentifier"`
-	KubernetesSetIdentifier string `yaml:"kubernetesSetIdentifier"`
+	LegacySetIdentifier     string `json:"legacySetIdentifier" yaml:"legacySetIdentifier"`
+	KubernetesSetIdentifier string `json:"kubernetesSetIdentifier" yaml:"kubernetesSetIdentifier"`
 	// Region signs the requests (default us-east-1); Endpoint replaces Route 53's.
-	Region   string `yaml:"region,omitempty"`
-	Endpoint string `yaml:"endpoint,omitempty"`
+	Region   string `json:"region,omitempty" yaml:"region,omitempty"`
+	Endpoint string `json:"endpoint,omitempty" yaml:"endpoint,omitempty"`
 	// Settle is held on top of the records' TTL before a step is judged.
-	Settle time.Duration `yaml:"settle,omitempty"`
+	Settle time.Duration `json:"settle,omitempty" yaml:"settle,omitempty"`
 	// SyncTimeout bounds the wait for a change to be INSYNC (default 5m).
-	SyncTimeout time.Duration `yaml:"syncTimeout,omitempty"`
+	SyncTimeout time.Duration `json:"syncTimeout,omitempty" yaml:"syncTimeout,omitempty"`
 }
 
 // GatewayConfig names a Gateway API HTTPRoute and the two Services it splits between.
 type GatewayConfig struct {
 	// Namespace holds the route and both Services (default: the kubeconfig's).
-	Namespace string `yaml:"namespace,omitempty"`
-	HTTPRoute string `yaml:"httpRoute"`
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	HTTPRoute string `json:"httpRoute" yaml:"httpRoute"`
 	// LegacyService is usually an ExternalName Service for the legacy host.
-	LegacyService     string `yaml:"legacyService"`
-	KubernetesService string `yaml:"kubernetesService"`
+	LegacyService     string `json:"legacyService" yaml:"legacyService"`
+	KubernetesService string `json:"kubernetesService" yaml:"kubernetesService"`
 }
 
 // ALBConfig names an Ingress's weighted forward action (AWS Load Balancer Controller).
 type ALBConfig struct {
-	Namespace string `yaml:"namespace,omitempty"`
-	Ingress   string `yaml:"ingress"`
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Ingress   string `json:"ingress" yaml:"ingress"`
 	// Action is the name in the alb.ingress.kubernetes.io/actions.<name> annotation.
-	Action               string `yaml:"action"`
-	LegacyTargetGroupARN string `yaml:"legacyTargetGroupARN"`
-	KubernetesService    string `yaml:"kubernetesService"`
+	Action               string `json:"action" yaml:"action"`
+	LegacyTargetGroupARN string `json:"legacyTargetGroupARN" yaml:"legacyTargetGroupARN"`
+	KubernetesService    string `json:"kubernetesService" yaml:"kubernetesService"`
 }
 
 // PrometheusConfig points at Prometheus; queries default to the proxy's metrics.
 type PrometheusConfig struct {
-	Address         string `yaml:"address"`
-	BearerTokenFile string `yaml:"bearerTokenFile,omitempty"`
+	Address         string `json:"address" yaml:"address"`
+	BearerTokenFile string `json:"bearerTokenFile,omitempty" yaml:"bearerTokenFile,omitempty"`
 	// Legacy and Kubernetes are the values of {{.Side}} in the queries.
-	Legacy     string            `yaml:"legacy,omitempty"`
-	Kubernetes string            `yaml:"kubernetes,omitempty"`
-	Queries    PrometheusQueries `yaml:"queries,omitempty"`
+	Legacy     string            `json:"legacy,omitempty" yaml:"legacy,omitempty"`
+	Kubernetes string            `json:"kubernetes,omitempty" yaml:"kubernetes,omitempty"`
+	Queries    PrometheusQueries `json:"queries,omitempty" yaml:"queries,omitempty"`
 }
 
 // PrometheusQueries are PromQL templates with {{.Side}} and {{.Window}}.
 type PrometheusQueries struct {
-	Requests string `yaml:"requests,omitempty"`
-	Errors   string `yaml:"errors,omitempty"`
-	Latency  string `yaml:"latency,omitempty"`
+	Requests string `json:"requests,omitempty" yaml:"requests,omitempty"`
+	Errors   string `json:"errors,omitempty" yaml:"errors,omitempty"`
+	Latency  string `json:"latency,omitempty" yaml:"latency,omitempty"`
 }
 
 // DatadogConfig points at Datadog's metrics query API.
 type DatadogConfig struct {
 	// Site is the API's base URL (default https://api.datadoghq.com).
-	Site string `yaml:"site,omitempty"`
+	Site string `json:"site,omitempty" yaml:"site,omitempty"`
 	// APIKeyEnv and AppKeyEnv name the environment variables holding the keys
 	// (default DD_API_KEY and DD_APP_KEY).
-	APIKeyEnv  string         `yaml:"apiKeyEnv,omitempty"`
-	AppKeyEnv  string         `yaml:"appKeyEnv,omitempty"`
-	Legacy     string         `yaml:"legacy,omitempty"`
-	Kubernetes string         `yaml:"kubernetes,omitempty"`
-	Queries    DatadogQueries `yaml:"queries"`
+	APIKeyEnv  string         `json:"apiKeyEnv,omitempty" yaml:"apiKeyEnv,omitempty"`
+	AppKeyEnv  string         `json:"appKeyEnv,omitempty" yaml:"appKeyEnv,omitempty"`
+	Legacy     string         `json:"legacy,omitempty" yaml:"legacy,omitempty"`
+	Kubernetes string         `json:"kubernetes,omitempty" yaml:"kubernetes,omitempty"`
+	Queries    DatadogQueries `json:"queries" yaml:"queries"`
 	// LatencyUnit is the latency queries' unit: s (default), ms or us.
-	LatencyUnit string `yaml:"latencyUnit,omitempty"`
+	LatencyUnit string `json:"latencyUnit,omitempty" yaml:"latencyUnit,omitempty"`
 	// MinInterval spaces the queries of a step (default 1m): the query endpoint is
 	// rate-limited per organisation.
-	MinInterval time.Duration `yaml:"minInterval,omitempty"`
+	MinInterval time.Duration `json:"minInterval,omitempty" yaml:"minInterval,omitempty"`
 }
 
 // DatadogQueries are metric queries with {{.Side}}; Latency maps p50, p99, max … to
 // percentile queries.
 type DatadogQueries struct {
-	Requests string            `yaml:"requests"`
-	Errors   string            `yaml:"errors"`
-	Latency  map[string]string `yaml:"latency,omitempty"`
+	Requests string            `json:"requests" yaml:"requests"`
+	Errors   string            `json:"errors" yaml:"errors"`
+	Latency  map[string]string `json:"latency,omitempty" yaml:"latency,omitempty"`
 }
 
 // CronJobsConfig keeps the app's CronJobs suspended during the migration and resumes
 // them, with a starting deadline, when it completes.
 type CronJobsConfig struct {
 	// Namespace holds the CronJobs (default: the kubeconfig's); Selector picks them.
-	Namespace               string `yaml:"namespace,omitempty"`
-	Selector                string `yaml:"selector"`
-	StartingDeadlineSeconds int64  `yaml:"startingDeadlineSeconds,omitempty"`
+	Namespace               string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Selector                string `json:"selector" yaml:"selector"`
+	StartingDeadlineSeconds int64  `json:"startingDeadlineSeconds,omitempty" yaml:"startingDeadlineSeconds,omitempty"`
 	// LegacyCrontab is the legacy crontab whose entries must stop at that moment.
-	LegacyCrontab string `yaml:"legacyCrontab,omitempty"`
+	LegacyCrontab string `json:"legacyCrontab,omitempty" yaml:"legacyCrontab,omitempty"`
 }
 
 // named lists the providers set in a section, by their YAML names.

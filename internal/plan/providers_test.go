@@ -1,4 +1,4 @@
-package migrate
+package plan
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestParsePlanProviders(t *testing.T) {
+func TestParseProviders(t *testing.T) {
 	const route53 = "router:\n  route53: {hostedZoneID: Z1, name: www.example.com, legacySetIdentifier: legacy, kubernetesSetIdentifier: k8s}\n"
 	const prom = "metrics:\n  prometheus: {address: http://prometheus:9090, bearerTokenFile: token}\n"
 	for _, tc := range []struct{ name, yaml, want string }{
@@ -30,7 +30,7 @@ func TestParsePlanProviders(t *testing.T) {
 		{"an unknown route53 field", "router:\n  route53:\n    hostedZoneID: Z1\n    ttl: 60\n" + prom, "field ttl not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := ParsePlan([]byte("name: shop\n"+tc.yaml), "/srv/shop")
+			p, err := Parse([]byte("name: shop\n"+tc.yaml), "/srv/shop")
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -43,8 +43,8 @@ func TestParsePlanProviders(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalidPlan) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %v, want ErrInvalidPlan containing %q", err, tc.want)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want ErrInvalid containing %q", err, tc.want)
 			}
 		})
 	}

@@ -1,0 +1,58 @@
+package plan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const minimalPlan = "name: shop\nrouter:\n  proxy:\n    admin: http://127.0.0.1:9901\nmetrics:\n  proxy: {}\n"
+
+func TestParseDefaults(t *testing.T) {
+	p, err := Parse([]byte(minimalPlan), "/srv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var weights []int
+	for _, s := range p.Steps {
+		weights = append(weights, s.BasisPoints)
+		if s.Hold != DefaultHold {
+			t.Errorf("step hold %s, want the default", s.Hold)
+		}
+	}
+	if len(weights) != 5 || weights[0] != 100 || weights[4] != 10000 {
+		t.Fatalf("default steps %v, want 1,5,10,50,100%%", weights)
+	}
+	if p.State != "/srv/.ferry/migration-shop.json" || p.Deadline != DefaultDeadline || p.Interval != DefaultInterval {
+		t.Fatalf("defaults: %+v", p)
+	}
+	if gates := p.BuildGates(nil); len(gates) != 2 {
+		t.Fatalf("%d gates, want both", len(gates))
+	}
+}
+
+func TestParseRefusesBadPlans(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"empty", "", "the file is empty"},
+		{"unknown field", minimalPlan + "speed: fast\n", "field speed not found"},
+		{"no name", strings.Replace(minimalPlan, "name: shop\n", "", 1), "name is required"},
+		{"weights out of order", minimalPlan + "steps: [{weight: 10}, {weight: 5}, {weight: 100}]\n", "steps[1].weight: 5% is not above the previous step's 10%"},
+		{"weight above 100", minimalPlan + "steps: [{weight: 50}, {weight: 150}]\n", "must not exceed 100"},
+		{"does not end at 100", minimalPlan + "steps: [{weight: 1}, {weight: 50}]\n", "last step must send 100%"},
+		{"too many decimals", minimalPlan + "steps: [{weight: 0.001}, {weight: 100}]\n", "at most two decimals"},
+		{"unknown router", "name: x\nrouter:\n  nginx: {}\nmetrics:\n  proxy: {}\n", "field nginx not found"},
+		{"no router", "name: x\nmetrics:\n  proxy: {}\n", "router: name a router"},
+		{"gates without a metric source", "name: x\nrouter:\n  proxy:\n    admin: http://a\n", "metrics: name a metric source"},
+		{"every gate disabled", minimalPlan + "gates:\n  disable: [error-rate, latency]\n", "at least one gate"},
+		{"unknown gate", minimalPlan + "gates:\n  disable: [speed]\n", `unknown gate "speed"`},
+		{"notify without target", minimalPlan + "notify: [{}]\n", "notify[0]: name exactly one"},
+		{"bad duration", minimalPlan + "deadline: soon\n", "cannot unmarshal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "/x")
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want ErrInvalid containing %q", err, tc.want)
+			}
+		})
+	}
+}
