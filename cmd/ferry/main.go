@@ -1,4 +1,3 @@
-// Command ferry moves a legacy web application onto Kubernetes and ships it there.
 package main
 
 import (
