@@ -228,6 +228,11 @@ type LimitsConfig struct {
 type RetriesConfig struct {
 	// Attempts is the total number of tries, 1 for no retry.
 	Attempts int `yaml:"attempts"`
+	// OnTimeout retries a request whose backend did not answer within
+	// timeouts.response too. Off by default: the backend may still be working on it,
+	// and a retry doubles both its load and the client's wait. A request that could
+	// not connect is retried either way.
+	OnTimeout bool `yaml:"onTimeout"`
 }
 
 // ForwardedConfig controls X-Forwarded-For, -Proto and -Host.

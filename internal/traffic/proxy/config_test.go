@@ -39,6 +39,7 @@ func TestParseConfigFull(t *testing.T) {
 		{"max body", c.Limits.MaxRequestBody, 1 << 20},
 		{"header timeout", c.Timeouts.ClientHeader, 5 * time.Second},
 		{"retries", c.Retries.Attempts, 3},
+		{"retry on timeout", c.Retries.OnTimeout, true},
 		{"trust forwarded", c.Forwarded.TrustIncoming, true},
 		{"stats bucket", c.Stats.Bucket, 5 * time.Second},
 		{"upgrades", strings.Join(c.Upgrade.Protocols, ","), "websocket,tls"},

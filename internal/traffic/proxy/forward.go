@@ -182,7 +182,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 		if srv.observe(isFailure(status, transportErr), pl.cfg.Ejection, now) {
 			p.ejected(srv)
 		}
-		if err == nil || i >= attempts {
+		if err == nil || i >= attempts || (isTimeout(err) && !rt.cfg.Retries.OnTimeout) {
 			return srv, clientOK, err
 		}
 		p.metrics.retries[srv.side].Inc()
@@ -197,7 +197,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 func errorResponse(ctx *fasthttp.RequestCtx, err error) int {
 	status := fasthttp.StatusBadGateway
 	switch {
-	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded):
+	case isTimeout(err):
 		status = fasthttp.StatusGatewayTimeout
 	case errors.Is(err, fasthttp.ErrNoFreeConns):
 		status = fasthttp.StatusServiceUnavailable
@@ -207,6 +207,11 @@ func errorResponse(ctx *fasthttp.RequestCtx, err error) int {
 	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
 	ctx.Response.SetBodyString(fasthttp.StatusMessage(status) + ": the backend did not answer\n")
 	return status
+}
+
+// isTimeout says whether a backend took longer than timeouts.response to answer.
+func isTimeout(err error) bool {
+	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // record counts one request in the statistics and metrics; a forced one apart from
