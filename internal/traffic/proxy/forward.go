@@ -164,7 +164,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 	req := &ctx.Request
 	var up *upload
 	if req.IsBodyStream() {
-		up = p.acquireUpload(ctx)
+		up = p.acquireUpload(ctx, rt.cfg.Limits.MaxRequestBody)
 		defer p.releaseUpload(up)
 		req = &up.req
 	}
