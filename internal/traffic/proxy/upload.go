@@ -29,7 +29,7 @@ func (p *Proxy) acquireUpload(ctx *fasthttp.RequestCtx, limit int) *upload {
 	up.req.SetURI(in.URI())
 	up.req.UseHostHeader = in.UseHostHeader
 	size := in.Header.ContentLength()
-	up.body = bodyReader{r: in.BodyStream(), want: size, limit: limit}
+	up.body = bodyReader{r: in.BodyStream(), want: size, limit: limit, in: &in.Header, out: &up.req.Header}
 	up.req.SetBodyStream(&up.body, size)
 	return up
 }
@@ -52,6 +52,9 @@ type bodyReader struct {
 	limit int
 	read  int
 	err   error
+	// in and out are the client's and the backend's request headers: fasthttp reads a
+	// chunked body's trailer into in at its end, after out was copied from it.
+	in, out *fasthttp.RequestHeader
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
@@ -63,6 +66,10 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	b.read += n
 	switch {
+	case err == io.EOF && b.want < 0:
+		for _, key := range b.in.PeekTrailerKeys() {
+			b.out.SetBytesKV(key, b.in.PeekBytes(key))
+		}
 	case err == nil:
 	case err == io.EOF && b.want >= 0 && b.read < b.want:
 		// fasthttp ends a fixed-length body early at a closed connection.
