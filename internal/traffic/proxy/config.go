@@ -167,6 +167,10 @@ type PoolConfig struct {
 	// HostHeader replaces the client's Host header towards this pool, e.g. the host
 	// name an ingress routes on. Empty keeps the client's.
 	HostHeader string `yaml:"hostHeader"`
+	// CAFile is a PEM file of the certificate authorities that https servers'
+	// certificates must chain to, e.g. a company's internal CA. Empty trusts the
+	// system's.
+	CAFile string `yaml:"caFile"`
 	// MaxConnsPerServer bounds the connections to each server.
 	MaxConnsPerServer int `yaml:"maxConnsPerServer"`
 	// KeepAliveTimeout closes an idle connection to a server after this long. Keep it

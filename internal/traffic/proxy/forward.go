@@ -170,6 +170,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 	}
 	pl := rt.pools[srv.side]
 	for i := 1; ; i++ {
+		setScheme(req.URI(), srv.client.IsTLS)
 		err := srv.client.Do(req, &ctx.Response)
 		if err != nil && up != nil {
 			if blame := up.body.failure(); blame != clientOK {
@@ -191,6 +192,20 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 		}
 	}
 }
+
+// setScheme gives the request the scheme of the server it goes to: fasthttp's client
+// refuses to send an http:// request over TLS (or the reverse).
+func setScheme(u *fasthttp.URI, isTLS bool) {
+	if isTLS != bytes.Equal(u.Scheme(), strHTTPS) {
+		if isTLS {
+			u.SetSchemeBytes(strHTTPS)
+		} else {
+			u.SetSchemeBytes(strHTTP)
+		}
+	}
+}
+
+var strHTTP, strHTTPS = []byte("http"), []byte("https")
 
 // errorResponse answers for a backend that did not: 504 after a timeout, 503 when the
 // server's connection limit is reached, 502 otherwise.

@@ -1,7 +1,7 @@
 package proxy
 
 import (
-	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"sync/atomic"
 	"time"
@@ -44,6 +44,9 @@ type poolSettings struct {
 	connect, response, write time.Duration
 	// transport carries forwarded requests (not health checks).
 	transport fasthttp.RoundTripper
+	// roots are the authorities https servers' certificates must chain to; nil for the
+	// system's.
+	roots *x509.CertPool
 }
 
 func newPool(side traffic.Side, cfg PoolConfig, set poolSettings) *pool {
@@ -101,7 +104,7 @@ func newHostClient(isTLS bool, addr string, cfg PoolConfig, set poolSettings) *f
 		SecureErrorLogMessage: true,
 	}
 	if isTLS {
-		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		hc.TLSConfig = backendTLS(set.roots)
 	}
 	return hc
 }
