@@ -24,6 +24,8 @@ const (
 	DefaultMaxConnsPerServer  = 1024
 	DefaultKeepAliveTimeout   = 4 * time.Second
 	DefaultMaxRequestBody     = 64 << 20
+	DefaultMaxRequestHeader   = 32 << 10
+	DefaultMaxResponseHeader  = 64 << 10
 	DefaultRetryAttempts      = 2
 	DefaultHealthInterval     = 5 * time.Second
 	DefaultHealthTimeout      = 2 * time.Second
@@ -225,6 +227,14 @@ type LimitsConfig struct {
 	MaxConnections int `yaml:"maxConnections"`
 	// MaxRequestBody bounds a request body in bytes.
 	MaxRequestBody int `yaml:"maxRequestBody"`
+	// MaxRequestHeader bounds a request's line and headers in bytes; a larger request
+	// gets 431. Each connection reads requests through a buffer of this size.
+	MaxRequestHeader int `yaml:"maxRequestHeader"`
+	// MaxResponseHeader bounds a backend response's status line and headers in bytes
+	// (legacy apps send large Set-Cookie headers); a larger one is the backend's
+	// failure, 502. Each request to a backend reads its answer through a buffer of this
+	// size.
+	MaxResponseHeader int `yaml:"maxResponseHeader"`
 }
 
 // RetriesConfig bounds tries of idempotent requests (GET, HEAD, OPTIONS, TRACE, PUT,
@@ -295,6 +305,8 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Timeouts.Shutdown, DefaultShutdownTimeout)
 	setDefault(&c.Limits.MaxConnections, DefaultMaxConnections)
 	setDefault(&c.Limits.MaxRequestBody, DefaultMaxRequestBody)
+	setDefault(&c.Limits.MaxRequestHeader, DefaultMaxRequestHeader)
+	setDefault(&c.Limits.MaxResponseHeader, DefaultMaxResponseHeader)
 	setDefault(&c.Retries.Attempts, DefaultRetryAttempts)
 	setDefault(&c.Stats.Bucket, DefaultStatsBucket)
 	setDefault(&c.Stats.Retention, DefaultStatsRetention)

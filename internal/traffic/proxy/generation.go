@@ -31,7 +31,10 @@ type generation struct {
 }
 
 func newGeneration(cfg Config, files configFiles, transport fasthttp.RoundTripper) *generation {
-	set := poolSettings{connect: cfg.Timeouts.Connect, response: cfg.Timeouts.Response, write: cfg.Timeouts.ClientRead, transport: transport}
+	set := poolSettings{
+		connect: cfg.Timeouts.Connect, response: cfg.Timeouts.Response, write: cfg.Timeouts.ClientRead,
+		maxHeader: cfg.Limits.MaxResponseHeader, transport: transport,
+	}
 	rt := &generation{
 		cfg:     cfg,
 		policy:  policy{sticky: !cfg.Sticky.Disabled, keepOnZero: cfg.Sticky.OnZeroWeight == OnZeroWeightKeep},

@@ -196,8 +196,10 @@ func (p *Proxy) newServer(cfg Config) *fasthttp.Server {
 		NoDefaultDate:                true,
 		NoDefaultContentType:         true,
 		CloseOnShutdown:              true,
-		ReadBufferSize:               8 << 10,
-		Logger:                       fasthttpLogger{p},
+		// The read buffer must hold a request's whole head.
+		ReadBufferSize: cfg.Limits.MaxRequestHeader,
+		ErrorHandler:   p.unreadable,
+		Logger:         fasthttpLogger{p},
 	}
 }
 

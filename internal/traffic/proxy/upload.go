@@ -109,14 +109,17 @@ const (
 	clientMalformed
 	// clientTooLarge: the client sent a chunked body over limits.maxRequestBody.
 	clientTooLarge
+	// clientHeaderTooLarge: the client sent a head over limits.maxRequestHeader. No side
+	// is chosen yet: it is only in the access log.
+	clientHeaderTooLarge
 )
 
-// clientFailures are the failures a client can cause, in metric order.
+// allClientFailures are the failures counted per side, in metric order.
 var allClientFailures = [...]clientFailure{clientAborted, clientTooSlow, clientMalformed, clientTooLarge}
 
 // String is the failure's name in logs and metrics.
 func (f clientFailure) String() string {
-	return [...]string{"", "aborted", "timeout", "malformed", "too_large"}[f]
+	return [...]string{"", "aborted", "timeout", "malformed", "too_large", "header_too_large"}[f]
 }
 
 // logStatus is the status an access log shows for the failure: nginx's 499 for a
