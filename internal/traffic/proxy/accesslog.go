@@ -70,7 +70,7 @@ func (a *accessLog) flushLoop() {
 
 // logEntry is what the access log says about one request.
 type logEntry struct {
-	srv           *server
+	srv           *server // nil before a side was chosen
 	status        int
 	err           error
 	clientFailure clientFailure
@@ -81,16 +81,17 @@ type logEntry struct {
 }
 
 func (a *accessLog) log(ctx *fasthttp.RequestCtx, e logEntry) {
-	attrs := []slog.Attr{
+	attrs := append(make([]slog.Attr, 0, 12),
 		slog.Time("start", e.start),
 		slog.String("remote", ctx.RemoteIP().String()),
 		slog.String("method", string(ctx.Method())),
 		slog.String("uri", string(ctx.RequestURI())),
 		slog.Int("status", e.status),
-		slog.String(logKeySide, e.srv.side.String()),
-		slog.String(logKeyServer, e.srv.url),
-		slog.Int64("duration_us", e.d.Microseconds()),
+	)
+	if e.srv != nil {
+		attrs = append(attrs, slog.String(logKeySide, e.srv.side.String()), slog.String(logKeyServer, e.srv.url))
 	}
+	attrs = append(attrs, slog.Int64("duration_us", e.d.Microseconds()))
 	if e.forced {
 		attrs = append(attrs, slog.Bool("forced", true))
 	}

@@ -24,6 +24,8 @@ const (
 	DefaultMaxConnsPerServer  = 1024
 	DefaultKeepAliveTimeout   = 4 * time.Second
 	DefaultMaxRequestBody     = 64 << 20
+	DefaultMaxRequestHeader   = 32 << 10
+	DefaultMaxResponseHeader  = 64 << 10
 	DefaultRetryAttempts      = 2
 	DefaultHealthInterval     = 5 * time.Second
 	DefaultHealthTimeout      = 2 * time.Second
@@ -167,6 +169,10 @@ type PoolConfig struct {
 	// HostHeader replaces the client's Host header towards this pool, e.g. the host
 	// name an ingress routes on. Empty keeps the client's.
 	HostHeader string `yaml:"hostHeader"`
+	// CAFile is a PEM file of the certificate authorities that https servers'
+	// certificates must chain to, e.g. a company's internal CA. Empty trusts the
+	// system's.
+	CAFile string `yaml:"caFile"`
 	// MaxConnsPerServer bounds the connections to each server.
 	MaxConnsPerServer int `yaml:"maxConnsPerServer"`
 	// KeepAliveTimeout closes an idle connection to a server after this long. Keep it
@@ -221,6 +227,14 @@ type LimitsConfig struct {
 	MaxConnections int `yaml:"maxConnections"`
 	// MaxRequestBody bounds a request body in bytes.
 	MaxRequestBody int `yaml:"maxRequestBody"`
+	// MaxRequestHeader bounds a request's line and headers in bytes; a larger request
+	// gets 431. Each connection reads requests through a buffer of this size.
+	MaxRequestHeader int `yaml:"maxRequestHeader"`
+	// MaxResponseHeader bounds a backend response's status line and headers in bytes
+	// (legacy apps send large Set-Cookie headers); a larger one is the backend's
+	// failure, 502. Each request to a backend reads its answer through a buffer of this
+	// size.
+	MaxResponseHeader int `yaml:"maxResponseHeader"`
 }
 
 // RetriesConfig bounds tries of idempotent requests (GET, HEAD, OPTIONS, TRACE, PUT,
@@ -228,6 +242,11 @@ type LimitsConfig struct {
 type RetriesConfig struct {
 	// Attempts is the total number of tries, 1 for no retry.
 	Attempts int `yaml:"attempts"`
+	// OnTimeout retries a request whose backend did not answer within
+	// timeouts.response too. Off by default: the backend may still be working on it,
+	// and a retry doubles both its load and the client's wait. A request that could
+	// not connect is retried either way.
+	OnTimeout bool `yaml:"onTimeout"`
 }
 
 // ForwardedConfig controls X-Forwarded-For, -Proto and -Host.
@@ -286,6 +305,8 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Timeouts.Shutdown, DefaultShutdownTimeout)
 	setDefault(&c.Limits.MaxConnections, DefaultMaxConnections)
 	setDefault(&c.Limits.MaxRequestBody, DefaultMaxRequestBody)
+	setDefault(&c.Limits.MaxRequestHeader, DefaultMaxRequestHeader)
+	setDefault(&c.Limits.MaxResponseHeader, DefaultMaxResponseHeader)
 	setDefault(&c.Retries.Attempts, DefaultRetryAttempts)
 	setDefault(&c.Stats.Bucket, DefaultStatsBucket)
 	setDefault(&c.Stats.Retention, DefaultStatsRetention)

@@ -37,8 +37,11 @@ func TestParseConfigFull(t *testing.T) {
 		{"kubernetes keeps default ejection", c.Backends.Kubernetes.Ejection.Duration, DefaultEjectFor},
 		{"connect timeout", c.Timeouts.Connect, time.Second},
 		{"max body", c.Limits.MaxRequestBody, 1 << 20},
+		{"max request header", c.Limits.MaxRequestHeader, 16 << 10},
+		{"max response header", c.Limits.MaxResponseHeader, 128 << 10},
 		{"header timeout", c.Timeouts.ClientHeader, 5 * time.Second},
 		{"retries", c.Retries.Attempts, 3},
+		{"retry on timeout", c.Retries.OnTimeout, true},
 		{"trust forwarded", c.Forwarded.TrustIncoming, true},
 		{"stats bucket", c.Stats.Bucket, 5 * time.Second},
 		{"upgrades", strings.Join(c.Upgrade.Protocols, ","), "websocket,tls"},
@@ -72,6 +75,9 @@ func TestParseConfigDefaults(t *testing.T) {
 		{"max conns per server", c.Backends.Legacy.MaxConnsPerServer, DefaultMaxConnsPerServer},
 		{"no active health check", c.Backends.Legacy.HealthCheck.Path, ""},
 		{"retries", c.Retries.Attempts, DefaultRetryAttempts},
+		{"no retry on timeout", c.Retries.OnTimeout, false},
+		{"max request header", c.Limits.MaxRequestHeader, DefaultMaxRequestHeader},
+		{"max response header", c.Limits.MaxResponseHeader, DefaultMaxResponseHeader},
 		{"stats retention", c.Stats.Retention, DefaultStatsRetention},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -289,6 +289,17 @@ func (c *Config) validateLimits() error {
 	if c.Limits.MaxRequestBody < 1 {
 		return fieldErr("limits.maxRequestBody", "must be at least 1 byte")
 	}
+	for _, l := range []struct {
+		path string
+		n    int
+	}{
+		{"limits.maxRequestHeader", c.Limits.MaxRequestHeader},
+		{"limits.maxResponseHeader", c.Limits.MaxResponseHeader},
+	} {
+		if l.n < minHeaderLimit || l.n > maxHeaderLimit {
+			return fieldErr(l.path, "must be between %d (4 KiB) and %d (1 MiB) bytes, got %d", minHeaderLimit, maxHeaderLimit, l.n)
+		}
+	}
 	if c.Retries.Attempts < 1 || c.Retries.Attempts > 10 {
 		return fieldErr("retries.attempts", "must be between 1 and 10, got %d", c.Retries.Attempts)
 	}
@@ -299,6 +310,13 @@ func (c *Config) validateLimits() error {
 	}
 	return nil
 }
+
+// Bounds of the header limits: a browser's request head alone takes a few hundred
+// bytes; beyond 1 MiB a header is an attack or a bug, and each buffer costs memory.
+const (
+	minHeaderLimit = 4 << 10
+	maxHeaderLimit = 1 << 20
+)
 
 func (c *Config) validateUpgrade() error {
 	seen := map[string]bool{}

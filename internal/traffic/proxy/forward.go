@@ -57,6 +57,29 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// errResponseHeaderTooLarge replaces fasthttp's advice to raise its buffer size.
+var errResponseHeaderTooLarge = errors.New("the backend's response headers are larger than limits.maxResponseHeader")
+
+// unreadable answers a request fasthttp could not read, before any side was chosen;
+// fasthttp then closes the connection. A head over limits.maxRequestHeader is logged
+// as the client's failure.
+func (p *Proxy) unreadable(ctx *fasthttp.RequestCtx, err error) {
+	status := fasthttp.StatusBadRequest
+	var ne net.Error
+	switch _, small := err.(*fasthttp.ErrSmallBuffer); {
+	case small:
+		status = fasthttp.StatusRequestHeaderFieldsTooLarge
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status = fasthttp.StatusRequestEntityTooLarge
+	case errors.As(err, &ne) && ne.Timeout():
+		status = fasthttp.StatusRequestTimeout
+	}
+	ctx.Error(fasthttp.StatusMessage(status)+"\n", status)
+	if status == fasthttp.StatusRequestHeaderFieldsTooLarge && p.access != nil {
+		p.access.log(ctx, logEntry{status: status, clientFailure: clientHeaderTooLarge, start: ctx.Time(), d: time.Since(ctx.Time())})
+	}
+}
+
 // clientFailed answers a client that broke its request and closes its connection.
 // The backend is not to blame: the request counts neither against the server's
 // health nor in the statistics the migration gates read, only as a client failure.
@@ -164,13 +187,17 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 	req := &ctx.Request
 	var up *upload
 	if req.IsBodyStream() {
-		up = p.acquireUpload(ctx)
+		up = p.acquireUpload(ctx, rt.cfg.Limits.MaxRequestBody)
 		defer p.releaseUpload(up)
 		req = &up.req
 	}
 	pl := rt.pools[srv.side]
 	for i := 1; ; i++ {
+		setScheme(req.URI(), srv.client.IsTLS)
 		err := srv.client.Do(req, &ctx.Response)
+		if _, ok := err.(*fasthttp.ErrSmallBuffer); ok {
+			err = errResponseHeaderTooLarge
+		}
 		if err != nil && up != nil {
 			if blame := up.body.failure(); blame != clientOK {
 				return srv, blame, err
@@ -182,7 +209,9 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 		if srv.observe(isFailure(status, transportErr), pl.cfg.Ejection, now) {
 			p.ejected(srv)
 		}
-		if err == nil || i >= attempts {
+		// The backend has worked on a request that timed out, and would send the same
+		// oversized header again.
+		if err == nil || i >= attempts || err == errResponseHeaderTooLarge || (isTimeout(err) && !rt.cfg.Retries.OnTimeout) {
 			return srv, clientOK, err
 		}
 		p.metrics.retries[srv.side].Inc()
@@ -192,12 +221,26 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 	}
 }
 
+// setScheme gives the request the scheme of the server it goes to: fasthttp's client
+// refuses to send an http:// request over TLS (or the reverse).
+func setScheme(u *fasthttp.URI, isTLS bool) {
+	if isTLS != bytes.Equal(u.Scheme(), strHTTPS) {
+		if isTLS {
+			u.SetSchemeBytes(strHTTPS)
+		} else {
+			u.SetSchemeBytes(strHTTP)
+		}
+	}
+}
+
+var strHTTP, strHTTPS = []byte("http"), []byte("https")
+
 // errorResponse answers for a backend that did not: 504 after a timeout, 503 when the
 // server's connection limit is reached, 502 otherwise.
 func errorResponse(ctx *fasthttp.RequestCtx, err error) int {
 	status := fasthttp.StatusBadGateway
 	switch {
-	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded):
+	case isTimeout(err):
 		status = fasthttp.StatusGatewayTimeout
 	case errors.Is(err, fasthttp.ErrNoFreeConns):
 		status = fasthttp.StatusServiceUnavailable
@@ -207,6 +250,11 @@ func errorResponse(ctx *fasthttp.RequestCtx, err error) int {
 	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
 	ctx.Response.SetBodyString(fasthttp.StatusMessage(status) + ": the backend did not answer\n")
 	return status
+}
+
+// isTimeout says whether a backend took longer than timeouts.response to answer.
+func isTimeout(err error) bool {
+	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // record counts one request in the statistics and metrics; a forced one apart from

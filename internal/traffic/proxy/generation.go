@@ -30,13 +30,16 @@ type generation struct {
 	upgrades [][]byte
 }
 
-func newGeneration(cfg Config, token string, transport fasthttp.RoundTripper) *generation {
-	set := poolSettings{connect: cfg.Timeouts.Connect, response: cfg.Timeouts.Response, write: cfg.Timeouts.ClientRead, transport: transport}
+func newGeneration(cfg Config, files configFiles, transport fasthttp.RoundTripper) *generation {
+	set := poolSettings{
+		connect: cfg.Timeouts.Connect, response: cfg.Timeouts.Response, write: cfg.Timeouts.ClientRead,
+		maxHeader: cfg.Limits.MaxResponseHeader, transport: transport,
+	}
 	rt := &generation{
 		cfg:     cfg,
 		policy:  policy{sticky: !cfg.Sticky.Disabled, keepOnZero: cfg.Sticky.OnZeroWeight == OnZeroWeightKeep},
 		retries: cfg.Retries.Attempts,
-		token:   token,
+		token:   files.token,
 	}
 	if cfg.Force.Secret != "" {
 		rt.forceSecret = []byte(cfg.Force.Secret)
@@ -48,6 +51,7 @@ func newGeneration(cfg Config, token string, transport fasthttp.RoundTripper) *g
 		rt.forceNets = append(rt.forceNets, netip.MustParsePrefix(n)) // validated
 	}
 	for _, side := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
+		set.roots = files.roots[side]
 		rt.pools[side] = newPool(side, *cfg.Backends.Pool(side), set)
 		rt.setCookie[side] = stickyCookie(cfg.Sticky, side)
 	}

@@ -35,8 +35,10 @@ func removeHopByHop(h headerDeleter, keepUpgrade bool) {
 		h.Del("Connection")
 	}
 	// Hop-by-hop headers (RFC 9110 7.6.1) describe one connection, not the message.
-	// Transfer-Encoding is re-framed by fasthttp itself.
-	hop := [...]string{"Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Upgrade"}
+	// Transfer-Encoding is re-framed by fasthttp itself. Trailer is not one of them (RFC
+	// 7230's errata 4522): it announces the fields after a chunked body, which fasthttp
+	// relays only if it was announced.
+	hop := [...]string{"Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Upgrade"}
 	for _, name := range hop {
 		if keepUpgrade && name == "Upgrade" {
 			continue

@@ -17,7 +17,7 @@ type metrics struct {
 	retries  [2]prometheus.Counter
 	failover [2]prometheus.Counter
 	// clientFailures by side and clientFailure (index 0 unused).
-	clientFailures [2][4]prometheus.Counter
+	clientFailures [2][len(allClientFailures) + 1]prometheus.Counter
 	ejected        *prometheus.CounterVec
 	weight         *prometheus.GaugeVec
 	tunnels        prometheus.Gauge
@@ -46,7 +46,7 @@ func newMetrics(openConns func() float64) *metrics {
 	}, []string{"side"})
 	clientFailures := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ferry_proxy_client_failures_total",
-		Help: "Requests the client broke (reason: aborted, timeout, malformed), by the side chosen; not in ferry_proxy_requests_total.",
+		Help: "Requests the client broke (reason: aborted, timeout, malformed, too_large), by the side chosen; not in ferry_proxy_requests_total.",
 	}, []string{"side", "reason"})
 	m := &metrics{
 		registry: reg,
@@ -69,7 +69,7 @@ func newMetrics(openConns func() float64) *metrics {
 		m.duration[s] = duration.WithLabelValues(s.String())
 		m.retries[s] = retries.WithLabelValues(s.String())
 		m.failover[s] = failover.WithLabelValues(s.String())
-		for _, f := range []clientFailure{clientAborted, clientTooSlow, clientMalformed} {
+		for _, f := range allClientFailures {
 			m.clientFailures[s][f] = clientFailures.WithLabelValues(s.String(), f.String())
 		}
 	}

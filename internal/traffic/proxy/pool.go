@@ -1,7 +1,7 @@
 package proxy
 
 import (
-	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"sync/atomic"
 	"time"
@@ -42,8 +42,14 @@ const bufferedBodyLimit = 64 << 10
 // poolSettings are the parts of the config every pool's clients share.
 type poolSettings struct {
 	connect, response, write time.Duration
+	// maxHeader is limits.maxResponseHeader: the client's read buffer must hold a
+	// response's whole head.
+	maxHeader int
 	// transport carries forwarded requests (not health checks).
 	transport fasthttp.RoundTripper
+	// roots are the authorities https servers' certificates must chain to; nil for the
+	// system's.
+	roots *x509.CertPool
 }
 
 func newPool(side traffic.Side, cfg PoolConfig, set poolSettings) *pool {
@@ -93,7 +99,7 @@ func newHostClient(isTLS bool, addr string, cfg PoolConfig, set poolSettings) *f
 		// Bodies of known length up to this size are read in one go (the fast path);
 		// longer ones and chunked ones stream to the client as they arrive.
 		MaxResponseBodySize: bufferedBodyLimit,
-		ReadBufferSize:      8 << 10,
+		ReadBufferSize:      set.maxHeader,
 		WriteBufferSize:     8 << 10,
 		ConnPoolStrategy:    fasthttp.LIFO,
 		// Errors about a malformed response must not dump it (Set-Cookie, body): they
@@ -101,7 +107,7 @@ func newHostClient(isTLS bool, addr string, cfg PoolConfig, set poolSettings) *f
 		SecureErrorLogMessage: true,
 	}
 	if isTLS {
-		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		hc.TLSConfig = backendTLS(set.roots)
 	}
 	return hc
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +73,7 @@ func New(cfg Config) (*Proxy, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	token, err := adminToken(cfg.Admin)
+	files, err := readFiles(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -91,8 +92,30 @@ func New(cfg Config) (*Proxy, error) {
 		return float64(p.server.GetOpenConnectionsCount())
 	})
 	p.metrics.registry.MustRegister(newUpCollector(p))
-	p.rt.Store(newGeneration(cfg, token, p.transport))
+	p.rt.Store(newGeneration(cfg, files, p.transport))
 	return p, nil
+}
+
+// configFiles are what the files a config names hold, read when it is loaded.
+type configFiles struct {
+	token string
+	// roots are each side's caFile; nil trusts the system's authorities.
+	roots [2]*x509.CertPool
+}
+
+func readFiles(cfg Config) (configFiles, error) {
+	var f configFiles
+	var err error
+	if f.token, err = adminToken(cfg.Admin); err != nil {
+		return f, err
+	}
+	for _, side := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
+		path := "backends." + side.String() + ".caFile"
+		if f.roots[side], err = readCAFile(path, cfg.Backends.Pool(side).CAFile); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
 }
 
 // adminToken returns the configured token, reading the token file if there is one.
@@ -173,8 +196,10 @@ func (p *Proxy) newServer(cfg Config) *fasthttp.Server {
 		NoDefaultDate:                true,
 		NoDefaultContentType:         true,
 		CloseOnShutdown:              true,
-		ReadBufferSize:               8 << 10,
-		Logger:                       fasthttpLogger{p},
+		// The read buffer must hold a request's whole head.
+		ReadBufferSize: cfg.Limits.MaxRequestHeader,
+		ErrorHandler:   p.unreadable,
+		Logger:         fasthttpLogger{p},
 	}
 }
 
@@ -271,7 +296,7 @@ func (p *Proxy) Reload(cfg Config) error {
 	if err := cfg.validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	token, err := adminToken(cfg.Admin)
+	files, err := readFiles(cfg)
 	if err != nil {
 		return err
 	}
@@ -281,7 +306,7 @@ func (p *Proxy) Reload(cfg Config) error {
 	if err := restartOnly(old.cfg, cfg); err != nil {
 		return err
 	}
-	rt := newGeneration(cfg, token, p.transport)
+	rt := newGeneration(cfg, files, p.transport)
 	if p.open.Load() && !p.closed.Load() {
 		rt.health = startHealthChecks(rt, p.healthEvents())
 	}

@@ -52,7 +52,9 @@ func handshake(ctx *fasthttp.RequestCtx, srv *server, t TimeoutsConfig) (net.Con
 	}
 	if srv.client.IsTLS {
 		host, _, _ := net.SplitHostPort(srv.client.Addr)
-		tc := tls.Client(conn, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
+		cfg := srv.client.TLSConfig.Clone()
+		cfg.ServerName = host
+		tc := tls.Client(conn, cfg)
 		conn = tc
 	}
 	_ = conn.SetDeadline(time.Now().Add(t.Response))
