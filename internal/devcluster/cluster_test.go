@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -28,36 +27,6 @@ func clientset(t *testing.T) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return cs
-}
-
-// namespace creates a namespace for one test and deletes it afterwards.
-func namespace(t *testing.T, cs kubernetes.Interface) string {
-	t.Helper()
-	ns, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "devcluster-test-"},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cs.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	})
-	// The service-account controller must have created the default account before
-	// pods can be admitted.
-	waitUntil(t, 30*time.Second, "default service account", func(ctx context.Context) (bool, error) {
-		_, err := cs.CoreV1().ServiceAccounts(ns.Name).Get(ctx, "default", metav1.GetOptions{})
-		return err == nil, nil
-	})
-	return ns.Name
-}
-
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, cond); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
 }
 
 func deployment(name string, replicas int32, annotations map[string]string) *appsv1.Deployment {
@@ -83,14 +52,14 @@ func deployment(name string, replicas int32, annotations map[string]string) *app
 
 func TestDeploymentOf200ReplicasTurnsReadyThenScalesToZero(t *testing.T) {
 	cs := clientset(t)
-	ns := namespace(t, cs)
+	ns := devclustertest.Namespace(t, cs, "devcluster-test")
 	ctx := context.Background()
 	start := time.Now()
 	d, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment("web", 200, nil), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 2*time.Minute, "200 ready replicas", func(ctx context.Context) (bool, error) {
+	devclustertest.WaitFor(t, 2*time.Minute, "200 ready replicas", func(ctx context.Context) (bool, error) {
 		d, err = cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		return err == nil && d.Status.ReadyReplicas == 200 && d.Status.AvailableReplicas == 200, err
 	})
@@ -123,7 +92,7 @@ func TestDeploymentOf200ReplicasTurnsReadyThenScalesToZero(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments(ns).UpdateScale(ctx, "web", scale, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 2*time.Minute, "all pods gone", func(ctx context.Context) (bool, error) {
+	devclustertest.WaitFor(t, 2*time.Minute, "all pods gone", func(ctx context.Context) (bool, error) {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 		return err == nil && len(pods.Items) == 0, err
 	})
@@ -131,7 +100,7 @@ func TestDeploymentOf200ReplicasTurnsReadyThenScalesToZero(t *testing.T) {
 
 func TestCrashloopMarkerEndsInProgressDeadlineExceeded(t *testing.T) {
 	cs := clientset(t)
-	ns := namespace(t, cs)
+	ns := devclustertest.Namespace(t, cs, "devcluster-test")
 	ctx := context.Background()
 	d := deployment("broken", 3, map[string]string{devcluster.SimulateAnnotation: "crashloop"})
 	d.Spec.ProgressDeadlineSeconds = ptr.To[int32](5)
@@ -139,7 +108,7 @@ func TestCrashloopMarkerEndsInProgressDeadlineExceeded(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reason string
-	waitUntil(t, time.Minute, "ProgressDeadlineExceeded", func(ctx context.Context) (bool, error) {
+	devclustertest.WaitFor(t, time.Minute, "ProgressDeadlineExceeded", func(ctx context.Context) (bool, error) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "broken", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -176,7 +145,7 @@ func TestCrashloopMarkerEndsInProgressDeadlineExceeded(t *testing.T) {
 
 func TestJobsCompleteAndFailMarkerFailsThem(t *testing.T) {
 	cs := clientset(t)
-	ns := namespace(t, cs)
+	ns := devclustertest.Namespace(t, cs, "devcluster-test")
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name        string
@@ -204,7 +173,7 @@ func TestJobsCompleteAndFailMarkerFailsThem(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			waitUntil(t, time.Minute, fmt.Sprintf("job %s to finish", tc.name), func(ctx context.Context) (bool, error) {
+			devclustertest.WaitFor(t, time.Minute, fmt.Sprintf("job %s to finish", tc.name), func(ctx context.Context) (bool, error) {
 				j, err := cs.BatchV1().Jobs(ns).Get(ctx, tc.name, metav1.GetOptions{})
 				if err != nil {
 					return false, err

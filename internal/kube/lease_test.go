@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"ferry.dev/ferry/internal/devcluster/devclustertest"
@@ -22,14 +21,7 @@ func newClient(t *testing.T) (*kube.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := c.Clientset.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "kube-test-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = c.Clientset.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	})
-	return c, ns.Name
+	return c, devclustertest.Namespace(t, c.Clientset, "kube-test")
 }
 
 func TestLockIsExclusiveReleasableAndExpires(t *testing.T) {
