@@ -106,12 +106,12 @@ func TestDeployKilledMidRolloutIsFinishedByTheNextDeploy(t *testing.T) {
 	}
 	at := clitest.Rand(t).IntN(len(deployKillPoints))
 	deploy := clitest.Start(t, ferryArgs(file, "deploy", "--image", "shop/web:v2")...)
-	var line []string
+	var seen []string
 	for _, point := range deployKillPoints[:at+1] {
-		line = deploy.WaitForMatch(point)
+		seen = deploy.WaitForMatch(point)
 	}
 	deploy.Kill()
-	t.Logf("killed after %q", line[0])
+	t.Logf("killed after %q", strings.TrimSpace(seen[0]))
 	expireDeployLock(t, cs, ns)
 
 	stdout, stderrText, err := clitest.Run(t, ferryArgs(file, "deploy", "--image", "shop/web:v3", "-o", "json")...)

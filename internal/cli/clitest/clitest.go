@@ -122,14 +122,28 @@ func (p *Process) read(stderr io.Reader) {
 // LineTimeout.
 func (p *Process) WaitForMatch(re *regexp.Regexp) []string {
 	p.tb.Helper()
+	_, m := p.waitFor(re)
+	return m
+}
+
+// WaitForLine waits for the next stderr line containing substr and returns the line.
+func (p *Process) WaitForLine(substr string) string {
+	p.tb.Helper()
+	line, _ := p.waitFor(regexp.MustCompile(regexp.QuoteMeta(substr)))
+	return line
+}
+
+func (p *Process) waitFor(re *regexp.Regexp) (string, []string) {
+	p.tb.Helper()
 	deadline := time.After(LineTimeout)
 	for {
 		p.mu.Lock()
 		for ; p.next < len(p.lines); p.next++ {
 			if m := re.FindStringSubmatch(p.lines[p.next]); m != nil {
+				line := p.lines[p.next]
 				p.next++
 				p.mu.Unlock()
-				return m
+				return line, m
 			}
 		}
 		eof, changed := p.eof, p.changed
@@ -143,12 +157,6 @@ func (p *Process) WaitForMatch(re *regexp.Regexp) []string {
 			p.tb.Fatalf("ferry printed no line matching %q within %s; its stderr:\n%s", re, LineTimeout, p.Stderr())
 		}
 	}
-}
-
-// WaitForLine waits for the next stderr line containing substr and returns it.
-func (p *Process) WaitForLine(substr string) string {
-	p.tb.Helper()
-	return p.WaitForMatch(regexp.MustCompile(regexp.QuoteMeta(substr)))[0]
 }
 
 // Signal sends sig to the process.
