@@ -172,8 +172,8 @@ func TestNoJobForSchedulesMissedWhileSuspended(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cronJobs := cache.NewListWatchFromClient(kc.BatchV1().RESTClient(), "cronjobs", ns, fields.OneTermEqualSelector("metadata.name", "guarded"))
-	devclustertest.WatchFor(t, time.Minute, "the cronjob controller to sync guarded after its release", cronJobs, func(cj *batchv1.CronJob) bool {
+	guarded := devclustertest.Named(kc.BatchV1().RESTClient(), "cronjobs", ns, "guarded")
+	devclustertest.WatchFor(t, time.Minute, "the cronjob controller to sync guarded after its release", guarded, func(cj *batchv1.CronJob) bool {
 		for _, ref := range cj.Status.Active {
 			if ref.Name == "guarded-sentinel" {
 				return false

@@ -55,13 +55,11 @@ func TestDeploymentOf200ReplicasTurnsReadyThenScalesToZero(t *testing.T) {
 	ns := devclustertest.Namespace(t, cs, "devcluster-test")
 	ctx := context.Background()
 	start := time.Now()
-	d, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment("web", 200, nil), metav1.CreateOptions{})
-	if err != nil {
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment("web", 200, nil), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	devclustertest.WaitFor(t, 2*time.Minute, "200 ready replicas", func(ctx context.Context) (bool, error) {
-		d, err = cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
-		return err == nil && d.Status.ReadyReplicas == 200 && d.Status.AvailableReplicas == 200, err
+	devclustertest.WatchFor(t, 2*time.Minute, "200 ready replicas", devclustertest.Named(cs.AppsV1().RESTClient(), "deployments", ns, "web"), func(d *appsv1.Deployment) bool {
+		return d.Status.ReadyReplicas == 200 && d.Status.AvailableReplicas == 200
 	})
 	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 	if err != nil {
@@ -108,18 +106,14 @@ func TestCrashloopMarkerEndsInProgressDeadlineExceeded(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reason string
-	devclustertest.WaitFor(t, time.Minute, "ProgressDeadlineExceeded", func(ctx context.Context) (bool, error) {
-		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "broken", metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
+	devclustertest.WatchFor(t, time.Minute, "Progressing=False", devclustertest.Named(cs.AppsV1().RESTClient(), "deployments", ns, "broken"), func(d *appsv1.Deployment) bool {
 		for _, c := range d.Status.Conditions {
 			if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse {
 				reason = c.Reason
-				return true, nil
+				return true
 			}
 		}
-		return false, nil
+		return false
 	})
 	if reason != "ProgressDeadlineExceeded" {
 		t.Fatalf("Progressing=False with reason %q, want ProgressDeadlineExceeded", reason)
@@ -173,18 +167,14 @@ func TestJobsCompleteAndFailMarkerFailsThem(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			devclustertest.WaitFor(t, time.Minute, fmt.Sprintf("job %s to finish", tc.name), func(ctx context.Context) (bool, error) {
-				j, err := cs.BatchV1().Jobs(ns).Get(ctx, tc.name, metav1.GetOptions{})
-				if err != nil {
-					return false, err
-				}
+			devclustertest.WatchFor(t, time.Minute, fmt.Sprintf("job %s to finish", tc.name), devclustertest.Named(cs.BatchV1().RESTClient(), "jobs", ns, tc.name), func(j *batchv1.Job) bool {
 				got = nil
 				for _, c := range j.Status.Conditions {
 					if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
 						got = append(got, string(c.Type))
 					}
 				}
-				return len(got) > 0, nil
+				return len(got) > 0
 			})
 			if len(got) != 1 || got[0] != string(tc.want) {
 				t.Fatalf("job conditions %v, want %s", got, tc.want)

@@ -10,9 +10,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/cache"
 
 	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/kube"
@@ -32,8 +30,7 @@ func newClient(t *testing.T) (*kube.Client, string) {
 // waitLease watches Lease name until cond holds for it.
 func waitLease(t *testing.T, c *kube.Client, ns, name, what string, cond func(*coordinationv1.Lease) bool) *coordinationv1.Lease {
 	t.Helper()
-	lw := cache.NewListWatchFromClient(c.Clientset.CoordinationV1().RESTClient(), "leases", ns, fields.OneTermEqualSelector("metadata.name", name))
-	return devclustertest.WatchFor(t, 30*time.Second, what, lw, cond)
+	return devclustertest.WatchFor(t, 30*time.Second, what, devclustertest.Named(c.Clientset.CoordinationV1().RESTClient(), "leases", ns, name), cond)
 }
 
 // expire moves the lease's last renewal back by more than its duration: what a

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
@@ -28,4 +29,11 @@ func WatchFor[T runtime.Object](tb testing.TB, timeout time.Duration, what strin
 		tb.Fatalf("waiting for %s: %v", what, err)
 	}
 	return ev.Object.(T)
+}
+
+// Named lists and watches the one object called name of a resource ("deployments")
+// in namespace ns, for WatchFor; c is the REST client of the resource's group, such
+// as clientset.AppsV1().RESTClient().
+func Named(c cache.Getter, resource, ns, name string) *cache.ListWatch {
+	return cache.NewListWatchFromClient(c, resource, ns, fields.OneTermEqualSelector("metadata.name", name))
 }
