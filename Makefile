@@ -55,12 +55,9 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 ## unit: unit tests with the race detector, and integration tests against the local control plane
-# Test binaries are compiled first (-exec true runs none of them), then run against one
-# local control plane that hack/test.sh starts for the whole run and stops at its end;
-# each test makes its own namespace in it. TEST_PARALLEL packages run at a time.
+# hack/test.sh starts one local control plane for the whole run and stops it at its end;
+# each test makes its own namespace in it. TEST_PARALLEL test binaries run at a time.
 unit:
-	@echo "==> go test -race: compiling test binaries"
-	@$(GO) test -race -count=1 -exec true ./... >/dev/null
 	@echo "==> go test -race (one local control plane for all packages)"
 	@GO=$(GO) bash hack/test.sh -race -count=1 -p $(TEST_PARALLEL) -timeout $(TEST_TIMEOUT) ./...
 
