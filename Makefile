@@ -11,6 +11,7 @@ TOOLS     := $(CACHE)/ferry/tools
 STATICCHECK_VERSION := v0.7.0
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
+TEST_PARALLEL ?= 2
 
 .PHONY: all build controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate bench-proxy clean
 
@@ -54,14 +55,11 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 ## unit: unit tests with the race detector, and integration tests against the local control plane
-# Test binaries are compiled in parallel first (-exec true runs none of them), then
-# run one package at a time: the integration tests start control planes, proxies and
-# load generators whose timing the other packages' tests would otherwise disturb.
+# hack/test.sh starts one local control plane for the whole run and stops it at its end;
+# each test makes its own namespace in it. TEST_PARALLEL test binaries run at a time.
 unit:
-	@echo "==> go test -race: compiling test binaries"
-	@$(GO) test -race -count=1 -exec true ./... >/dev/null
-	@echo "==> go test -race (integration tests start a local control plane per package)"
-	$(GO) test -race -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./...
+	@echo "==> go test -race (one local control plane for all packages)"
+	@GO=$(GO) bash hack/test.sh -race -count=1 -p $(TEST_PARALLEL) -timeout $(TEST_TIMEOUT) ./...
 
 ## demo: start the local cluster and deploy the example app onto it
 demo: build controlplane

@@ -133,3 +133,18 @@ func TestNoArrowRunsBackUp(t *testing.T) {
 		}
 	}
 }
+
+// Every package says in a doc.go what it is for.
+func TestEveryPackageHasADocFile(t *testing.T) {
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	for pkg := range actual(t, root) {
+		data, err := os.ReadFile(filepath.Join(root, pkg, "doc.go"))
+		if err != nil {
+			t.Errorf("%s has no doc.go", pkg)
+			continue
+		}
+		if !regexp.MustCompile(`(?m)^// (Package|Command) `).Match(data) {
+			t.Errorf("%s/doc.go has no package comment", pkg)
+		}
+	}
+}

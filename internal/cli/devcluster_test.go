@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,25 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"ferry.dev/ferry/internal/cli/clitest"
 	"ferry.dev/ferry/internal/devcluster"
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 )
-
-// ferryProcess runs the test binary as the ferry binary in a separate process.
-func ferryProcess(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Env = append(os.Environ(), envExec+"=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	return stdout.String(), stderr.String(), err
-}
 
 // processesMentioning returns the PIDs of live, non-zombie processes whose command
 // line contains s.
@@ -57,16 +41,13 @@ func processesMentioning(t *testing.T, s string) []string {
 
 func waitNoProcesses(t *testing.T, s string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		left := processesMentioning(t, s)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("processes left behind: %v", left)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var left []string
+	err := devclustertest.Poll(within, func(context.Context) (bool, error) {
+		left = processesMentioning(t, s)
+		return len(left) == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("processes left behind: %v", left)
 	}
 }
 
@@ -88,11 +69,11 @@ func TestDevClusterUpKubectlDownLeavesNothing(t *testing.T) {
 	// The run directory is unique and in every component's command line, so finding
 	// it in /proc finds every process of this cluster.
 	dir := filepath.Join(t.TempDir(), "cluster")
-	stdout, stderr, err := ferryProcess(t, "dev", "cluster", "up", "--dir", dir, "--nodes", "4", "-o", "json")
+	stdout, stderr, err := clitest.Run(t, "dev", "cluster", "up", "--dir", dir, "--nodes", "4", "-o", "json")
 	if err != nil {
 		t.Fatalf("up: %v\n%s", err, stderr)
 	}
-	t.Cleanup(func() { _, _, _ = ferryProcess(t, "dev", "cluster", "down", "--dir", dir) })
+	t.Cleanup(func() { _, _, _ = clitest.Run(t, "dev", "cluster", "down", "--dir", dir) })
 	var res devcluster.UpResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("up output is not JSON: %v\n%s", err, stdout)
@@ -113,7 +94,7 @@ func TestDevClusterUpKubectlDownLeavesNothing(t *testing.T) {
 		t.Errorf("want the supervisor and its components running, found %v", processesMentioning(t, dir))
 	}
 
-	stdout, _, err = ferryProcess(t, "dev", "cluster", "up", "--dir", dir, "-o", "json")
+	stdout, _, err = clitest.Run(t, "dev", "cluster", "up", "--dir", dir, "-o", "json")
 	if err != nil {
 		t.Fatalf("second up: %v", err)
 	}
@@ -121,12 +102,12 @@ func TestDevClusterUpKubectlDownLeavesNothing(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &again); err != nil || !again.AlreadyRunning || again.KubeconfigPath != res.KubeconfigPath {
 		t.Fatalf("second up = %+v (%v), want the running cluster reported", again, err)
 	}
-	stdout, _, err = ferryProcess(t, "dev", "cluster", "kubeconfig", "--dir", dir, "--path")
+	stdout, _, err = clitest.Run(t, "dev", "cluster", "kubeconfig", "--dir", dir, "--path")
 	if err != nil || strings.TrimSpace(stdout) != res.KubeconfigPath {
 		t.Fatalf("kubeconfig --path = %q (%v)", stdout, err)
 	}
 
-	if _, stderr, err := ferryProcess(t, "dev", "cluster", "down", "--dir", dir); err != nil || !strings.Contains(stderr, "stopped") {
+	if _, stderr, err := clitest.Run(t, "dev", "cluster", "down", "--dir", dir); err != nil || !strings.Contains(stderr, "stopped") {
 		t.Fatalf("down: %v %s", err, stderr)
 	}
 	waitNoProcesses(t, dir, 5*time.Second)
@@ -137,11 +118,11 @@ func TestDevClusterUpKubectlDownLeavesNothing(t *testing.T) {
 
 func TestDevClusterSurvivesACrashedSupervisor(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cluster")
-	stdout, stderr, err := ferryProcess(t, "dev", "cluster", "up", "--dir", dir, "--nodes", "2", "-o", "json")
+	stdout, stderr, err := clitest.Run(t, "dev", "cluster", "up", "--dir", dir, "--nodes", "2", "-o", "json")
 	if err != nil {
 		t.Fatalf("up: %v\n%s", err, stderr)
 	}
-	t.Cleanup(func() { _, _, _ = ferryProcess(t, "dev", "cluster", "down", "--dir", dir) })
+	t.Cleanup(func() { _, _, _ = clitest.Run(t, "dev", "cluster", "down", "--dir", dir) })
 	var res devcluster.UpResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
@@ -153,7 +134,7 @@ func TestDevClusterSurvivesACrashedSupervisor(t *testing.T) {
 	waitNoProcesses(t, dir, 10*time.Second)
 
 	// The stale run is detected and replaced by a working one.
-	stdout, stderr, err = ferryProcess(t, "dev", "cluster", "up", "--dir", dir, "--nodes", "2", "-o", "json")
+	stdout, stderr, err = clitest.Run(t, "dev", "cluster", "up", "--dir", dir, "--nodes", "2", "-o", "json")
 	if err != nil {
 		t.Fatalf("up after crash: %v\n%s", err, stderr)
 	}
@@ -164,11 +145,11 @@ func TestDevClusterSurvivesACrashedSupervisor(t *testing.T) {
 	if nodes := kubectlNodes(t, again.KubeconfigPath); len(nodes) != 2 {
 		t.Fatalf("nodes after restart: %v", nodes)
 	}
-	if _, _, err := ferryProcess(t, "dev", "cluster", "down", "--dir", dir); err != nil {
+	if _, _, err := clitest.Run(t, "dev", "cluster", "down", "--dir", dir); err != nil {
 		t.Fatal(err)
 	}
 	waitNoProcesses(t, dir, 5*time.Second)
-	_, stderr, err = ferryProcess(t, "dev", "cluster", "down", "--dir", dir)
+	_, stderr, err = clitest.Run(t, "dev", "cluster", "down", "--dir", dir)
 	if err != nil || !strings.Contains(stderr, "no local cluster was running") {
 		t.Fatalf("second down: %v %q", err, fmt.Sprint(stderr))
 	}

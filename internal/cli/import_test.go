@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -29,15 +28,7 @@ func testNamespace(t *testing.T) (*kube.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	ns, err := client.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "cli-import-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = client.Clientset.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	})
-	return client, ns.Name
+	return client, devclustertest.Namespace(t, client.Clientset, "cli-import")
 }
 
 // TestImportedCronJobsAreAcceptedByTheAPIServer imports the realistic crontab and the

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"ferry.dev/ferry/internal/cli/clitest"
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/loadtest"
 )
 
@@ -111,29 +113,14 @@ func TestLoadtestInterruptWritesTheReport(t *testing.T) {
 	legacy, ln := countingServer(t, 2*time.Millisecond)
 	kube, _ := countingServer(t, 2*time.Millisecond)
 	html := filepath.Join(t.TempDir(), "report.html")
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "loadtest", "--legacy", legacy.URL, "--kubernetes", kube.URL,
+	p := clitest.Start(t, "loadtest", "--legacy", legacy.URL, "--kubernetes", kube.URL,
 		"--rate", "50", "--duration", "30s", "--html", html, "-o", "json")
-	cmd.Env = append(os.Environ(), envExec+"=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for ln.Load() < 50 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	devclustertest.WaitFor(t, 20*time.Second, "50 requests to legacy", func(context.Context) (bool, error) {
+		return ln.Load() >= 50, nil
+	})
 	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err = cmd.Wait()
+	p.Signal(syscall.SIGINT)
+	err := p.Wait(time.Minute)
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("ferry took %v to stop after Ctrl-C", took)
 	}
@@ -141,8 +128,8 @@ func TestLoadtestInterruptWritesTheReport(t *testing.T) {
 		t.Errorf("exit %v, want %d", err, ExitError)
 	}
 	var r loadtest.Report
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("no JSON report after Ctrl-C: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	if err := json.Unmarshal([]byte(p.Stdout()), &r); err != nil {
+		t.Fatalf("no JSON report after Ctrl-C: %v\n%s\n%s", err, p.Stdout(), p.Stderr())
 	}
 	if !r.Interrupted || r.Sides[0].Stats.Count < 40 || r.Sides[0].Stats.Count+r.Sides[0].Pacing.Aborted != ln.Load() {
 		t.Errorf("interrupted %v, legacy %d (+%d aborted) of %d sent", r.Interrupted, r.Sides[0].Stats.Count, r.Sides[0].Pacing.Aborted, ln.Load())
@@ -150,7 +137,7 @@ func TestLoadtestInterruptWritesTheReport(t *testing.T) {
 	if _, err := os.Stat(html); err != nil {
 		t.Errorf("no HTML report after Ctrl-C: %v", err)
 	}
-	if !strings.Contains(stderr.String(), "ferry: interrupted after") {
-		t.Errorf("stderr %q, want the interruption", stderr.String())
+	if !strings.Contains(p.Stderr(), "ferry: interrupted after") {
+		t.Errorf("stderr %q, want the interruption", p.Stderr())
 	}
 }

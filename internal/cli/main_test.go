@@ -5,15 +5,14 @@ import (
 	"os"
 	"testing"
 
+	"ferry.dev/ferry/internal/cli/clitest"
 	"ferry.dev/ferry/internal/devcluster/devclustertest"
 )
 
-// envExec makes the test binary act as the ferry binary, so tests can run ferry as a
-// separate process (dev cluster up re-executes itself as the cluster's supervisor).
-const envExec = "FERRY_CLI_TEST_EXEC"
-
+// TestMain runs ferry itself when clitest started this binary as a ferry process
+// (dev cluster up re-executes itself as the cluster's supervisor, too).
 func TestMain(m *testing.M) {
-	if os.Getenv(envExec) == "1" {
+	if clitest.IsFerry() {
 		os.Exit(Execute(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	devclustertest.Main(m)

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"ferry.dev/ferry/internal/cli/clitest"
 	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
@@ -48,41 +47,12 @@ backends:
 }
 
 // startProxyProcess runs `ferry proxy run` as its own process and returns it with the
-// proxy's and admin API's addresses, read from its log, and its log lines.
-func startProxyProcess(t *testing.T, config string) (*exec.Cmd, string, string, <-chan string) {
+// proxy's and admin API's addresses, read from its log.
+func startProxyProcess(t *testing.T, config string) (*clitest.Process, string, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "proxy", "run", "--config", config)
-	cmd.Env = append(os.Environ(), envExec+"=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		for sc := bufio.NewScanner(stderr); sc.Scan(); {
-			lines <- sc.Text()
-		}
-	}()
-	serving := regexp.MustCompile(`proxy serving" addr=(\S+) admin=(\S+)`)
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatal("ferry proxy run exited before serving")
-			}
-			if m := serving.FindStringSubmatch(line); m != nil {
-				return cmd, m[1], m[2], lines
-			}
-		case <-deadline:
-			t.Fatal("ferry proxy run did not start serving in 20s")
-		}
-	}
+	p := clitest.Start(t, "proxy", "run", "--config", config)
+	m := p.WaitForMatch(regexp.MustCompile(`proxy serving" addr=(\S+) admin=(\S+)`))
+	return p, m[1], m[2]
 }
 
 func backendOf(t *testing.T, addr string, header ...string) string {
@@ -100,21 +70,6 @@ func backendOf(t *testing.T, addr string, header ...string) string {
 	return resp.Header.Get("X-Backend")
 }
 
-func waitForLine(t *testing.T, lines <-chan string, substr string) {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case line := <-lines:
-			if strings.Contains(line, substr) {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("no log line containing %q", substr)
-		}
-	}
-}
-
 // TestProxyRunAndAdminCommands runs the proxy as a process and drives it with the
 // admin client commands and signals: weights set and shown, stats, a bad config
 // rejected on SIGHUP while the old one serves, a good one applied, SIGTERM drains.
@@ -125,7 +80,7 @@ func TestProxyRunAndAdminCommands(t *testing.T) {
 	// Forcing is on so that the test can reach each side after the weights changed.
 	const force = "force: {enabled: true}\n"
 	writeProxyConfig(t, config, legacy1, k8s, force)
-	cmd, addr, adminAddr, lines := startProxyProcess(t, config)
+	proc, addr, adminAddr := startProxyProcess(t, config)
 	if got := backendOf(t, addr); got != "legacy-1" {
 		t.Fatalf("at 0 %% kubernetes the proxy answered from %q", got)
 	}
@@ -159,15 +114,15 @@ func TestProxyRunAndAdminCommands(t *testing.T) {
 	if err := os.WriteFile(config, []byte("listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0}\nbackends: {legacy: {servers: [nope]}}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_ = cmd.Process.Signal(syscall.SIGHUP)
-	waitForLine(t, lines, "reload rejected")
+	proc.Signal(syscall.SIGHUP)
+	proc.WaitForLine("reload rejected")
 	if got := backendOf(t, addr, "X-Ferry-Side", "legacy"); got != "legacy-1" {
 		t.Fatalf("after a rejected reload legacy answered from %q", got)
 	}
 	// A good one is applied, and the weights set through the API stay.
 	writeProxyConfig(t, config, legacy2, k8s, force)
-	_ = cmd.Process.Signal(syscall.SIGHUP)
-	waitForLine(t, lines, "configuration reloaded")
+	proc.Signal(syscall.SIGHUP)
+	proc.WaitForLine("configuration reloaded")
 	if got := backendOf(t, addr, "X-Ferry-Side", "legacy"); got != "legacy-2" {
 		t.Fatalf("after a good reload legacy answered from %q", got)
 	}
@@ -176,16 +131,9 @@ func TestProxyRunAndAdminCommands(t *testing.T) {
 	}
 
 	// SIGTERM drains and exits 0.
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("ferry proxy run exited with %v after SIGTERM", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("ferry proxy run did not stop after SIGTERM")
+	proc.Signal(syscall.SIGTERM)
+	if err := proc.Wait(15 * time.Second); err != nil {
+		t.Errorf("ferry proxy run exited with %v after SIGTERM", err)
 	}
 }
 

@@ -4,21 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"ferry.dev/ferry/internal/cli/clitest"
 	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/release"
 )
@@ -31,21 +31,7 @@ func appDir(t *testing.T, replicas int) (string, string, kubernetes.Interface) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "cli-release-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{}) })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := cs.CoreV1().ServiceAccounts(ns.Name).Get(context.Background(), "default", metav1.GetOptions{}); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no default service account")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	ns := devclustertest.Namespace(t, cs, "cli-release")
 	dir := t.TempDir()
 	must := func(err error) {
 		if err != nil {
@@ -54,7 +40,7 @@ func appDir(t *testing.T, replicas int) (string, string, kubernetes.Interface) {
 	}
 	must(os.Mkdir(filepath.Join(dir, "k8s"), 0o755))
 	must(os.WriteFile(filepath.Join(dir, "ferry.yaml"), []byte(fmt.Sprintf(
-		"app: web\nnamespace: %s\nmanifests:\n  directory: k8s\nimage:\n  containers: [web]\nhealth:\n  timeout: 90s\n", ns.Name)), 0o644))
+		"app: web\nnamespace: %s\nmanifests:\n  directory: k8s\nimage:\n  containers: [web]\nhealth:\n  timeout: 90s\n", ns)), 0o644))
 	must(os.WriteFile(filepath.Join(dir, "k8s", "web.yaml"), []byte(fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -66,7 +52,7 @@ spec:
     spec:
       containers: [{name: web, image: "shop/web:placeholder"}]
 `, replicas)), 0o644))
-	return filepath.Join(dir, "ferry.yaml"), ns.Name, cs
+	return filepath.Join(dir, "ferry.yaml"), ns, cs
 }
 
 func ferryArgs(file string, args ...string) []string {
@@ -75,7 +61,7 @@ func ferryArgs(file string, args ...string) []string {
 
 func history(t *testing.T, file string) []release.Summary {
 	t.Helper()
-	stdout, stderr, err := ferryProcess(t, ferryArgs(file, "history", "-o", "json")...)
+	stdout, stderr, err := clitest.Run(t, ferryArgs(file, "history", "-o", "json")...)
 	if err != nil {
 		t.Fatalf("history: %v %s", err, stderr)
 	}
@@ -95,39 +81,40 @@ func liveImage(t *testing.T, cs kubernetes.Interface, ns string) (string, int32)
 	return d.Spec.Template.Spec.Containers[0].Image, d.Status.UpdatedReplicas
 }
 
+// deployKillPoints are progress lines of a deploy, in the order it prints them, all
+// after the new revision is recorded as pending; the kill test stops it after one.
+var deployKillPoints = []*regexp.Regexp{
+	regexp.MustCompile(`^  applying \d+ objects`),
+	regexp.MustCompile(`^  waiting for \d+ objects to be healthy`),
+	regexp.MustCompile(`^\s+deployment/web\s+updated \d+/100`), // the rollout's first progress, not its ✓
+}
+
+// expireDeployLock makes the deploy lock of a killed process look older than its
+// lease: what the next deploy would otherwise wait out (15 s).
+func expireDeployLock(t *testing.T, cs kubernetes.Interface, ns string) {
+	t.Helper()
+	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"renewTime": metav1.NewMicroTime(time.Now().Add(-time.Hour))}})
+	if _, err := cs.CoordinationV1().Leases(ns).Patch(context.Background(), "ferry-deploy-web", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatalf("expire the deploy lock: %v", err)
+	}
+}
+
 func TestDeployKilledMidRolloutIsFinishedByTheNextDeploy(t *testing.T) {
 	file, ns, cs := appDir(t, 100)
-	if _, stderr, err := ferryProcess(t, ferryArgs(file, "deploy", "--image", "shop/web:v1")...); err != nil {
+	if _, stderr, err := clitest.Run(t, ferryArgs(file, "deploy", "--image", "shop/web:v1")...); err != nil {
 		t.Fatalf("first deploy: %v\n%s", err, stderr)
 	}
-	exe, _ := os.Executable()
-	cmd := exec.Command(exe, ferryArgs(file, "deploy", "--image", "shop/web:v2")...)
-	cmd.Env = append(os.Environ(), envExec+"=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	at := clitest.Rand(t).IntN(len(deployKillPoints))
+	deploy := clitest.Start(t, ferryArgs(file, "deploy", "--image", "shop/web:v2")...)
+	var seen []string
+	for _, point := range deployKillPoints[:at+1] {
+		seen = deploy.WaitForMatch(point)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Kill it at a random moment once the rollout has begun.
-	buf := make([]byte, 64<<10)
-	seen := ""
-	for !strings.Contains(seen, "applying") {
-		n, err := stderr.Read(buf)
-		if err != nil {
-			t.Fatalf("deploy ended before its rollout began: %v\n%s", err, seen)
-		}
-		seen += string(buf[:n])
-	}
-	time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	t.Logf("killed during: %s", strings.TrimSpace(seen[strings.LastIndex(strings.TrimSpace(seen), "\n")+1:]))
+	deploy.Kill()
+	t.Logf("killed after %q", strings.TrimSpace(seen[0]))
+	expireDeployLock(t, cs, ns)
 
-	stdout, stderrText, err := ferryProcess(t, ferryArgs(file, "deploy", "--image", "shop/web:v3", "-o", "json")...)
+	stdout, stderrText, err := clitest.Run(t, ferryArgs(file, "deploy", "--image", "shop/web:v3", "-o", "json")...)
 	if err != nil {
 		t.Fatalf("deploy after the kill: %v\n%s", err, stderrText)
 	}
@@ -158,7 +145,7 @@ func TestConcurrentDeploysAreSerialized(t *testing.T) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, stderr, err := ferryProcess(t, ferryArgs(file, "deploy", "--image", fmt.Sprintf("shop/web:v%d", i))...)
+			_, stderr, err := clitest.Run(t, ferryArgs(file, "deploy", "--image", fmt.Sprintf("shop/web:v%d", i))...)
 			if err != nil {
 				errs[i] = fmt.Errorf("%v: %s", err, stderr)
 			}
@@ -201,26 +188,18 @@ func TestConcurrentDeploysAreSerialized(t *testing.T) {
 
 func TestNoWaitFailsFastWhileAnotherDeployRuns(t *testing.T) {
 	file, _, _ := appDir(t, 100)
-	exe, _ := os.Executable()
-	first := exec.Command(exe, ferryArgs(file, "deploy", "--image", "shop/web:v1")...)
-	first.Env = append(os.Environ(), envExec+"=1")
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
+	first := clitest.Start(t, ferryArgs(file, "deploy", "--image", "shop/web:v1")...)
+	// While it waits for its rollout, it holds the lock.
+	first.WaitForMatch(deployKillPoints[1])
+	_, stderr, err := clitest.Run(t, ferryArgs(file, "deploy", "--image", "shop/web:v2", "--no-wait")...)
+	if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != ExitLocked {
+		t.Fatalf("deploy --no-wait beside a running deploy: %v %s, want exit code %d", err, stderr, ExitLocked)
 	}
-	defer func() { _ = first.Wait() }()
-	// Poll until the lock is held, then try a second deploy.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, stderr, err := ferryProcess(t, ferryArgs(file, "deploy", "--image", "shop/web:v2", "--no-wait")...)
-		if exitErr, ok := err.(*exec.ExitError); ok && exitErr.ExitCode() == ExitLocked {
-			if !strings.Contains(stderr, "another deploy of web is running") || !strings.Contains(stderr, "deploy shop/web:v1") {
-				t.Fatalf("--no-wait error does not say who holds the lock: %q", stderr)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never saw exit code %d: last %v %s", ExitLocked, err, stderr)
-		}
+	if !strings.Contains(stderr, "another deploy of web is running") || !strings.Contains(stderr, "deploy shop/web:v1") {
+		t.Fatalf("--no-wait error does not say who holds the lock: %q", stderr)
+	}
+	if err := first.Wait(clitest.RunTimeout); err != nil {
+		t.Fatalf("the first deploy: %v\n%s", err, first.Stderr())
 	}
 }
 

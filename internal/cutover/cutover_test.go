@@ -2,6 +2,7 @@ package cutover_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +14,11 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 
 	"ferry.dev/ferry/internal/cutover"
 	"ferry.dev/ferry/internal/devcluster/devclustertest"
@@ -129,33 +134,27 @@ func TestHoldThenReleaseWithAStartingDeadline(t *testing.T) {
 
 // The cronjob controller of the local control plane runs a missed schedule when a
 // CronJob resumes; with startingDeadlineSeconds, a schedule missed by more than that
-// creates no Job. Both CronJobs below run every minute, last ran three minutes ago and
-// have been suspended since; "control" resumes without a deadline and gets a Job for
-// the latest missed schedule at once, "guarded" is released by Cutover and gets none
-// before its next schedule.
+// creates no Job. Both CronJobs below run daily at a time 90 minutes ago (so the
+// test does not depend on the clock), last ran two days ago and have been suspended
+// since; "control" resumes without a deadline and gets a Job for the latest missed
+// schedule, "guarded" is released by Cutover and gets none.
+//
+// That guarded got none is known once the controller has synced it after the
+// release: its status then lists a reference to a Job that does not exist, which
+// the controller drops in the same pass that would have created the Job, and the
+// test watches for it to go.
 func TestNoJobForSchedulesMissedWhileSuspended(t *testing.T) {
 	kc := kubernetes.NewForConfigOrDie(devclustertest.RESTConfig(t))
 	ns := devclustertest.Namespace(t, kc, "cutover")
-	const deadline = 10
-	// Resume between 13 and 40 seconds past a minute: the latest schedule is missed
-	// by more than the deadline, and the next is far enough to watch until.
-	now := time.Now()
-	resume := now.Truncate(time.Minute).Add(13 * time.Second)
-	if past := now.Sub(now.Truncate(time.Minute)); past > 40*time.Second {
-		resume = resume.Add(time.Minute)
-	} else if past > 13*time.Second {
-		resume = now
-	}
-	time.Sleep(time.Until(resume))
-	missed, next := resume.Truncate(time.Minute), resume.Truncate(time.Minute).Add(time.Minute)
 	ctx := context.Background()
+	const deadline = 10
+	missed := time.Now().UTC().Add(-90 * time.Minute).Truncate(time.Minute)
+	schedule := fmt.Sprintf("%d %d * * *", missed.Minute(), missed.Hour())
 	for _, name := range []string{"guarded", "control"} {
-		create(t, kc, ns, cronJob(name, name, "* * * * *", true, nil))
-		cj := get(t, kc, ns, name)
-		cj.Status.LastScheduleTime = &metav1.Time{Time: missed.Add(-3 * time.Minute)}
-		if _, err := kc.BatchV1().CronJobs(ns).UpdateStatus(ctx, cj, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		cj := cronJob(name, name, schedule, true, nil)
+		cj.Spec.TimeZone = ptr.To("Etc/UTC")
+		create(t, kc, ns, cj)
+		patchStatus(t, kc, ns, name, map[string]any{"lastScheduleTime": metav1.NewTime(missed.Add(-48 * time.Hour))})
 	}
 
 	c, err := cutover.New(cutover.Config{Kube: kc, Namespace: ns, Selector: "app=guarded", StartingDeadlineSeconds: deadline})
@@ -166,9 +165,22 @@ func TestNoJobForSchedulesMissedWhileSuspended(t *testing.T) {
 	if err := c.Release(ctx, log.logf); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kc.BatchV1().CronJobs(ns).Patch(ctx, "control", "application/merge-patch+json", []byte(`{"spec":{"suspend":false}}`), metav1.PatchOptions{}); err != nil {
+	patchStatus(t, kc, ns, "guarded", map[string]any{"active": []corev1.ObjectReference{{
+		APIVersion: "batch/v1", Kind: "Job", Namespace: ns, Name: "guarded-sentinel", UID: "00000000-0000-0000-0000-000000000000",
+	}}})
+	if _, err := kc.BatchV1().CronJobs(ns).Patch(ctx, "control", types.MergePatchType, []byte(`{"spec":{"suspend":false}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
+
+	guarded := devclustertest.Named(kc.BatchV1().RESTClient(), "cronjobs", ns, "guarded")
+	devclustertest.WatchFor(t, time.Minute, "the cronjob controller to sync guarded after its release", guarded, func(cj *batchv1.CronJob) bool {
+		for _, ref := range cj.Status.Active {
+			if ref.Name == "guarded-sentinel" {
+				return false
+			}
+		}
+		return true
+	})
 	jobs := func(cronJob string) []batchv1.Job {
 		list, err := kc.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{LabelSelector: "cronjob=" + cronJob})
 		if err != nil {
@@ -176,25 +188,30 @@ func TestNoJobForSchedulesMissedWhileSuspended(t *testing.T) {
 		}
 		return list.Items
 	}
-	// The controller acts on control's missed schedule within seconds; guarded, seen
-	// in the same pass, is watched a while longer, short of its next schedule.
-	for len(jobs("control")) == 0 {
-		if time.Until(next) < 8*time.Second {
-			t.Fatalf("control got no Job for its missed schedule within %s: the controller did not act", time.Since(resume).Round(time.Second))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	time.Sleep(min(5*time.Second, time.Until(next)-2*time.Second))
 	if got := jobs("guarded"); len(got) != 0 {
 		t.Fatalf("guarded got Job %s for a schedule missed while it was suspended", got[0].Name)
-	}
-	if time.Now().After(next) {
-		t.Fatal("watched past guarded's next schedule: the test's timing is off")
 	}
 	if cj := get(t, kc, ns, "guarded"); *cj.Spec.Suspend || *cj.Spec.StartingDeadlineSeconds != deadline {
 		t.Fatalf("guarded not resumed with its deadline: %+v", cj.Spec)
 	}
-	if want := fmt.Sprintf("control-%d", missed.Unix()/60); jobs("control")[0].Name != want {
-		t.Fatalf("control's Job %s, want %s: the one for the latest missed schedule", jobs("control")[0].Name, want)
+
+	controlJobs := cache.NewListWatchFromClient(kc.BatchV1().RESTClient(), "jobs", ns, fields.Everything())
+	job := devclustertest.WatchFor(t, time.Minute, "control's Job for its missed schedule", controlJobs, func(j *batchv1.Job) bool {
+		return j.Labels["cronjob"] == "control"
+	})
+	if want := fmt.Sprintf("control-%d", missed.Unix()/60); job.Name != want {
+		t.Fatalf("control's Job %s, want %s: the one for the latest missed schedule", job.Name, want)
+	}
+}
+
+// patchStatus merges status into CronJob name's status.
+func patchStatus(t *testing.T, kc kubernetes.Interface, ns, name string, status map[string]any) {
+	t.Helper()
+	patch, err := json.Marshal(map[string]any{"status": status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kc.BatchV1().CronJobs(ns).Patch(context.Background(), name, types.MergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
+		t.Fatalf("patch status of %s: %v", name, err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -28,36 +27,6 @@ func clientset(t *testing.T) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return cs
-}
-
-// namespace creates a namespace for one test and deletes it afterwards.
-func namespace(t *testing.T, cs kubernetes.Interface) string {
-	t.Helper()
-	ns, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "devcluster-test-"},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cs.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	})
-	// The service-account controller must have created the default account before
-	// pods can be admitted.
-	waitUntil(t, 30*time.Second, "default service account", func(ctx context.Context) (bool, error) {
-		_, err := cs.CoreV1().ServiceAccounts(ns.Name).Get(ctx, "default", metav1.GetOptions{})
-		return err == nil, nil
-	})
-	return ns.Name
-}
-
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, cond); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
 }
 
 func deployment(name string, replicas int32, annotations map[string]string) *appsv1.Deployment {
@@ -83,16 +52,14 @@ func deployment(name string, replicas int32, annotations map[string]string) *app
 
 func TestDeploymentOf200ReplicasTurnsReadyThenScalesToZero(t *testing.T) {
 	cs := clientset(t)
-	ns := namespace(t, cs)
+	ns := devclustertest.Namespace(t, cs, "devcluster-test")
 	ctx := context.Background()
 	start := time.Now()
-	d, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment("web", 200, nil), metav1.CreateOptions{})
-	if err != nil {
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment("web", 200, nil), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 2*time.Minute, "200 ready replicas", func(ctx context.Context) (bool, error) {
-		d, err = cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
-		return err == nil && d.Status.ReadyReplicas == 200 && d.Status.AvailableReplicas == 200, err
+	devclustertest.WatchFor(t, 2*time.Minute, "200 ready replicas", devclustertest.Named(cs.AppsV1().RESTClient(), "deployments", ns, "web"), func(d *appsv1.Deployment) bool {
+		return d.Status.ReadyReplicas == 200 && d.Status.AvailableReplicas == 200
 	})
 	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 	if err != nil {
@@ -123,7 +90,7 @@ func TestDeploymentOf200ReplicasTurnsReadyThenScalesToZero(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments(ns).UpdateScale(ctx, "web", scale, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 2*time.Minute, "all pods gone", func(ctx context.Context) (bool, error) {
+	devclustertest.WaitFor(t, 2*time.Minute, "all pods gone", func(ctx context.Context) (bool, error) {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 		return err == nil && len(pods.Items) == 0, err
 	})
@@ -131,7 +98,7 @@ func TestDeploymentOf200ReplicasTurnsReadyThenScalesToZero(t *testing.T) {
 
 func TestCrashloopMarkerEndsInProgressDeadlineExceeded(t *testing.T) {
 	cs := clientset(t)
-	ns := namespace(t, cs)
+	ns := devclustertest.Namespace(t, cs, "devcluster-test")
 	ctx := context.Background()
 	d := deployment("broken", 3, map[string]string{devcluster.SimulateAnnotation: "crashloop"})
 	d.Spec.ProgressDeadlineSeconds = ptr.To[int32](5)
@@ -139,18 +106,14 @@ func TestCrashloopMarkerEndsInProgressDeadlineExceeded(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reason string
-	waitUntil(t, time.Minute, "ProgressDeadlineExceeded", func(ctx context.Context) (bool, error) {
-		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "broken", metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
+	devclustertest.WatchFor(t, time.Minute, "Progressing=False", devclustertest.Named(cs.AppsV1().RESTClient(), "deployments", ns, "broken"), func(d *appsv1.Deployment) bool {
 		for _, c := range d.Status.Conditions {
 			if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse {
 				reason = c.Reason
-				return true, nil
+				return true
 			}
 		}
-		return false, nil
+		return false
 	})
 	if reason != "ProgressDeadlineExceeded" {
 		t.Fatalf("Progressing=False with reason %q, want ProgressDeadlineExceeded", reason)
@@ -176,7 +139,7 @@ func TestCrashloopMarkerEndsInProgressDeadlineExceeded(t *testing.T) {
 
 func TestJobsCompleteAndFailMarkerFailsThem(t *testing.T) {
 	cs := clientset(t)
-	ns := namespace(t, cs)
+	ns := devclustertest.Namespace(t, cs, "devcluster-test")
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name        string
@@ -204,18 +167,14 @@ func TestJobsCompleteAndFailMarkerFailsThem(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			waitUntil(t, time.Minute, fmt.Sprintf("job %s to finish", tc.name), func(ctx context.Context) (bool, error) {
-				j, err := cs.BatchV1().Jobs(ns).Get(ctx, tc.name, metav1.GetOptions{})
-				if err != nil {
-					return false, err
-				}
+			devclustertest.WatchFor(t, time.Minute, fmt.Sprintf("job %s to finish", tc.name), devclustertest.Named(cs.BatchV1().RESTClient(), "jobs", ns, tc.name), func(j *batchv1.Job) bool {
 				got = nil
 				for _, c := range j.Status.Conditions {
 					if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
 						got = append(got, string(c.Type))
 					}
 				}
-				return len(got) > 0, nil
+				return len(got) > 0
 			})
 			if len(got) != 1 || got[0] != string(tc.want) {
 				t.Fatalf("job conditions %v, want %s", got, tc.want)

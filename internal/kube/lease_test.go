@@ -2,13 +2,15 @@ package kube_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/kube"
@@ -22,28 +24,42 @@ func newClient(t *testing.T) (*kube.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := c.Clientset.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "kube-test-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
+	return c, devclustertest.Namespace(t, c.Clientset, "kube-test")
+}
+
+// waitLease watches Lease name until cond holds for it.
+func waitLease(t *testing.T, c *kube.Client, ns, name, what string, cond func(*coordinationv1.Lease) bool) *coordinationv1.Lease {
+	t.Helper()
+	return devclustertest.WatchFor(t, 30*time.Second, what, devclustertest.Named(c.Clientset.CoordinationV1().RESTClient(), "leases", ns, name), cond)
+}
+
+// expire moves the lease's last renewal back by more than its duration: what a
+// holder that stopped renewing looks like once the duration has passed.
+func expire(t *testing.T, c *kube.Client, ns, name string, duration time.Duration) {
+	t.Helper()
+	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"renewTime": metav1.NewMicroTime(time.Now().Add(-duration - time.Second))}})
+	if _, err := c.Clientset.CoordinationV1().Leases(ns).Patch(context.Background(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatalf("expire lease %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		_ = c.Clientset.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	})
-	return c, ns.Name
 }
 
 func TestLockIsExclusiveReleasableAndExpires(t *testing.T) {
 	c, ns := newClient(t)
 	ctx := context.Background()
+	const duration = 2 * time.Second
 	lock := func(id string) *kube.Lock {
-		return &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: id, Duration: 2 * time.Second, RenewInterval: 500 * time.Millisecond}
+		return &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: id, Duration: duration, RenewInterval: 200 * time.Millisecond}
 	}
 	a, err := lock("a").Acquire(ctx, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Held and renewed: b cannot take it, even after the lease duration has passed.
-	time.Sleep(2500 * time.Millisecond)
+	// Held and renewed: b cannot take it, even once a has held it for longer than
+	// the lease lasts without renewal.
+	waitLease(t, c, ns, "l", "a renewal one lease duration after the acquisition", func(l *coordinationv1.Lease) bool {
+		s := l.Spec
+		return s.AcquireTime != nil && s.RenewTime != nil && s.RenewTime.Sub(s.AcquireTime.Time) > duration
+	})
 	if _, err := lock("b").Acquire(ctx, false, nil); !errors.Is(err, kube.ErrLocked) || !strings.Contains(err.Error(), "by a") {
 		t.Fatalf("second acquire: %v, want ErrLocked naming a", err)
 	}
@@ -56,10 +72,10 @@ func TestLockIsExclusiveReleasableAndExpires(t *testing.T) {
 		t.Fatalf("acquire after release: %v", err)
 	}
 	var told []string
-	waitCtx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if _, err := lock("c").Acquire(waitCtx, true, func(h kube.Holder) { told = append(told, h.Identity) }); err == nil {
-		t.Fatal("c acquired a held lock")
+	waitCtx, giveUp := context.WithCancel(ctx)
+	defer giveUp()
+	if _, err := lock("c").Acquire(waitCtx, true, func(h kube.Holder) { told = append(told, h.Identity); giveUp() }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("c waiting for a held lock: %v, want it to wait until it gives up", err)
 	}
 	if len(told) != 1 || told[0] != "b" {
 		t.Fatalf("waiter was told %v, want [b]", told)
@@ -74,19 +90,45 @@ func TestLockIsExclusiveReleasableAndExpires(t *testing.T) {
 func TestLockOfADeadHolderExpires(t *testing.T) {
 	c, ns := newClient(t)
 	ctx := context.Background()
-	dead := &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "dead", Duration: 2 * time.Second, RenewInterval: time.Hour}
+	// Long enough that it never runs out during the test: expire ends it.
+	const duration = time.Minute
+	dead := &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "dead", Duration: duration, RenewInterval: time.Hour}
 	if _, err := dead.Acquire(ctx, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	// Never renewed (interval of an hour): after two seconds it is free.
-	start := time.Now()
-	next := &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "next", Duration: 2 * time.Second}
-	held, err := next.Acquire(ctx, true, nil)
-	if err != nil {
-		t.Fatal(err)
+	next := &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "next", Duration: duration}
+	waiting := make(chan kube.Holder, 1)
+	type result struct {
+		held *kube.Held
+		err  error
 	}
-	defer held.Release(ctx)
-	if waited := time.Since(start); waited < time.Second || waited > 6*time.Second {
-		t.Fatalf("took over after %s, want about the lease duration", waited)
+	done := make(chan result, 1)
+	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	go func() {
+		held, err := next.Acquire(waitCtx, true, func(h kube.Holder) { waiting <- h })
+		done <- result{held, err}
+	}()
+	// Never renewed (interval of an hour), but within its duration: next waits.
+	select {
+	case h := <-waiting:
+		if h.Identity != "dead" {
+			t.Fatalf("next waits for %q, want dead", h.Identity)
+		}
+	case r := <-done:
+		t.Fatalf("next did not wait for a live lease: %v", r.err)
+	}
+	// Once its duration has passed since the last renewal, next takes it over.
+	expire(t, c, ns, "l", duration)
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("take over an expired lease: %v", r.err)
+	}
+	defer r.held.Release(ctx)
+	lease := waitLease(t, c, ns, "l", "next to hold the lease", func(l *coordinationv1.Lease) bool {
+		return l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == "next"
+	})
+	if n := lease.Spec.LeaseTransitions; n == nil || *n != 1 {
+		t.Errorf("lease transitions %v, want 1", n)
 	}
 }

@@ -10,9 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -43,23 +41,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{t: t, dir: t.TempDir(), client: client}
 	copyDir(t, "testdata/app", f.dir)
-	ctx := context.Background()
-	ns, err := client.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "release-test-"},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ns = ns.Name
+	f.ns = devclustertest.Namespace(t, client.Clientset, "release-test")
 	t.Cleanup(func() {
-		_ = client.Clientset.CoreV1().Namespaces().Delete(context.Background(), f.ns, metav1.DeleteOptions{})
 		if t.Failed() {
 			t.Logf("progress:\n%s", f.progress.String())
 		}
-	})
-	waitFor(t, 30*time.Second, "default service account", func() bool {
-		_, err := client.Clientset.CoreV1().ServiceAccounts(f.ns).Get(ctx, "default", metav1.GetOptions{})
-		return err == nil
 	})
 	return f
 }
@@ -82,17 +68,6 @@ func copyDir(t *testing.T, from, to string) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

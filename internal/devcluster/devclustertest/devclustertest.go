@@ -1,6 +1,3 @@
-// Package devclustertest gives a test binary one real local control plane: TestMain
-// calls Main, tests call RESTConfig or Kubeconfig. When FERRY_TEST_KUBECONFIG is set
-// (make test starts one cluster for all packages), that cluster is used instead.
 package devclustertest
 
 import (

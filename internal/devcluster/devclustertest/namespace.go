@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -14,8 +15,7 @@ import (
 // ends, and waits for its default service account so pods can be created in it.
 func Namespace(tb testing.TB, client kubernetes.Interface, prefix string) string {
 	tb.Helper()
-	ctx := context.Background()
-	ns, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
+	ns, err := client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"},
 	}, metav1.CreateOptions{})
 	if err != nil {
@@ -24,15 +24,14 @@ func Namespace(tb testing.TB, client kubernetes.Interface, prefix string) string
 	tb.Cleanup(func() {
 		_ = client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	// The service-account controller creates the default account; until then the API
+	// server admits no pod in the namespace.
+	WaitFor(tb, 30*time.Second, "the default service account of "+ns.Name, func(ctx context.Context) (bool, error) {
 		_, err := client.CoreV1().ServiceAccounts(ns.Name).Get(ctx, "default", metav1.GetOptions{})
-		if err == nil {
-			return ns.Name
+		if apierrors.IsNotFound(err) {
+			return false, nil
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("namespace %s has no default service account after 30s: %v", ns.Name, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil, err
+	})
+	return ns.Name
 }

@@ -1,12 +1,10 @@
-// Package promtest runs a real Prometheus (Debian's prometheus package) for tests: on a
-// free loopback port, with a temporary config that scrapes the given targets every
-// second. For tests only; it must not import internal/migrate.
 package promtest
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -151,4 +149,26 @@ func (s *Server) WaitScraped(tb testing.TB, n int) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	tb.Fatalf("prometheus at %s did not scrape its targets %d times", s.URL, n)
+}
+
+// WaitScrapedAfter waits until Prometheus holds a successful scrape of every target
+// that began after t, so that a query from now on sees everything the targets had
+// counted by t. It returns the time of the oldest of those scrapes.
+func (s *Server) WaitScrapedAfter(tb testing.TB, t time.Time) time.Time {
+	tb.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		// timestamp() gives each target's latest sample time, when its scrape began;
+		// up is 1 when that scrape succeeded.
+		v, _, _, err := s.API.Query(ctx, `min(timestamp(up{job="ferry"})) and on() (min(up{job="ferry"}) == 1)`, time.Now())
+		if vec, ok := v.(model.Vector); err == nil && ok && len(vec) == 1 {
+			if at := time.UnixMilli(int64(math.Round(float64(vec[0].Value) * 1000))); at.After(t) {
+				return at
+			}
+		}
+		time.Sleep(ScrapeInterval / 10)
+	}
+	tb.Fatalf("prometheus at %s did not scrape its targets after %s", s.URL, t.Format(time.StampMilli))
+	return time.Time{}
 }
