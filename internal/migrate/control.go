@@ -33,7 +33,11 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 	}
 	unlock, err := cfg.Store.Lock(ctx)
 	if errors.Is(err, ErrRunnerActive) {
-		st, err := cfg.Store.Load(ctx)
+		st, err := LoadState(ctx, cfg.Store, cfg.Plan)
+		if errors.Is(err, ErrUnusableState) && st != nil && req.Action == "abort" {
+			// The runner cannot save on it either: its next save fails and it stops.
+			return abortAfresh(ctx, cfg, st.Version, err, req)
+		}
 		if err != nil {
 			return err
 		}
@@ -50,7 +54,10 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 		return err
 	}
 	defer unlock()
-	st, err := cfg.Store.Load(ctx)
+	st, err := LoadState(ctx, cfg.Store, cfg.Plan)
+	if errors.Is(err, ErrUnusableState) && st != nil && req.Action == "abort" {
+		return abortAfresh(ctx, cfg, st.Version, err, req)
+	}
 	if err != nil {
 		return err
 	}
@@ -76,6 +83,23 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 		return err
 	}
 	return r.save(ctx)
+}
+
+// abortAfresh sends all traffic to legacy when the recorded state cannot be used: the
+// router comes from the plan alone, and a fresh aborted state, saying why, replaces
+// the record at version.
+func abortAfresh(ctx context.Context, cfg Config, version string, cause error, req Request) error {
+	now := cfg.now()
+	reason := cmp.Or(req.Reason, "aborted by hand")
+	st := &State{Name: cfg.Plan.Name, Run: newID(), Started: now, StepStarted: now,
+		Target: traffic.KubernetesShare(0), Applied: traffic.KubernetesShare(0), Version: version}
+	r := &runner{cfg: cfg, st: st}
+	r.logf("the recorded state could not be used (%v): sending all traffic to legacy by the plan alone and recording a fresh aborted state", cause)
+	err := r.abort(ctx, reason)
+	if errors.Is(err, ErrAborted) {
+		return nil
+	}
+	return err
 }
 
 // acceptable refuses a request the recorded state rules out: one for a migration that

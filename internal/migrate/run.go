@@ -91,7 +91,7 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := cfg.Store.Load(ctx)
+	st, err := LoadState(ctx, cfg.Store, cfg.Plan)
 	resumed := err == nil && !st.Phase.Done()
 	switch {
 	case errors.Is(err, ErrNoMigration) || (err == nil && st.Phase.Done()):
@@ -110,10 +110,6 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 		}
 	case err != nil:
 		return nil, err
-	default:
-		if st.Step >= len(cfg.Plan.Steps) {
-			return nil, fmt.Errorf("the recorded migration is at step %d but the plan has %d steps", st.Step+1, len(cfg.Plan.Steps))
-		}
 	}
 	r := &runner{cfg: cfg, st: st}
 	if resumed {
