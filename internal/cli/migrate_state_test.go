@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,5 +61,42 @@ func TestMigrateWithAnUnusableStateFile(t *testing.T) {
 				t.Fatalf("status after the abort: phase %s, reason %q", st.Phase, st.Reason)
 			}
 		})
+	}
+}
+
+// A failed notification of a manual abort with no runner is printed on stderr and
+// recorded in the state's log, its URL redacted.
+func TestMigrateAbortPrintsAFailedNotification(t *testing.T) {
+	const token = "abcdEFGHijklMNOPqrstUVWX"
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(broken.Close)
+	plan, _, _ := migrationFixture(t, 20)
+	f, err := os.OpenFile(plan, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "notify: [{slack: %q}]\n", broken.URL+"/services/T0/B0/"+token)
+	f.Close()
+	state := filepath.Join(filepath.Dir(plan), ".ferry", "migration-cli.json")
+	if err := os.MkdirAll(filepath.Dir(state), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	running := `{"revision": 1, "name": "cli", "run": "r1", "phase": "running", "step": 0, "target": {"legacy": 9000, "kubernetes": 1000}, "applied": {"legacy": 9000, "kubernetes": 1000}}`
+	if err := os.WriteFile(state, []byte(running), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "migrate", "abort", "--plan", plan)
+	if code != 0 || !strings.Contains(stderr, "notify http://") || !strings.Contains(stderr, "503") || strings.Contains(stderr+stdout, token) {
+		t.Fatalf("abort: exit %d\nstdout %q\nstderr %q; want the failed notification on stderr, redacted", code, stdout, stderr)
+	}
+	st := migrationState(t, plan)
+	found := false
+	for _, e := range st.Events {
+		found = found || (strings.Contains(e.Message, "503") && strings.Contains(e.Message, "REDACTED") && !strings.Contains(e.Message, token))
+	}
+	if !found {
+		t.Fatalf("the recorded log lacks the failed notification: %v", st.Events)
 	}
 }

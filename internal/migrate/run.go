@@ -356,13 +356,22 @@ func (r *runner) abort(ctx context.Context, reason string) error {
 	return fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
 }
 
+// notify tells every receiver of the migration's end; a receiver that fails is logged
+// and the log saved.
 func (r *runner) notify(ctx context.Context, event, reason string) {
 	if r.cfg.Notify == nil {
 		return
 	}
 	n := Notice{Migration: r.st.Name, Event: event, Step: traffic.FormatPercent(r.cfg.Plan.Steps[r.st.Step].BasisPoints),
 		Weights: r.st.Applied, Reason: reason, Time: r.cfg.now().UTC()}
-	for _, err := range r.cfg.Notify.Send(ctx, n) {
-		r.logf("%v", err)
+	errs := r.cfg.Notify.Send(ctx, n)
+	for _, err := range errs {
+		r.logf("%v", err) // redacted by Send
+	}
+	if len(errs) > 0 {
+		// Recorded, so that a failure outlives the process that saw it (a manual abort
+		// with no runner ends right after). A conflict here changes nothing: the
+		// migration has ended and the lines went to OnEvent.
+		_ = r.save(ctx)
 	}
 }
