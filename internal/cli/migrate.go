@@ -85,7 +85,7 @@ func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short strin
 			case errors.Is(err, migrate.ErrRunnerActive):
 				return fmt.Errorf("%w: use pause, promote or abort to steer it", err)
 			}
-			return err
+			return withAbortHint(err)
 		},
 	}
 }
@@ -101,6 +101,7 @@ func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short
 			if err != nil {
 				return err
 			}
+			cfg.OnEvent = func(e migrate.Event) { fmt.Fprintln(g.stderr, e.Message) }
 			err = migrate.Control(cmd.Context(), cfg, migrate.Request{Action: action, Reason: reason})
 			switch {
 			case migrate.IsQueued(err):
@@ -109,9 +110,9 @@ func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short
 			case errors.Is(err, migrate.ErrNoMigration):
 				return fmt.Errorf("%w for plan %s (state %s)", err, cfg.Plan.Name, cfg.Plan.State)
 			case err != nil:
-				return err
+				return withAbortHint(err)
 			}
-			st, err := cfg.Store.Load(cmd.Context())
+			st, err := migrate.LoadState(cmd.Context(), cfg.Store, cfg.Plan)
 			if err != nil {
 				return err
 			}
@@ -135,16 +136,24 @@ func newMigrateStatusCommand(g *globalOptions, o *migrateOptions) *cobra.Command
 			if err != nil {
 				return err
 			}
-			st, err := (&migrate.FileStore{Path: p.State}).Load(cmd.Context())
+			st, err := migrate.LoadState(cmd.Context(), &migrate.FileStore{Path: p.State}, p)
 			if err != nil {
 				if errors.Is(err, migrate.ErrNoMigration) {
 					return fmt.Errorf("%w for plan %s: start it with `ferry migrate start`", err, p.Name)
 				}
-				return err
+				return withAbortHint(err)
 			}
 			return renderMigration(g, p, st)
 		},
 	}
+}
+
+// withAbortHint tells what still works when the state is unusable.
+func withAbortHint(err error) error {
+	if errors.Is(err, migrate.ErrUnusableState) {
+		return fmt.Errorf("%w; `ferry migrate abort` still sends all traffic to legacy and records a fresh state", err)
+	}
+	return err
 }
 
 func renderMigration(g *globalOptions, p *plan.Plan, st *migrate.State) error {

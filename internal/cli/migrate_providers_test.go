@@ -29,7 +29,7 @@ func TestMigrateStartRefusesBadProviderSettings(t *testing.T) {
 	for _, tc := range []struct{ name, routers, want string }{
 		{"missing hosted zone", route53("Z404"), "ferry: router: route53: list www.example.com. in hosted zone Z404: hosted zone not found: Z404\n"},
 		{"unreachable Prometheus", route53("Z1"), "ferry: metric source: prometheus http://127.0.0.1:9: queries.requests for legacy: "},
-		{"two routers", route53("Z1") + "  proxy: {admin: 'http://127.0.0.1:9'}\n", "router: name exactly one router, not proxy and route53\n"},
+		{"two routers", route53("Z1") + "  proxy: {admin: 'http://127.0.0.1:9'}\n", "router (line 2): name exactly one router, not proxy and route53\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -1,9 +1,11 @@
 package migrate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -16,8 +18,9 @@ func IsQueued(err error) bool { return errors.Is(err, errQueued) }
 
 // Control carries out a manual action: pause, resume, promote (skip the rest of the
 // current step) or abort. When another process runs the migration, the request is
-// queued for it (marked with the run it was meant for) and an error for which IsQueued
-// is true returned; otherwise it is done here and now.
+// queued for it, marked with the run it is meant for, and an error for which IsQueued
+// is true returned; otherwise it is done here and now. A request is refused, and never
+// queued, when no migration is recorded (ErrNoMigration) or the recorded one has ended.
 func Control(ctx context.Context, cfg Config, req Request) error {
 	switch req.Action {
 	case "pause", "resume", "promote", "abort":
@@ -30,9 +33,18 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 	}
 	unlock, err := cfg.Store.Lock(ctx)
 	if errors.Is(err, ErrRunnerActive) {
-		if st, err := cfg.Store.Load(ctx); err == nil {
-			req.Run = st.Run
+		st, err := LoadState(ctx, cfg.Store, cfg.Plan)
+		if errors.Is(err, ErrUnusableState) && st != nil && req.Action == "abort" {
+			// The runner cannot save on it either: its next save fails and it stops.
+			return abortAfresh(ctx, cfg, st.Version, err, req)
 		}
+		if err != nil {
+			return err
+		}
+		if err := acceptable(st, req); err != nil {
+			return err
+		}
+		req.Run = st.Run
 		if err := cfg.Store.PutRequest(ctx, req); err != nil {
 			return err
 		}
@@ -42,12 +54,15 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 		return err
 	}
 	defer unlock()
-	st, err := cfg.Store.Load(ctx)
+	st, err := LoadState(ctx, cfg.Store, cfg.Plan)
+	if errors.Is(err, ErrUnusableState) && st != nil && req.Action == "abort" {
+		return abortAfresh(ctx, cfg, st.Version, err, req)
+	}
 	if err != nil {
 		return err
 	}
-	if st.Phase.Done() {
-		return fmt.Errorf("the migration has already %s", st.Phase)
+	if err := acceptable(st, req); err != nil {
+		return err
 	}
 	req.Run = st.Run
 	r := &runner{cfg: cfg, st: st}
@@ -70,6 +85,35 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 	return r.save(ctx)
 }
 
+// abortAfresh sends all traffic to legacy when the recorded state cannot be used: the
+// router comes from the plan alone, and a fresh aborted state, saying why, replaces
+// the record at version.
+func abortAfresh(ctx context.Context, cfg Config, version string, cause error, req Request) error {
+	now := cfg.now()
+	reason := cmp.Or(req.Reason, "aborted by hand")
+	st := &State{Name: cfg.Plan.Name, Run: newID(), Started: now, StepStarted: now,
+		Target: traffic.KubernetesShare(0), Applied: traffic.KubernetesShare(0), Version: version}
+	r := &runner{cfg: cfg, st: st}
+	r.logf("the recorded state could not be used (%v): sending all traffic to legacy by the plan alone and recording a fresh aborted state", cause)
+	err := r.abort(ctx, reason)
+	if errors.Is(err, ErrAborted) {
+		return nil
+	}
+	return err
+}
+
+// acceptable refuses a request the recorded state rules out: one for a migration that
+// has ended, or anything but an abort for one that is aborting.
+func acceptable(st *State, req Request) error {
+	switch {
+	case st.Phase.Done():
+		return fmt.Errorf("the migration has already %s: nothing to %s", st.Phase, req.Action)
+	case st.Phase == PhaseAborting && req.Action != "abort":
+		return fmt.Errorf("the migration is aborting: nothing to %s (ferry migrate abort finishes the abort)", req.Action)
+	}
+	return nil
+}
+
 // takeRequests takes the queued requests; a store that cannot give them is logged
 // (once per distinct error) and the run goes on without them.
 func (r *runner) takeRequests(ctx context.Context) []Request {
@@ -85,9 +129,16 @@ func (r *runner) takeRequests(ctx context.Context) []Request {
 	return reqs
 }
 
-// handleRequests applies requests another process queued, in order. When one fails,
-// it and those after it go back to the queue, in their places, for the next runner.
+// handleRequests applies requests another process queued, in order, after admit has
+// dropped those that must not act on this run. When one fails, it and those after it
+// go back to the queue, in their places, for the next runner.
 func (r *runner) handleRequests(ctx context.Context, reqs []Request) error {
+	reqs, dropped := r.admit(reqs)
+	if dropped && len(reqs) == 0 {
+		if err := r.save(ctx); err != nil { // keep the log lines that say why
+			return err
+		}
+	}
 	for i, req := range reqs {
 		err := r.apply(ctx, req)
 		if errors.Is(err, errOnComplete) {
@@ -105,6 +156,43 @@ func (r *runner) handleRequests(ctx context.Context, reqs []Request) error {
 		}
 	}
 	return nil
+}
+
+// admit returns the requests that may act on this run, logging each one it drops:
+// those meant for another run (a request queued as its run ended must not steer the
+// next one), those older than RequestExpiry but an abort, and, when the batch holds an
+// abort, everything but the first abort: an abort wins over whatever was asked with
+// it, before or after. While the run is aborting, only an abort is admitted.
+func (r *runner) admit(reqs []Request) (admitted []Request, dropped bool) {
+	aborting := r.st.Phase == PhaseAborting
+	for _, req := range reqs {
+		if req.Run == r.st.Run && req.Action == "abort" && !aborting {
+			aborting = true
+			admitted = []Request{req}
+		}
+	}
+	now := r.cfg.now()
+	drop := func(req Request, why string, args ...any) {
+		r.logf("dropped the %s request %s: %s", req.Action, req.ID, fmt.Sprintf(why, args...))
+		dropped = true
+	}
+	for _, req := range reqs {
+		switch {
+		case req.Run != r.st.Run:
+			drop(req, "it was meant for run %s, this is run %s", cmp.Or(req.Run, "(none)"), r.st.Run)
+		case aborting && req.Action != "abort":
+			drop(req, "the migration is aborting")
+		case aborting:
+			if len(admitted) == 0 || admitted[0].ID != req.ID {
+				drop(req, "an abort is already under way")
+			}
+		case now.Sub(req.At) > RequestExpiry:
+			drop(req, "it expired (asked %s ago, requests last %s)", now.Sub(req.At).Round(time.Second), RequestExpiry)
+		default:
+			admitted = append(admitted, req)
+		}
+	}
+	return admitted, dropped
 }
 
 // apply changes the recorded state for a manual action; the runner's loop or the
@@ -137,3 +225,11 @@ func (r *runner) apply(ctx context.Context, req Request) error {
 	}
 	return r.save(ctx)
 }
+
+// RequestExpiry is how long a queued request stays valid: a pause, resume or promote
+// the runner takes later than this after it was asked (a runner busy with a slow router,
+// a runner that died and was started again) is dropped with a log line, since whoever
+// asked for it may have moved on. An abort of the same run is applied however late:
+// sending all traffic back to legacy is what its asker was told would happen, and is
+// always safe.
+const RequestExpiry = 5 * time.Minute

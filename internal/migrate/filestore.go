@@ -2,6 +2,8 @@ package migrate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,11 +53,36 @@ func (f *FileStore) load() (*State, error) {
 	}
 	fs := fileState{State: &State{}}
 	if err := json.Unmarshal(data, &fs); err != nil {
-		return nil, fmt.Errorf("migration state %s is corrupt: %w", f.Path, err)
+		// Its version is its content's digest, so a Save can replace this content and
+		// no other.
+		sum := sha256.Sum256(data)
+		return &State{Version: unreadable + hex.EncodeToString(sum[:8])},
+			fmt.Errorf("%w %s: %s", ErrUnusableState, f.Path, jsonProblem(err, len(data)))
 	}
 	fs.State.Version = strconv.FormatInt(fs.Revision, 10)
 	return fs.State, nil
 }
+
+// jsonProblem says in ferry's words what is wrong with a file's JSON.
+func jsonProblem(err error, size int) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax) && syntax.Offset >= int64(size):
+		return "not valid JSON: it ends early (cut short?)"
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not valid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s: a JSON %s does not belong there", typ.Field, typ.Value)
+	}
+	return "not valid JSON"
+}
+
+// unreadable starts the version of a file that holds no state.
+const unreadable = "unreadable-"
+
+// String names the store in errors: its file.
+func (f *FileStore) String() string { return f.Path }
 
 // Save implements Store: under a write lock it compares the file's revision with
 // s.Version and replaces the file atomically with the next revision.
@@ -69,6 +96,10 @@ func (f *FileStore) Save(_ context.Context, s *State) error {
 	var revision int64
 	switch cur, err := f.load(); {
 	case errors.Is(err, ErrNoMigration):
+	case errors.Is(err, ErrUnusableState) && cur != nil:
+		// Its revision is lost: the replacement's is the time, above any count of
+		// saves, so that no state saved before it matches.
+		recorded, revision = cur.Version, time.Now().UnixNano()
 	case err != nil:
 		return err
 	default:

@@ -91,7 +91,7 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := cfg.Store.Load(ctx)
+	st, err := LoadState(ctx, cfg.Store, cfg.Plan)
 	resumed := err == nil && !st.Phase.Done()
 	switch {
 	case errors.Is(err, ErrNoMigration) || (err == nil && st.Phase.Done()):
@@ -110,10 +110,6 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 		}
 	case err != nil:
 		return nil, err
-	default:
-		if st.Step >= len(cfg.Plan.Steps) {
-			return nil, fmt.Errorf("the recorded migration is at step %d but the plan has %d steps", st.Step+1, len(cfg.Plan.Steps))
-		}
 	}
 	r := &runner{cfg: cfg, st: st}
 	if resumed {
@@ -360,13 +356,22 @@ func (r *runner) abort(ctx context.Context, reason string) error {
 	return fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
 }
 
+// notify tells every receiver of the migration's end; a receiver that fails is logged
+// and the log saved.
 func (r *runner) notify(ctx context.Context, event, reason string) {
 	if r.cfg.Notify == nil {
 		return
 	}
 	n := Notice{Migration: r.st.Name, Event: event, Step: traffic.FormatPercent(r.cfg.Plan.Steps[r.st.Step].BasisPoints),
 		Weights: r.st.Applied, Reason: reason, Time: r.cfg.now().UTC()}
-	for _, err := range r.cfg.Notify.Send(ctx, n) {
-		r.logf("%v", err)
+	errs := r.cfg.Notify.Send(ctx, n)
+	for _, err := range errs {
+		r.logf("%v", err) // redacted by Send
+	}
+	if len(errs) > 0 {
+		// Recorded, so that a failure outlives the process that saw it (a manual abort
+		// with no runner ends right after). A conflict here changes nothing: the
+		// migration has ended and the lines went to OnEvent.
+		_ = r.save(ctx)
 	}
 }

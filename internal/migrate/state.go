@@ -1,10 +1,13 @@
 package migrate
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -70,4 +73,52 @@ func (s *State) log(now time.Time, format string, args ...any) {
 	if len(s.Events) > maxEvents {
 		s.Events = s.Events[len(s.Events)-maxEvents:]
 	}
+}
+
+// ErrUnusableState means the recorded state cannot be read or holds an impossible
+// value (a crash of the disk, a hand edit). Nothing but an abort acts on it: the abort
+// sends all traffic to legacy by the plan alone and records a fresh state in its place.
+var ErrUnusableState = errors.New("unusable migration state")
+
+// LoadState loads the recorded state and checks it against the plan: a state that
+// cannot be read, or with a field no run could have written (a step outside the plan,
+// an unknown phase, weights outside 0..100 %), is an error wrapping ErrUnusableState
+// that names the record (a Store that is a fmt.Stringer, such as FileStore, by it)
+// and the field. With that error the State, when not nil, still carries the record's
+// Version, so that a Save can replace it.
+func LoadState(ctx context.Context, store Store, p *plan.Plan) (*State, error) {
+	st, err := store.Load(ctx)
+	if err != nil {
+		return st, err
+	}
+	if err := st.check(len(p.Steps)); err != nil {
+		where := "migration state"
+		if s, ok := store.(fmt.Stringer); ok {
+			where = s.String()
+		}
+		return st, fmt.Errorf("%w %s: %w", ErrUnusableState, where, err)
+	}
+	return st, nil
+}
+
+// check returns an error naming the first field of s that no run could have written.
+func (s *State) check(steps int) error {
+	switch s.Phase {
+	case PhaseRunning, PhasePaused, PhaseAborting, PhaseAborted, PhaseCompleted:
+	default:
+		return fmt.Errorf("phase: %q is not a phase (running, paused, aborting, aborted, completed)", s.Phase)
+	}
+	if s.Step < 0 || s.Step >= steps {
+		return fmt.Errorf("step: %d is out of range: the plan has %d steps, recorded as 0 to %d", s.Step, steps, steps-1)
+	}
+	for _, w := range []struct {
+		field string
+		w     traffic.Weights
+	}{{"target", s.Target}, {"applied", s.Applied}} {
+		if w.w.Validate() != nil {
+			return fmt.Errorf("%s: legacy %d and kubernetes %d basis points: each must be 0 to %d, adding up to %d",
+				w.field, w.w.Legacy, w.w.Kubernetes, traffic.Total, traffic.Total)
+		}
+	}
+	return nil
 }

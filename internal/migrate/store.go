@@ -14,7 +14,11 @@ import (
 // safe for concurrent use, from goroutines and from processes.
 type Store interface {
 	// Load returns the recorded state, with Version set to the version it was read
-	// at, or ErrNoMigration when nothing is recorded.
+	// at, or ErrNoMigration when nothing is recorded. A record that cannot be read as
+	// a state is an error wrapping ErrUnusableState, naming the record, returned with
+	// a State that holds only the record's Version: a Save at that version replaces
+	// the record (an abort records a fresh state so), and no other does. Load does not
+	// check the state's values; LoadState does.
 	Load(ctx context.Context) (*State, error)
 
 	// Save records s if the record is still at s.Version (an empty Version: only if

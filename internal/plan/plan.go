@@ -138,70 +138,39 @@ func Load(path string) (*Plan, error) {
 	return p, nil
 }
 
-// Parse validates a plan whose relative paths are relative to dir.
+// Parse validates a plan whose relative paths are relative to dir. Its error wraps
+// ErrInvalid and names every mistake, each with its field and line.
 func Parse(data []byte, dir string) (*Plan, error) {
 	var p Plan
 	if err := strictyaml.Decode(data, &p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if err := p.complete(dir); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	var ps problems
+	p.complete(dir, &ps)
+	if len(ps) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, ps.render(data))
 	}
 	return &p, nil
 }
 
-func (p *Plan) complete(dir string) error {
+// complete checks the plan, adding each mistake to ps, and fills in the defaults.
+func (p *Plan) complete(dir string, ps *problems) {
 	if p.Name == "" {
-		return errors.New("name is required")
+		ps.add("name", "required: the migration's name, under which its state is kept")
 	}
-	if len(p.Steps) == 0 {
-		for _, w := range DefaultWeights {
-			p.Steps = append(p.Steps, Step{Weight: w})
-		}
-	}
-	prev := 0
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		bp, err := traffic.ParsePercent(s.Weight)
-		if err != nil {
-			return fmt.Errorf("steps[%d].weight: %v", i, err)
-		}
-		if bp <= prev {
-			return fmt.Errorf("steps[%d].weight: %s is not above the previous step's %s: weights must rise", i, traffic.FormatPercent(bp), traffic.FormatPercent(prev))
-		}
-		if s.Hold < 0 || s.MinRequests < 0 {
-			return fmt.Errorf("steps[%d]: hold and minRequests must not be negative", i)
-		}
-		if s.Hold == 0 {
-			s.Hold = DefaultHold
-		}
-		s.BasisPoints, prev = bp, bp
-	}
-	if prev != traffic.Total {
-		return fmt.Errorf("steps: the last step must send 100%% to Kubernetes, not %s", traffic.FormatPercent(prev))
-	}
-	if err := p.validateProviders(); err != nil {
-		return err
-	}
-	if len(p.Gates.Disable) >= 2 {
-		return errors.New("gates.disable: at least one gate must stay on")
-	}
-	for _, name := range p.Gates.Disable {
-		if name != "error-rate" && name != "latency" {
-			return fmt.Errorf("gates.disable: unknown gate %q (error-rate, latency)", name)
-		}
-	}
-	for i, n := range p.Notify {
-		if (n.Slack == "") == (n.Webhook == "") {
-			return fmt.Errorf("notify[%d]: name exactly one of slack or webhook", i)
-		}
-	}
+	p.completeSteps(ps)
+	p.validateProviders(ps)
+	p.validateGates(ps)
+	p.validateNotify(ps)
 	abs := func(path string) string {
 		if path == "" || filepath.IsAbs(path) {
 			return path
 		}
 		return filepath.Join(dir, path)
 	}
+	ps.duration("deadline", p.Deadline)
+	ps.duration("interval", p.Interval)
+	ps.duration("warmup", p.Warmup)
 	if p.Deadline == 0 {
 		p.Deadline = DefaultDeadline
 	}
@@ -211,9 +180,6 @@ func (p *Plan) complete(dir string) error {
 	if p.Warmup == 0 {
 		p.Warmup = DefaultWarmup
 	}
-	if p.Deadline < 0 || p.Interval < 0 || p.Warmup < 0 {
-		return errors.New("deadline, interval and warmup must be positive")
-	}
 	if p.State == "" {
 		p.State = filepath.Join(".ferry", "migration-"+p.Name+".json")
 	}
@@ -222,7 +188,38 @@ func (p *Plan) complete(dir string) error {
 	if p.Gates.Latency != nil {
 		p.Gates.Latency.Baseline = abs(p.Gates.Latency.Baseline)
 	}
-	return nil
+}
+
+// completeSteps parses the steps' weights (the defaults when there are none) and
+// checks they rise to 100 %.
+func (p *Plan) completeSteps(ps *problems) {
+	if len(p.Steps) == 0 {
+		for _, w := range DefaultWeights {
+			p.Steps = append(p.Steps, Step{Weight: w})
+		}
+	}
+	prev, parsed := 0, true
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		at := fmt.Sprintf("steps[%d]", i)
+		bp, err := traffic.ParsePercent(s.Weight)
+		switch {
+		case err != nil:
+			ps.add(at+".weight", "%s", err.Error())
+			parsed = false
+		case bp <= prev && parsed:
+			ps.add(at+".weight", "%s is not above the previous step's %s: weights must rise", traffic.FormatPercent(bp), traffic.FormatPercent(prev))
+		}
+		ps.duration(at+".hold", s.Hold)
+		ps.count(at+".minRequests", s.MinRequests)
+		if s.Hold == 0 {
+			s.Hold = DefaultHold
+		}
+		s.BasisPoints, prev = bp, bp
+	}
+	if parsed && prev != traffic.Total {
+		ps.add("steps", "the last step must send 100%% to Kubernetes, not %s", traffic.FormatPercent(prev))
+	}
 }
 
 // BuildGates returns the enabled gates with the plan's settings.

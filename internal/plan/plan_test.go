@@ -35,8 +35,8 @@ func TestParseRefusesBadPlans(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"empty", "", "the file is empty"},
 		{"unknown field", minimalPlan + "speed: fast\n", "field speed not found"},
-		{"no name", strings.Replace(minimalPlan, "name: shop\n", "", 1), "name is required"},
-		{"weights out of order", minimalPlan + "steps: [{weight: 10}, {weight: 5}, {weight: 100}]\n", "steps[1].weight: 5% is not above the previous step's 10%"},
+		{"no name", strings.Replace(minimalPlan, "name: shop\n", "", 1), "name: required"},
+		{"weights out of order", minimalPlan + "steps: [{weight: 10}, {weight: 5}, {weight: 100}]\n", "steps[1].weight (line 7): 5% is not above the previous step's 10%"},
 		{"weight above 100", minimalPlan + "steps: [{weight: 50}, {weight: 150}]\n", "must not exceed 100"},
 		{"does not end at 100", minimalPlan + "steps: [{weight: 1}, {weight: 50}]\n", "last step must send 100%"},
 		{"too many decimals", minimalPlan + "steps: [{weight: 0.001}, {weight: 100}]\n", "at most two decimals"},
@@ -45,7 +45,7 @@ func TestParseRefusesBadPlans(t *testing.T) {
 		{"gates without a metric source", "name: x\nrouter:\n  proxy:\n    admin: http://a\n", "metrics: name a metric source"},
 		{"every gate disabled", minimalPlan + "gates:\n  disable: [error-rate, latency]\n", "at least one gate"},
 		{"unknown gate", minimalPlan + "gates:\n  disable: [speed]\n", `unknown gate "speed"`},
-		{"notify without target", minimalPlan + "notify: [{}]\n", "notify[0]: name exactly one"},
+		{"notify without target", minimalPlan + "notify: [{}]\n", "notify[0] (line 7): name exactly one"},
 		{"bad duration", minimalPlan + "deadline: soon\n", "cannot unmarshal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -113,89 +111,82 @@ func named(set map[string]bool) []string {
 	return out
 }
 
-// required returns an error naming the first empty field.
-func required(section string, fields ...[2]string) error {
+// required adds a problem for each empty field of section.
+func required(ps *problems, section string, fields ...[2]string) {
 	for _, f := range fields {
 		if strings.TrimSpace(f[1]) == "" {
-			return fmt.Errorf("%s.%s is required", section, f[0])
+			ps.add(section+"."+f[0], "required")
 		}
 	}
-	return nil
 }
 
 // validateProviders checks the plan names exactly one router and one metric source,
 // with the settings each needs.
-func (p *Plan) validateProviders() error {
+func (p *Plan) validateProviders(ps *problems) {
 	r := p.Router
 	routers := named(map[string]bool{"proxy": r.Proxy != nil, "route53": r.Route53 != nil, "gateway": r.Gateway != nil, "alb": r.ALB != nil})
 	switch len(routers) {
 	case 0:
-		return errors.New("router: name a router (proxy, route53, gateway or alb)")
+		ps.add("router", "name a router (proxy, route53, gateway or alb)")
 	case 1:
 	default:
-		return fmt.Errorf("router: name exactly one router, not %s", strings.Join(routers, " and "))
+		ps.add("router", "name exactly one router, not %s", strings.Join(routers, " and "))
 	}
-	var err error
-	switch {
-	case r.Proxy != nil:
-		if r.Proxy.Admin == "" {
-			return errors.New("router.proxy.admin: the proxy's admin URL is required")
+	if c := r.Proxy; c != nil {
+		if c.Admin == "" {
+			ps.add("router.proxy.admin", "required: the proxy's admin URL, e.g. http://127.0.0.1:9901")
+		} else {
+			ps.httpURL("router.proxy.admin", c.Admin)
 		}
-	case r.Route53 != nil:
-		c := r.Route53
-		err = required("router.route53", [2]string{"hostedZoneID", c.HostedZoneID}, [2]string{"name", c.Name},
+	}
+	if c := r.Route53; c != nil {
+		required(ps, "router.route53", [2]string{"hostedZoneID", c.HostedZoneID}, [2]string{"name", c.Name},
 			[2]string{"legacySetIdentifier", c.LegacySetIdentifier}, [2]string{"kubernetesSetIdentifier", c.KubernetesSetIdentifier})
-		if err == nil && c.LegacySetIdentifier == c.KubernetesSetIdentifier {
-			err = errors.New("router.route53: the two set identifiers must differ")
+		if c.LegacySetIdentifier != "" && c.LegacySetIdentifier == c.KubernetesSetIdentifier {
+			ps.add("router.route53.kubernetesSetIdentifier", "the two set identifiers must differ")
 		}
-	case r.Gateway != nil:
-		c := r.Gateway
-		err = required("router.gateway", [2]string{"httpRoute", c.HTTPRoute}, [2]string{"legacyService", c.LegacyService}, [2]string{"kubernetesService", c.KubernetesService})
-	case r.ALB != nil:
-		c := r.ALB
-		err = required("router.alb", [2]string{"ingress", c.Ingress}, [2]string{"action", c.Action},
+		ps.duration("router.route53.settle", c.Settle)
+		ps.duration("router.route53.syncTimeout", c.SyncTimeout)
+	}
+	if c := r.Gateway; c != nil {
+		required(ps, "router.gateway", [2]string{"httpRoute", c.HTTPRoute}, [2]string{"legacyService", c.LegacyService}, [2]string{"kubernetesService", c.KubernetesService})
+	}
+	if c := r.ALB; c != nil {
+		required(ps, "router.alb", [2]string{"ingress", c.Ingress}, [2]string{"action", c.Action},
 			[2]string{"legacyTargetGroupARN", c.LegacyTargetGroupARN}, [2]string{"kubernetesService", c.KubernetesService})
 	}
-	if err != nil {
-		return err
-	}
-	if err := p.validateMetrics(); err != nil {
-		return err
-	}
+	p.validateMetrics(ps)
 	if c := p.CronJobs; c != nil {
-		return required("cronJobs", [2]string{"selector", c.Selector})
+		required(ps, "cronJobs", [2]string{"selector", c.Selector})
+		ps.count("cronJobs.startingDeadlineSeconds", c.StartingDeadlineSeconds)
 	}
-	return nil
 }
 
-func (p *Plan) validateMetrics() error {
+func (p *Plan) validateMetrics(ps *problems) {
 	m := p.Metrics
 	sources := named(map[string]bool{"proxy": m.Proxy != nil, "prometheus": m.Prometheus != nil, "datadog": m.Datadog != nil})
 	switch len(sources) {
 	case 0:
-		return errors.New("metrics: name a metric source (proxy, prometheus or datadog): the gates need one")
+		ps.add("metrics", "name a metric source (proxy, prometheus or datadog): the gates need one")
 	case 1:
 	default:
-		return fmt.Errorf("metrics: name exactly one metric source, not %s", strings.Join(sources, " and "))
+		ps.add("metrics", "name exactly one metric source, not %s", strings.Join(sources, " and "))
 	}
-	switch {
-	case m.Prometheus != nil:
-		return required("metrics.prometheus", [2]string{"address", m.Prometheus.Address})
-	case m.Datadog != nil:
-		d := m.Datadog
-		if err := required("metrics.datadog.queries", [2]string{"requests", d.Queries.Requests}, [2]string{"errors", d.Queries.Errors}); err != nil {
-			return err
-		}
+	if m.Prometheus != nil {
+		required(ps, "metrics.prometheus", [2]string{"address", m.Prometheus.Address})
+	}
+	if d := m.Datadog; d != nil {
+		required(ps, "metrics.datadog.queries", [2]string{"requests", d.Queries.Requests}, [2]string{"errors", d.Queries.Errors})
 		if len(d.Queries.Latency) == 0 && !slices.Contains(p.Gates.Disable, "latency") {
-			return errors.New("metrics.datadog.queries.latency: name percentile queries (p50, p99, max) or disable the latency gate (gates.disable: [latency])")
+			ps.add("metrics.datadog.queries.latency", "name percentile queries (p50, p99, max) or disable the latency gate (gates.disable: [latency])")
 		}
 		switch d.LatencyUnit {
 		case "", "s", "ms", "us":
 		default:
-			return fmt.Errorf("metrics.datadog.latencyUnit %q: use s, ms or us", d.LatencyUnit)
+			ps.add("metrics.datadog.latencyUnit", "%q: use s, ms or us", d.LatencyUnit)
 		}
+		ps.duration("metrics.datadog.minInterval", d.MinInterval)
 	}
-	return nil
 }
 
 // absProviderPaths makes the providers' file paths relative to the plan's directory.

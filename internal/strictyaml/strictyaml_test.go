@@ -41,3 +41,30 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+func TestLinesOf(t *testing.T) {
+	doc := "name: a\nsteps:\n- {weight: 5}\n-\n  weight: 100\n  hold: 1m\ngates:\n  errorRate:\n    alpha: 2\n"
+	lines := NewLines([]byte(doc))
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"name", 1},
+		{"steps", 2},
+		{"steps[0].weight", 3},
+		{"steps[1]", 5},
+		{"steps[1].hold", 6},
+		{"steps[1].minRequests", 5}, // not set: its step
+		{"steps[7].weight", 2},      // no such step: the list
+		{"gates.errorRate", 8},
+		{"gates.errorRate.alpha", 9},
+		{"notify[0].slack", 0},
+	} {
+		if got := lines.Of(tc.path); got != tc.want {
+			t.Errorf("line of %s: %d, want %d", tc.path, got, tc.want)
+		}
+	}
+	if got := NewLines([]byte("name: [\n")).Of("name"); got != 0 {
+		t.Errorf("line in a broken document: %d, want 0", got)
+	}
+}

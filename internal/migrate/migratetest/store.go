@@ -253,3 +253,37 @@ func testRequestsTakenOnce(t *testing.T, s migrate.Store) {
 		}
 	}
 }
+
+// TestStoreReplacesUnreadable checks the promise of Load and Save about a record that
+// cannot be read as a state: Load reports it, wrapping migrate.ErrUnusableState, with
+// the record's version, and only a Save at that version replaces it. spoil makes the
+// store's record unreadable, as a crash or a hand edit would. Every Store
+// implementation runs it beside TestStore.
+func TestStoreReplacesUnreadable(t *testing.T, newStore func(t *testing.T) migrate.Store, spoil func(t *testing.T, s migrate.Store)) {
+	s := newStore(t)
+	before := state(0)
+	mustSave(t, s, before)
+	spoil(t, s)
+	bad, err := s.Load(ctx)
+	if !errors.Is(err, migrate.ErrUnusableState) || bad == nil || bad.Version == "" || bad.Version == before.Version {
+		t.Fatalf("load of an unreadable record: %+v, %v; want ErrUnusableState and the record's own version", bad, err)
+	}
+	if err := s.Save(ctx, state(1)); !errors.Is(err, migrate.ErrConflict) {
+		t.Fatalf("save without a version over an unreadable record: %v, want ErrConflict", err)
+	}
+	stale := state(1)
+	stale.Version = before.Version
+	if err := s.Save(ctx, stale); !errors.Is(err, migrate.ErrConflict) {
+		t.Fatalf("save at the version before the record was spoiled: %v, want ErrConflict", err)
+	}
+	fresh := state(2)
+	fresh.Version = bad.Version
+	mustSave(t, s, fresh)
+	if got := mustLoad(t, s); !same(got, fresh) {
+		t.Fatalf("after replacing the unreadable record: loaded %+v, want %+v", got, fresh)
+	}
+	stale.Version = before.Version
+	if err := s.Save(ctx, stale); !errors.Is(err, migrate.ErrConflict) {
+		t.Fatalf("save at the version before the record was spoiled, after its replacement: %v, want ErrConflict", err)
+	}
+}
