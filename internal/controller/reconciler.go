@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -87,7 +88,7 @@ func (r *MigrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err != nil {
 		return ctrl.Result{}, reconcile.TerminalError(err)
 	}
-	stepCtx, cancel := context.WithTimeout(ctx, cmp(r.StepTimeout, DefaultStepTimeout))
+	stepCtx, cancel := context.WithTimeout(ctx, orDefault(r.StepTimeout, DefaultStepTimeout))
 	defer cancel()
 	st, err := migrate.Step(stepCtx, cfg)
 	switch {
@@ -113,14 +114,14 @@ func notDue(m *v1alpha1.Migration, st *migrate.State, interval time.Duration) ti
 		return 0
 	}
 	for key := range m.Annotations {
-		if len(key) > len(kubestore.RequestPrefix) && key[:len(kubestore.RequestPrefix)] == kubestore.RequestPrefix {
+		if strings.HasPrefix(key, kubestore.RequestPrefix) {
 			return 0
 		}
 	}
 	return time.Until(st.Updated.Add(interval))
 }
 
-func cmp(d, def time.Duration) time.Duration {
+func orDefault(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d
 	}
