@@ -13,12 +13,16 @@ STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
 TEST_PARALLEL ?= 2
 
-.PHONY: all build controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate bench-proxy clean
+.PHONY: all build generate controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate bench-proxy clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ferry
+
+## generate: deepcopy functions and the Migration CRD (config/crd) from api/v1alpha1's markers
+generate:
+	$(GO) tool controller-gen object paths=./api/... crd:allowDangerousTypes=true output:crd:artifacts:config=config/crd
 
 ## controlplane: build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok once
 controlplane:

@@ -99,13 +99,7 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 		if st != nil {
 			version = st.Version
 		}
-		now := cfg.now()
-		st = &State{Name: cfg.Plan.Name, Run: newID(), Phase: PhaseRunning, Started: now, StepStarted: now, Version: version}
-		st.Target = traffic.KubernetesShare(cfg.Plan.Steps[0].BasisPoints)
-		st.Applied = traffic.KubernetesShare(0)
-		r := &runner{cfg: cfg, st: st}
-		r.logf("migration %s started: %d steps", cfg.Plan.Name, len(cfg.Plan.Steps))
-		if err := r.save(ctx); err != nil {
+		if st, err = begin(ctx, cfg, version); err != nil {
 			return nil, err
 		}
 	case err != nil:
@@ -170,36 +164,59 @@ func Resume(ctx context.Context, cfg Config) (*State, error) {
 	return Start(ctx, cfg)
 }
 
+// begin records a new run at the first step, replacing the record at version (empty:
+// nothing recorded).
+func begin(ctx context.Context, cfg Config, version string) (*State, error) {
+	now := cfg.now()
+	st := &State{Name: cfg.Plan.Name, Run: newID(), Phase: PhaseRunning, Started: now, StepStarted: now, Version: version}
+	st.Target = traffic.KubernetesShare(cfg.Plan.Steps[0].BasisPoints)
+	st.Applied = traffic.KubernetesShare(0)
+	r := &runner{cfg: cfg, st: st}
+	r.logf("migration %s started: %d steps", cfg.Plan.Name, len(cfg.Plan.Steps))
+	if err := r.save(ctx); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 func (r *runner) loop(ctx context.Context) (*State, error) {
 	reqs := r.takeRequests(ctx)
 	for {
-		if err := r.handleRequests(ctx, reqs); err != nil {
+		if done, err := r.once(ctx, reqs); done || err != nil {
 			return r.st, err
-		}
-		switch r.st.Phase {
-		case PhaseAborting:
-			return r.st, r.abort(ctx, r.st.Reason)
-		case PhaseAborted:
-			return r.st, fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
-		case PhaseCompleted:
-			return r.st, nil
-		}
-		if err := r.applyTarget(ctx); errors.Is(err, errRouter) {
-			r.logf("%v (retrying)", err)
-		} else if err != nil {
-			return r.st, err
-		} else if r.st.Phase == PhaseRunning {
-			if done, err := r.evaluate(ctx); done || err != nil {
-				return r.st, err
-			}
-		} else if r.cfg.OnEvaluate != nil {
-			r.cfg.OnEvaluate(r.st, Decision{ActionHold, "paused"})
 		}
 		var err error
 		if reqs, err = r.wait(ctx); err != nil {
 			return r.st, err
 		}
 	}
+}
+
+// once is one evaluation: it applies the requests taken, finishes an abort, applies
+// the target weight, then judges the step and acts on the decision. done is true when
+// the run has ended or must stop.
+func (r *runner) once(ctx context.Context, reqs []Request) (done bool, err error) {
+	if err := r.handleRequests(ctx, reqs); err != nil {
+		return true, err
+	}
+	switch r.st.Phase {
+	case PhaseAborting:
+		return true, r.abort(ctx, r.st.Reason)
+	case PhaseAborted:
+		return true, fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
+	case PhaseCompleted:
+		return true, nil
+	}
+	if err := r.applyTarget(ctx); errors.Is(err, errRouter) {
+		r.logf("%v (retrying)", err)
+	} else if err != nil {
+		return true, err
+	} else if r.st.Phase == PhaseRunning {
+		return r.evaluate(ctx)
+	} else if r.cfg.OnEvaluate != nil {
+		r.cfg.OnEvaluate(r.st, Decision{ActionHold, "paused"})
+	}
+	return false, nil
 }
 
 // requestPoll is how often a waiting runner looks for manual requests.

@@ -11,10 +11,13 @@ import (
 	"ferry.dev/ferry/internal/plan"
 )
 
-func prometheusSource(c *plan.PrometheusConfig) (migrate.MetricSource, error) {
+func prometheusSource(c *plan.PrometheusConfig, secrets *Secrets) (migrate.MetricSource, error) {
 	token, err := readSecret(c.BearerTokenFile, "", "metrics.prometheus.bearerTokenFile")
 	if err != nil {
 		return nil, err
+	}
+	if secrets != nil {
+		token = secrets.PrometheusToken
 	}
 	return prometheus.New(prometheus.Config{
 		Address: c.Address, BearerToken: token, Legacy: c.Legacy, Kubernetes: c.Kubernetes,
@@ -22,11 +25,15 @@ func prometheusSource(c *plan.PrometheusConfig) (migrate.MetricSource, error) {
 	})
 }
 
-func datadogSource(c *plan.DatadogConfig) (migrate.MetricSource, error) {
+func datadogSource(c *plan.DatadogConfig, secrets *Secrets) (migrate.MetricSource, error) {
 	keys := [2]string{}
-	for i, env := range []string{or(c.APIKeyEnv, "DD_API_KEY"), or(c.AppKeyEnv, "DD_APP_KEY")} {
-		if keys[i] = os.Getenv(env); keys[i] == "" {
-			return nil, fmt.Errorf("metrics.datadog: $%s is empty: export the key there", env)
+	if secrets != nil {
+		keys = [2]string{secrets.DatadogAPIKey, secrets.DatadogAppKey}
+	} else {
+		for i, env := range []string{or(c.APIKeyEnv, "DD_API_KEY"), or(c.AppKeyEnv, "DD_APP_KEY")} {
+			if keys[i] = os.Getenv(env); keys[i] == "" {
+				return nil, fmt.Errorf("metrics.datadog: $%s is empty: export the key there", env)
+			}
 		}
 	}
 	unit := map[string]time.Duration{"": time.Second, "s": time.Second, "ms": time.Millisecond, "us": time.Microsecond}[c.LatencyUnit]

@@ -28,6 +28,18 @@ type Options struct {
 	// Store keeps the migration's state; nil means a migrate.FileStore at the plan's
 	// State path.
 	Store migrate.Store
+	// Secrets, when set, are the credentials the controller read from the Secrets a
+	// Migration names; they take the place of the plan's token files and environment
+	// variables.
+	Secrets *Secrets
+}
+
+// Secrets are a plan's credentials, read by the caller.
+type Secrets struct {
+	ProxyToken      string
+	PrometheusToken string
+	DatadogAPIKey   string
+	DatadogAppKey   string
 }
 
 // Config returns everything a run of plan needs: its router, metric source, hooks,
@@ -138,6 +150,9 @@ func (b *builder) router(ctx context.Context) (traffic.Router, error) {
 		if err != nil {
 			return nil, err
 		}
+		if b.opts.Secrets != nil {
+			token = b.opts.Secrets.ProxyToken
+		}
 		b.admin = &proxy.AdminClient{BaseURL: strings.TrimRight(r.Proxy.Admin, "/"), Token: token}
 		return b.admin, nil
 	case r.Route53 != nil:
@@ -159,9 +174,9 @@ func (b *builder) metrics() (migrate.MetricSource, error) {
 		}
 		return proxystats.FromAdmin(b.admin), nil
 	case m.Prometheus != nil:
-		return prometheusSource(m.Prometheus)
+		return prometheusSource(m.Prometheus, b.opts.Secrets)
 	case m.Datadog != nil:
-		return datadogSource(m.Datadog)
+		return datadogSource(m.Datadog, b.opts.Secrets)
 	}
 	return nil, errors.New("the plan names no metric source")
 }

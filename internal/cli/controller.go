@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"ferry.dev/ferry/internal/controller"
+	"ferry.dev/ferry/internal/kube"
+)
+
+// controllerOptions are the flags of ferry controller.
+type controllerOptions struct {
+	cfg controller.Config
+}
+
+func newControllerCommand(g *globalOptions) *cobra.Command {
+	o := &controllerOptions{}
+	cmd := &cobra.Command{
+		Use:   "controller",
+		Short: "Run Migration resources in the cluster (the in-cluster controller)",
+		Long: `Run the controller that carries out Migration resources (ferry.dev/v1alpha1): one
+evaluation per interval, the state in each Migration's status.
+
+It watches the namespace given with --namespace, or all namespaces without it. It
+connects with --kubeconfig/--context, or in-cluster when run in a Pod. With
+--leader-elect, replicas elect one leader with a Lease; only the leader runs
+Migrations.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return o.run(ctx, g)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.cfg.LeaderElect, "leader-elect", false, "elect one leader among replicas with a Lease; only it runs Migrations")
+	f.StringVar(&o.cfg.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the context's, or the Pod's)")
+	f.StringVar(&o.cfg.MetricsAddr, "metrics-addr", ":8080", `address of the metrics endpoint ("0" turns it off)`)
+	f.StringVar(&o.cfg.HealthAddr, "health-addr", ":8081", `address of /healthz and /readyz ("0" turns them off)`)
+	return cmd
+}
+
+func (o *controllerOptions) run(ctx context.Context, g *globalOptions) error {
+	kc, err := kube.New(g.kube)
+	if err != nil {
+		return err
+	}
+	ctrl.SetLogger(logr.FromSlogHandler(slog.NewJSONHandler(g.stderr, nil)))
+	cfg := o.cfg
+	cfg.Namespace = g.kube.Namespace // the flag only: without it, all namespaces
+	cfg.Kube = g.kube
+	if cfg.LeaderElectionNamespace == "" {
+		cfg.LeaderElectionNamespace = kc.Namespace // in a Pod, the Pod's
+	}
+	return controller.Run(ctx, kc.Config, cfg)
+}
