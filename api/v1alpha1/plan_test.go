@@ -87,7 +87,7 @@ func TestPlan(t *testing.T) {
 
 func TestPlanRefused(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
-		{"falling.yaml", "steps[1].weight: 10% is not above the previous step's 50%"},
+		{"falling.yaml", "10% is not above the previous step's 50%"},
 		{"missing-secret.yaml", "spec.router.proxy.tokenSecretRef: secret absent key token: not found"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
