@@ -90,9 +90,9 @@ func TestClassicMatches(t *testing.T) {
 		{"*/15 * * * *", "2027-03-01 10:46 Mon", false},
 		{"0 9 * * 7", "2027-03-07 09:00 Sun", true},
 		{"0 9 * * 5-7", "2027-03-07 09:00 Sun", true},
-		{"0 0 1,15 * 1", "2027-03-08 00:00 Mon", true},  // both restricted: either
-		{"0 0 */2 * 1", "2027-03-08 00:00 Mon", false},  // day-of-month starts with *: both, and the 8th is even
-		{"0 0 */2 * 1", "2027-03-15 00:00 Mon", true},   // odd day, Monday
+		{"0 0 1,15 * 1", "2027-03-08 00:00 Mon", true}, // both restricted: either
+		{"0 0 */2 * 1", "2027-03-08 00:00 Mon", false}, // day-of-month starts with *: both, and the 8th is even
+		{"0 0 */2 * 1", "2027-03-15 00:00 Mon", true},  // odd day, Monday
 		{"0 0 * * mon-fri", "2027-03-06 00:00 Sat", false},
 		{"5/20 * * * *", "2027-03-06 00:45 Sat", true}, // 5, 25, 45
 		{"@monthly", "2027-03-01 00:00 Mon", true},
