@@ -29,7 +29,7 @@ const (
 	LastOfWeekday Extension = "DL"
 	// NoSpecificValue is ? in a day field: any day, as * is.
 	NoSpecificValue Extension = "?"
-	// OtherExtension is any other use of L, W, # or ?.
+	// OtherExtension is any other use of L, W, # or ? in a day field.
 	OtherExtension Extension = "other"
 )
 
@@ -118,7 +118,7 @@ var (
 
 // ParseClassic reads a schedule as classic cron does: five fields of numbers, names,
 // ranges, lists and steps (also N/STEP, as cronie reads it), or an @-macro. Forms of
-// other schedulers are ExtensionErrors; every other mistake is an error in plain words.
+// other schedulers in the day fields are ExtensionErrors; every other mistake is an error in plain words.
 func ParseClassic(expr string) (*Classic, error) {
 	expr = strings.Join(strings.Fields(expr), " ")
 	if five, ok := classicMacros[strings.ToLower(expr)]; ok {
@@ -152,10 +152,12 @@ func ParseClassic(expr string) (*Classic, error) {
 	return c, nil
 }
 
-// extension finds the first use of L, W, # or ? in fields.
+// extension finds the first use of L, W, # or ? in the day fields; elsewhere they
+// are plain mistakes.
 func extension(fields []string) error {
-	for i, f := range fields {
-		if !strings.ContainsAny(strings.ToUpper(f), "LW#?") || (i >= 3 && onlyNames(f)) {
+	for _, i := range []int{2, 4} {
+		f := fields[i]
+		if !strings.ContainsAny(strings.ToUpper(f), "LW#?") || (i == 4 && onlyNames(f)) {
 			continue
 		}
 		e := &ExtensionError{Field: classicFields[i].name, Value: f, Kind: OtherExtension}
@@ -174,7 +176,7 @@ func extension(fields []string) error {
 			}
 		case i == 4 && len(up) > 1 && strings.HasSuffix(up, "L") && weekday(f[:len(f)-1]) >= 0:
 			e.Kind, e.Day = LastOfWeekday, weekday(f[:len(f)-1])
-		case (i == 2 || i == 4) && f == "?":
+		case f == "?":
 			e.Kind = NoSpecificValue
 		}
 		return e

@@ -23,7 +23,6 @@ func TestParseClassicExtensions(t *testing.T) {
 		{"0 9 ? * 1", NoSpecificValue, 0, 0, "any day"},
 		{"0 9 1 * ?", NoSpecificValue, 0, 0, "any day"},
 		{"0 9 L-3 * *", OtherExtension, 0, 0, ""},
-		{"? 9 * * *", OtherExtension, 0, 0, ""},
 		{"0 9 * * 1#6", OtherExtension, 0, 0, ""},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
@@ -56,6 +55,8 @@ func TestParseClassicSaysWhatIsWrong(t *testing.T) {
 		{"*/0 * * * *", `step "0" is not a positive number`},
 		{"5-1 * * * *", `range "5-1" runs backwards`},
 		{"1,,2 * * * *", "empty part"},
+		{"? * * * *", `minute "?": "?" is not a number 0-59`},
+		{"Weekly sales report for the", `minute "Weekly"`},
 		{"0 0 * *", "has 4 fields, want 5"},
 		{"@fortnightly", "unknown schedule"},
 	} {

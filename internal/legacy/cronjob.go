@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -127,17 +128,20 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 		note := func(kind NoteKind, format string, args ...any) {
 			notes = append(notes, Note{File: tab.File, Line: job.Line, Kind: kind, Message: fmt.Sprintf(format, args...)})
 		}
-		schedule, why := mappable(job)
+		zone := cronZone(job.Env, cfg.TimeZone)
+		schedule, why, review := mappable(job, zone)
 		if why != "" {
 			note(Skipped, "%s", why)
 			continue
 		}
-		zone := cronZone(job.Env, cfg.TimeZone)
 		if zone == "" {
 			return nil, nil, fmt.Errorf("%s:%d: %w", tab.File, job.Line, ErrNoTimeZone)
 		}
 		if err := checkZone(zone); err != nil {
 			return nil, nil, positionError(tab.File, job.Line, "CRON_TZ: %w", err)
+		}
+		if review != "" {
+			note(Review, "%s", review)
 		}
 		for _, msg := range append(commandNotes(job.Command), commandSecretNotes(job.Command)...) {
 			note(Review, "%s", msg)
@@ -155,20 +159,45 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 	return objs, notes, nil
 }
 
-// mappable returns the Kubernetes schedule of job, or why the job cannot be a CronJob.
-func mappable(job Job) (string, string) {
+// mappable returns the Kubernetes schedule of job, or why the job cannot be a
+// CronJob and what to write instead; and a note when the schedule was read leniently.
+func mappable(job Job, zone string) (schedule, skip, review string) {
 	schedule, err := cronexpr.FromClassic(job.Schedule)
+	var ext *cronexpr.ExtensionError
+	if errors.As(err, &ext) && ext.Kind == cronexpr.NoSpecificValue {
+		// ? is any day wherever it is read (Quartz, supercronic), as * is in both.
+		if schedule, err = cronexpr.FromClassic(anyDay(job.Schedule)); err == nil {
+			review = "? in a day field is not classic cron syntax (cron refuses the line): read as *, any day; check that the entry did run on the legacy server"
+		}
+	}
 	switch {
 	case errors.Is(err, cronexpr.ErrReboot):
-		return "", "@reboot has no CronJob equivalent: run it when the app starts (an init container or the entrypoint)"
+		return "", "@reboot has no CronJob equivalent: run it when the app starts (an init container or the entrypoint)", ""
 	case err != nil:
-		return "", err.Error()
+		if advice := scheduleAdvice(job.Schedule, err, zone); advice != "" {
+			return "", advice, ""
+		}
+		return "", err.Error(), ""
 	case job.HasStdin:
-		return "", "the command feeds standard input with an unescaped %: write it as a here-document or pipe, or escape % as \\%"
+		return "", "the command feeds standard input with an unescaped %: write it as a here-document or pipe, or escape % as \\%", ""
 	case runParts.MatchString(job.Command):
-		return "", "run-parts runs the legacy host's own maintenance scripts, not the app: leave it with the host"
+		return "", "run-parts runs the legacy host's own maintenance scripts, not the app: leave it with the host", ""
 	}
-	return schedule, ""
+	return schedule, "", review
+}
+
+// anyDay writes ? in the day fields of a five-field schedule as *.
+func anyDay(schedule string) string {
+	f := strings.Fields(schedule)
+	if len(f) != 5 {
+		return schedule
+	}
+	for _, i := range []int{2, 4} {
+		if f[i] == "?" {
+			f[i] = "*"
+		}
+	}
+	return strings.Join(f, " ")
 }
 
 func cronJob(file string, job Job, schedule, zone, name string, secretKeys map[int]string, cfg CronJobConfig) (*unstructured.Unstructured, error) {

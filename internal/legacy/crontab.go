@@ -114,7 +114,7 @@ func parseJob(file string, n int, line string, system bool) (Job, error) {
 		return job, positionError(file, n, "want %d time fields and a command, got %d fields", timeFields, len(fields))
 	}
 	job.Schedule = strings.Join(fields, " ")
-	if _, err := cronexpr.FromClassic(job.Schedule); err != nil && !errors.Is(err, cronexpr.ErrReboot) && !errors.Is(err, cronexpr.ErrDayMatching) {
+	if _, err := cronexpr.FromClassic(job.Schedule); err != nil && !mapsLater(err) {
 		return job, positionError(file, n, "%v", err)
 	}
 	if system {
@@ -132,6 +132,12 @@ func parseJob(file string, n int, line string, system bool) (Job, error) {
 		return job, positionError(file, n, "the schedule has no command")
 	}
 	return job, nil
+}
+
+// mapsLater says a schedule is cron's but has no CronJob equivalent, or is another
+// scheduler's: CronJobs reports such entries and maps the rest.
+func mapsLater(err error) bool {
+	return errors.Is(err, cronexpr.ErrReboot) || errors.Is(err, cronexpr.ErrDayMatching) || errors.Is(err, cronexpr.ErrNotCron)
 }
 
 // splitFields takes n whitespace-separated fields off the front of s and returns them

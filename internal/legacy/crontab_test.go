@@ -71,7 +71,7 @@ func TestCronJobsFromRealisticUserCrontab(t *testing.T) {
 	if len(skipped) != 3 || skipped[38] == nil || skipped[39] == nil || skipped[40] == nil {
 		t.Fatalf("skipped %v, want lines 38 (@reboot), 39 (%% stdin) and 40 (day matching)", skipped)
 	}
-	for line, want := range map[int]string{38: "@reboot", 39: "standard input", 40: "combine differently"} {
+	for line, want := range map[int]string{38: "@reboot", 39: "standard input", 40: "match either"} {
 		if !strings.Contains(skipped[line][0], want) {
 			t.Errorf("line %d: %q, want it to mention %q", line, skipped[line][0], want)
 		}
