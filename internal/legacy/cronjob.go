@@ -53,7 +53,8 @@ type CronJobConfig struct {
 	// NamePrefix starts every CronJob's name.
 	NamePrefix string
 	// StartingDeadline bounds how late a missed run may still start, so unsuspending
-	// does not fire the runs missed meanwhile; default DefaultStartingDeadline.
+	// does not fire the runs missed meanwhile; default DefaultStartingDeadline, and
+	// never more than half the shortest time between two runs.
 	StartingDeadline time.Duration
 	// ActiveDeadline bounds one run; default DefaultActiveDeadline, and never longer
 	// than the shortest time between two runs.
@@ -208,9 +209,11 @@ func cronJob(file string, job Job, schedule, zone, name string, secretKeys map[i
 	if job.User != "" {
 		annotations[AnnotationLegacyUser] = job.User
 	}
-	deadline := cfg.ActiveDeadline
-	if every, err := cronexpr.MinInterval(schedule); err == nil && every < deadline {
-		deadline = every
+	// A run may take at most the time to the next one; a missed run may start late by
+	// at most half of it, so that unsuspending never starts a run that was missed.
+	deadline, late := cfg.ActiveDeadline, cfg.StartingDeadline
+	if every, err := cronexpr.MinInterval(schedule); err == nil {
+		deadline, late = min(deadline, every), min(late, every/2)
 	}
 	labels := map[string]string{"app.kubernetes.io/component": "cron"}
 	container := jobContainer(job, secretKeys, cfg)
@@ -221,7 +224,7 @@ func cronJob(file string, job Job, schedule, zone, name string, secretKeys map[i
 			Schedule:                   schedule,
 			TimeZone:                   ptr.To(zone),
 			Suspend:                    ptr.To(true),
-			StartingDeadlineSeconds:    ptr.To(int64(cfg.StartingDeadline.Seconds())),
+			StartingDeadlineSeconds:    ptr.To(int64(late.Seconds())),
 			ConcurrencyPolicy:          batchv1.ForbidConcurrent,
 			SuccessfulJobsHistoryLimit: ptr.To(int32(HistoryLimit)),
 			FailedJobsHistoryLimit:     ptr.To(int32(HistoryLimit)),
