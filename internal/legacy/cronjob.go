@@ -124,6 +124,10 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 	for _, s := range secrets {
 		secretKeys[s.line] = s.key
 	}
+	if tab.UserColumnReason != "" {
+		notes = append(notes, Note{File: tab.File, Line: tab.UserColumnLine, Kind: Review, Message: "read as a system crontab, the word after each schedule being the user it ran as: " +
+			tab.UserColumnReason + " (pass --no-system if it is part of the command)"})
+	}
 	names := map[string]bool{}
 	for _, job := range tab.Jobs {
 		note := func(kind NoteKind, format string, args ...any) {

@@ -16,6 +16,10 @@ type Crontab struct {
 	// File names the crontab in notes and annotations.
 	File string
 	Jobs []Job
+	// UserColumnReason says why ReadCrontab read the file as a system crontab when its
+	// content decided, at UserColumnLine; empty when the caller or the path did.
+	UserColumnReason string
+	UserColumnLine   int
 }
 
 // Job is one scheduled command of a crontab.
