@@ -60,10 +60,10 @@ func TestCronJobsFromRealisticUserCrontab(t *testing.T) {
 		names = append(names, cj.Name)
 		byName[cj.Name] = cj
 	}
-	want := []string{"invoices-nightly", "sitemap-refresh", "stocksync-run", "expire-abandoned-carts",
-		"weekly-sales-report-for-the-finance-team", "db-sessions-trim", "feed-publish", "cleanup-uploads",
+	want := []string{"invoices-nightly", "sitemap-refresh", "stocksync-run", "carts-expire",
+		"reports-weekly-sales", "db-sessions-trim", "feed-publish", "cleanup-uploads",
 		"inventory-low-stock-alert", "mailer-flush-queue", "reports-weekend-digest", "billing-close-month",
-		"reports-quarterly", "refresh-exchange-rates-during-business", "curl", "partners-export-feed"}
+		"reports-quarterly", "fx-refresh", "curl", "partners-export-feed"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("CronJobs\n%v\nwant\n%v", names, want)
 	}
@@ -143,7 +143,7 @@ func TestCronJobsFromSystemCrontab(t *testing.T) {
 			t.Errorf("%s command %v", cj.Name, c.Command)
 		}
 	}
-	want := map[string]string{"shop-purge-expired-image-variants": "deploy", "shop-send-queued-mail": "www-data", "shop-backup-uploads": "deploy"}
+	want := map[string]string{"shop-images-purge-variants": "deploy", "shop-send-queued-mail": "www-data", "shop-backup-uploads": "deploy"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("CronJobs and users %v, want %v", got, want)
 	}
@@ -268,7 +268,24 @@ func TestJobName(t *testing.T) {
 		{"", "sudo -u deploy /srv/bin/backup-db", "backup-db"},
 		{"", "[ -f /tmp/go ] && ./bin/worker", "worker"},
 		{"", "!!!", "job"},
-		{"Nightly invoices (finance)", "rake whatever", "nightly-invoices-finance"},
+		{"Nightly invoices (finance)", "rake invoices:nightly", "invoices-nightly"}, // the task says what it does
+		{"Nightly invoices (finance)", "curl -fsS https://example.com/x", "nightly-invoices-finance"},
+		{"Ansible: payroll backup", "mysqldump payroll > /tmp/x", "payroll-backup"},
+		{"", "php artisan payroll:close-day", "payroll-close-day"},
+		{"", "cd /var/www/payroll/current && php /var/www/payroll/current/artisan payroll:close-day --force >> storage/logs/cron.log 2>&1", "payroll-close-day"},
+		{"", "/usr/bin/php8.2 -d memory_limit=-1 /srv/app/artisan queue:work --stop-when-empty", "queue-work"},
+		{"", "php bin/console app:reindex", "app-reindex"},
+		{"", "php /srv/app/current/bin/console app:reindex --env=prod", "app-reindex"},
+		{"", "cd /srv/app && bin/console cache:pool:prune", "cache-pool-prune"},
+		{"", "bundle exec rake reports:daily", "reports-daily"},
+		{"", "bundle exec rake RAILS_ENV=production reports:daily", "reports-daily"},
+		{"", "bin/rails runner 'Payroll.close_day'", "payroll-close-day"},
+		{"", `bin/rails runner "Payroll.close_day(Date.yesterday)"`, "payroll-close-day"},
+		{"", "bin/rails runner -e production script/close_day.rb", "close-day"},
+		{"", "/srv/app/bin/cleanup.sh", "cleanup"},
+		{"", "bash /srv/app/bin/rotate.sh --keep 3", "rotate"},
+		{"", "python3 manage.py clearsessions", "clearsessions"},
+		{"Clean up", "php -f /srv/www/cron/purge_cache.php", "purge-cache"},
 		{"m h  dom mon dow   command", "rake x:y", "x-y"},
 		{"A very long comment that goes on and on about what the job does", "x", "a-very-long-comment-that-goes-on-and-on"},
 	} {
@@ -285,5 +302,14 @@ func TestJobName(t *testing.T) {
 	}
 	if got := uniqueName(taken, "", long); len(got) > maxCronJobName {
 		t.Errorf("uniqueName of a long name is %d characters", len(got))
+	}
+	// However many collide, names stay unique, DNS labels and short enough.
+	seen := map[string]bool{}
+	for i := 0; i < 120; i++ {
+		got := uniqueName(taken, "payroll", strings.Repeat("close-day-", 6))
+		if seen[got] || len(got) > maxCronJobName || !dnsLabel.MatchString(got) {
+			t.Fatalf("collision %d: %q", i, got)
+		}
+		seen[got] = true
 	}
 }
