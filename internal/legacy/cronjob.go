@@ -128,6 +128,7 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 		notes = append(notes, Note{File: tab.File, Line: tab.UserColumnLine, Kind: Review, Message: "read as a system crontab, the word after each schedule being the user it ran as: " +
 			tab.UserColumnReason + " (pass --no-system if it is part of the command)"})
 	}
+	var alike []entryNote
 	names := map[string]bool{}
 	for _, job := range tab.Jobs {
 		note := func(kind NoteKind, format string, args ...any) {
@@ -146,20 +147,16 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 			return nil, nil, positionError(tab.File, job.Line, "CRON_TZ: %w", err)
 		}
 		if review != "" {
-			note(Review, "%s", review)
+			alike = append(alike, entryNote{line: job.Line, one: review, group: review})
 		}
-		for _, msg := range append(commandNotes(job.Command), commandSecretNotes(job.Command)...) {
-			note(Review, "%s", msg)
-		}
-		if job.User != "" && job.User != "root" {
-			note(Review, "ran as user %s: the container runs as its image's user (set securityContext.runAsUser if it matters)", job.User)
-		}
+		alike = append(alike, entryNotes(job)...)
 		cj, err := cronJob(tab.File, job, schedule, zone, uniqueName(names, cfg.NamePrefix, jobName(job)), secretKeys, cfg)
 		if err != nil {
 			return nil, nil, positionError(tab.File, job.Line, "%w", err)
 		}
 		objs = append(objs, cj)
 	}
+	notes = append(notes, groupNotes(tab.File, alike)...)
 	sortNotes(notes)
 	return objs, notes, nil
 }

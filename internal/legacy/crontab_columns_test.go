@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -85,4 +86,46 @@ func readFixture(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestAlikeNotesAreGrouped: forty entries run alike give one note per thing to review,
+// naming how many and which lines, not forty.
+func TestAlikeNotesAreGrouped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# m h dom mon dow user command\n")
+	for i := 0; i < 40; i++ {
+		user := "www-data"
+		switch {
+		case i >= 37:
+			user = "root"
+		case i >= 27:
+			user = "deploy"
+		}
+		fmt.Fprintf(&b, "%d 3 * * * %s cd /var/www/app/current && php artisan task:n%d >> /var/www/app/shared/storage/logs/cron.log 2>&1\n", i, user, i)
+	}
+	tab, err := ReadCrontab("big", []byte(b.String()), DetectUserColumn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, notes, err := CronJobs(tab, CronJobConfig{Image: "app:1", TimeZone: "Etc/UTC"})
+	if err != nil || len(objs) != 40 {
+		t.Fatalf("%d CronJobs, %v", len(objs), err)
+	}
+	var got []string
+	for _, n := range notes {
+		got = append(got, n.String())
+	}
+	want := []string{
+		"big:1: review: read as a system crontab, the word after each schedule being the user it ran as: the header comment names a user column (\"m h dom mon dow user command\") (pass --no-system if it is part of the command)",
+		"big:2: review: 40 entries (lines 2-41) write their output to files (/var/www/app/shared/storage/logs/cron.log): in a pod, leave it on stdout and stderr, where the logs are collected",
+		"big:2: review: 40 entries (lines 2-41) refer to the Capistrano layout (/var/www/app/current): in the image the app lives in its working directory",
+		"big:2: review: 27 entries (lines 2-28) ran as user www-data: the container runs as its image's user (set securityContext.runAsUser if it matters)",
+		"big:29: review: 10 entries (lines 29-38) ran as user deploy: the container runs as its image's user (set securityContext.runAsUser if it matters)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("notes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(notes[3].Lines) != 27 || notes[3].Lines[26] != 28 {
+		t.Fatalf("lines of the www-data note %v", notes[3].Lines)
+	}
 }

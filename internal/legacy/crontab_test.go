@@ -45,8 +45,15 @@ func typed(t *testing.T, objs []*unstructured.Unstructured) []*batchv1.CronJob {
 func notesOf(notes []Note, kind NoteKind) map[int][]string {
 	out := map[int][]string{}
 	for _, n := range notes {
-		if n.Kind == kind {
-			out[n.Line] = append(out[n.Line], n.Message)
+		if n.Kind != kind {
+			continue
+		}
+		lines := n.Lines
+		if len(lines) == 0 {
+			lines = []int{n.Line}
+		}
+		for _, line := range lines {
+			out[line] = append(out[line], n.Message)
 		}
 	}
 	return out
@@ -243,12 +250,12 @@ func TestCommandNotes(t *testing.T) {
 	} {
 		got := commandNotes(tc.cmd)
 		if len(got) != len(tc.want) {
-			t.Errorf("%q: notes %q, want %d", tc.cmd, got, len(tc.want))
+			t.Errorf("%q: notes %+v, want %d", tc.cmd, got, len(tc.want))
 			continue
 		}
 		for i, w := range tc.want {
-			if !strings.Contains(got[i], w) {
-				t.Errorf("%q: note %q, want %q in it", tc.cmd, got[i], w)
+			if !strings.Contains(got[i].one, w) {
+				t.Errorf("%q: note %q, want %q in it", tc.cmd, got[i].one, w)
 			}
 		}
 	}
