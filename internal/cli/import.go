@@ -33,6 +33,7 @@ func newImportCommand(g *globalOptions) *cobra.Command {
 type importCrontabOptions struct {
 	cfg       legacy.CronJobConfig
 	system    bool
+	noSystem  bool
 	secretOut string
 }
 
@@ -43,16 +44,13 @@ func newImportCrontabCommand(g *globalOptions) *cobra.Command {
 		Short: "Print a suspended CronJob with safe defaults for every crontab entry, and what could not map; write variables that look secret as a Secret only to --secret-out",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file := args[0]
-			if !cmd.Flags().Changed("system") {
-				o.system = strings.HasPrefix(filepath.Clean(file), "/etc/cron.d/") || filepath.Clean(file) == "/etc/crontab"
-			}
 			o.cfg.Namespace = g.kube.Namespace
-			return importCrontab(g, file, o)
+			return importCrontab(g, args[0], o)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.system, "system", false, "the file has a user column, as /etc/crontab and /etc/cron.d/* do (default: yes for those paths)")
+	f.BoolVar(&o.system, "system", false, "the file has a user column, as /etc/crontab and /etc/cron.d/* do (default: decided from the path, a header comment or the entries; unclear files are refused)")
+	f.BoolVar(&o.noSystem, "no-system", false, "the file has no user column, as crontab -l prints")
 	f.StringVar(&o.cfg.Image, "image", "", "the image the jobs run (required; ferry deploy replaces it on containers named in ferry.yaml)")
 	f.StringVar(&o.cfg.Container, "container", legacy.DefaultContainer, "the jobs' container name: use one of ferry.yaml's image.containers so deploys set the release image")
 	f.StringVar(&o.cfg.TimeZone, "time-zone", "", "the IANA zone the legacy cron ran in, such as Asia/Tokyo (required unless every entry follows a CRON_TZ line)")
@@ -83,6 +81,15 @@ func importCrontab(g *globalOptions, file string, o importCrontabOptions) error 
 	if o.cfg.StartingDeadline < 10*time.Second || o.cfg.ActiveDeadline < time.Second {
 		return usageError{errors.New("--starting-deadline must be at least 10s and --active-deadline at least 1s")}
 	}
+	columns := legacy.DetectUserColumn
+	switch {
+	case o.system && o.noSystem:
+		return usageError{errors.New("give --system or --no-system, not both")}
+	case o.system:
+		columns = legacy.WithUserColumn
+	case o.noSystem:
+		columns = legacy.WithoutUserColumn
+	}
 	if o.cfg.Secret != "" && (!dnsName(o.cfg.Secret) || len(o.cfg.Secret) > 253) {
 		return usageError{fmt.Errorf("--secret-name %q must be a lower-case DNS name", o.cfg.Secret)}
 	}
@@ -90,7 +97,10 @@ func importCrontab(g *globalOptions, file string, o importCrontabOptions) error 
 	if err != nil {
 		return fmt.Errorf("read crontab: %w", err)
 	}
-	tab, err := legacy.ParseCrontab(file, data, o.system)
+	tab, err := legacy.ReadCrontab(file, data, columns)
+	if errors.Is(err, legacy.ErrUserColumnUnclear) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}

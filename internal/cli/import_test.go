@@ -276,6 +276,36 @@ func TestImportCrontabNeverPrintsSecretValues(t *testing.T) {
 	}
 }
 
+// TestImportCrontabFindsTheUserColumn: a copy of /etc/cron.d/payroll kept under
+// another name is read with its user column, and the output says so.
+func TestImportCrontabFindsTheUserColumn(t *testing.T) {
+	file := filepath.Join(legacyTestdata, "crontab", "app.cron.d")
+	code, stdout, stderr := run(t, "import", "crontab", file, "--image", "payroll/web:v1", "--time-zone", "Asia/Tokyo")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	objs, err := rendering.Decode([]byte(stdout))
+	if err != nil || len(objs) != 4 {
+		t.Fatalf("want 4 CronJobs: %d %v", len(objs), err)
+	}
+	for _, obj := range objs {
+		containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "jobTemplate", "spec", "template", "spec", "containers")
+		command, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "command")
+		user := obj.GetAnnotations()[legacy.AnnotationLegacyUser]
+		if user == "" || len(command) != 3 || strings.Contains(command[2], "www-data") || strings.HasPrefix(command[2], "root") {
+			t.Errorf("%s: user %q command %q", obj.GetName(), user, command)
+		}
+	}
+	if !strings.Contains(stderr, "app.cron.d:4: review: read as a system crontab") {
+		t.Errorf("stderr does not say how the file was read:\n%s", stderr)
+	}
+	// --no-system reads it as the user's, as the caller says.
+	code, stdout, _ = run(t, "import", "crontab", file, "--no-system", "--image", "payroll/web:v1", "--time-zone", "Asia/Tokyo")
+	if code != 0 || !strings.Contains(stdout, "www-data cd /var/www") {
+		t.Fatalf("--no-system: exit %d", code)
+	}
+}
+
 func TestImportBadInput(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -289,6 +319,7 @@ func TestImportBadInput(t *testing.T) {
 	badTab := write("bad.crontab", "# ok\n0 3 * * * /bin/true\n0 25 * * * /bin/false\n")
 	badZone := write("zone.crontab", "CRON_TZ=Mars/Base\n@daily /bin/true\n")
 	badEnv := write("bad.env", "A=1\nexport hunter2-is-secret\n")
+	unclearTab := write("unclear.crontab", "0 3 * * * mytool run\n")
 	out := filepath.Join(dir, "secret.yaml")
 	for _, tc := range []struct {
 		name string
@@ -305,6 +336,8 @@ func TestImportBadInput(t *testing.T) {
 		{"missing crontab", []string{"import", "crontab", filepath.Join(dir, "nope"), "--image", "a:1"}, ExitError, "read crontab"},
 		{"bad crontab line", []string{"import", "crontab", badTab, "--image", "a:1", "--time-zone", "UTC"}, ExitError, "bad.crontab:3: schedule \"0 25 * * *\""},
 		{"user crontab read as system", []string{"import", "crontab", userTab, "--system", "--image", "a:1", "--time-zone", "UTC"}, ExitError, "user.crontab:2: no user column"},
+		{"both column flags", []string{"import", "crontab", userTab, "--system", "--no-system", "--image", "a:1", "--time-zone", "UTC"}, ExitUsage, "give --system or --no-system, not both"},
+		{"unclear user column", []string{"import", "crontab", unclearTab, "--image", "a:1", "--time-zone", "UTC"}, ExitUsage, `unclear.crontab: cannot tell whether the word after each schedule is the user it ran as (a system crontab, as in /etc/cron.d) or the start of the command (crontab -l): line 1 has "mytool" there: pass --system or --no-system`},
 		{"bad CRON_TZ", []string{"import", "crontab", badZone, "--image", "a:1"}, ExitError, `zone.crontab:2: CRON_TZ: unknown time zone "Mars/Base"`},
 		{"bad env line", []string{"import", "env", badEnv, "--secret-out", out}, ExitError, "bad.env:2: want NAME=VALUE"},
 		{"bad env name flag", []string{"import", "env", badEnv, "--name", "Web_App"}, ExitUsage, `--name "Web_App" must be a lower-case DNS name`},

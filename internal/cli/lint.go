@@ -256,6 +256,11 @@ func (o *lintOptions) legacyInputs() (lint.Legacy, error) {
 		for _, l := range linked {
 			out.Linked = append(out.Linked, lint.LegacyPath{Path: l.Path, Dir: l.Dir, Source: fmt.Sprintf("%s:%d", file, l.Line)})
 		}
+		// The app's files beside the config tell its framework best; plain PHP is
+		// left for lint to refine from the jobs' commands.
+		if f, _ := legacy.DetectFramework(legacy.FrameworkEvidence{Root: legacy.AppRoot(file), Capistrano: data}); out.Framework == "" && f != legacy.PHP {
+			out.Framework = string(f)
+		}
 	}
 	return out, nil
 }

@@ -155,7 +155,7 @@ func TestLintLegacyEnvironment(t *testing.T) {
 	for rule, want := range map[string]string{
 		"FERRY-ENV-001": "lacks 25 variables the legacy app had: RACK_ENV (" + envFile + ":3)",
 		"FERRY-ENV-003": "refers to Secret web-secrets, which is not in the manifests",
-		"FERRY-ENV-004": "config/database.yml (" + deployRB + ":9), config/master.key (" + deployRB + ":9), config/storage.yml (" + deployRB + ":10), public/uploads (" + deployRB + ":13)",
+		"FERRY-ENV-004": "4 of the legacy Rails release's linked files and directories neither mounted nor replaced: config/database.yml (" + deployRB + ":9), config/master.key (" + deployRB + ":9), config/storage.yml (" + deployRB + ":10), public/uploads (" + deployRB + ":13: uploads: mount a volume or move them to object storage)",
 	} {
 		if !strings.Contains(byRule[rule], want) {
 			t.Errorf("%s: %q, want %q in it", rule, byRule[rule], want)

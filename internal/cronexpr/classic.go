@@ -19,43 +19,40 @@ var macros = map[string]bool{
 var weekdays = map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 
 // FromClassic turns a schedule written for classic (Vixie) cron into the one a
-// Kubernetes CronJob reads the same way: 7 for Sunday becomes 0. It fails on @reboot,
-// on what Kubernetes cannot parse, and where day-of-month and day-of-week would be
-// combined differently (cron ANDs them when either field starts with "*", Kubernetes
-// only when either is exactly "*").
+// Kubernetes CronJob reads the same way: 7 for Sunday becomes 0. It fails on @reboot
+// (ErrReboot), on forms of other schedulers (an ExtensionError, ErrNotCron), where
+// day-of-month and day-of-week would be combined differently (ErrDayMatching: cron
+// ANDs them when either field starts with "*", Kubernetes only when either is "*"
+// without a step), and on mistakes, which it explains in its own words.
 func FromClassic(expr string) (string, error) {
 	expr = strings.Join(strings.Fields(expr), " ")
+	classic, err := ParseClassic(expr)
+	if err != nil {
+		return "", err
+	}
 	if strings.HasPrefix(expr, "@") {
-		if expr == "@reboot" {
-			return "", fmt.Errorf("%w", ErrReboot)
-		}
-		if !macros[strings.ToLower(expr)] {
-			return "", fmt.Errorf("unknown schedule %q", expr)
-		}
 		return strings.ToLower(expr), nil
 	}
 	fields := strings.Fields(expr)
-	if len(fields) != 5 {
-		return "", fmt.Errorf("schedule %q has %d fields, want 5 (minute hour day-of-month month day-of-week)", expr, len(fields))
-	}
 	dow, err := sundayAsZero(fields[4])
 	if err != nil {
 		return "", fmt.Errorf("schedule %q: day-of-week: %w", expr, err)
 	}
 	fields[4] = dow
 	out := strings.Join(fields, " ")
-	s, err := Parse(out)
+	s, err := cron.ParseStandard(out)
 	if err != nil {
-		return "", err
+		// ParseClassic accepted it, so this is a form only cron reads.
+		return "", fmt.Errorf("schedule %q: Kubernetes does not read %q", expr, out)
 	}
 	spec, ok := s.(*cron.SpecSchedule)
 	if !ok {
 		return "", fmt.Errorf("schedule %q is not a cron expression", expr)
 	}
-	classicAND := strings.HasPrefix(fields[2], "*") || strings.HasPrefix(fields[4], "*")
+	classicAND := classic.DomStar || classic.DowStar
 	kubeAND := spec.Dom&starBit != 0 || spec.Dow&starBit != 0
 	if classicAND != kubeAND {
-		return "", fmt.Errorf("schedule %q: %w: split it into two CronJobs, one per day field", expr, ErrDayMatching)
+		return "", fmt.Errorf("schedule %q: %w", expr, ErrDayMatching)
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -52,7 +53,8 @@ type CronJobConfig struct {
 	// NamePrefix starts every CronJob's name.
 	NamePrefix string
 	// StartingDeadline bounds how late a missed run may still start, so unsuspending
-	// does not fire the runs missed meanwhile; default DefaultStartingDeadline.
+	// does not fire the runs missed meanwhile; default DefaultStartingDeadline, and
+	// never more than half the shortest time between two runs.
 	StartingDeadline time.Duration
 	// ActiveDeadline bounds one run; default DefaultActiveDeadline, and never longer
 	// than the shortest time between two runs.
@@ -122,53 +124,82 @@ func CronJobs(tab *Crontab, cfg CronJobConfig) ([]*unstructured.Unstructured, []
 	for _, s := range secrets {
 		secretKeys[s.line] = s.key
 	}
+	if tab.UserColumnReason != "" {
+		notes = append(notes, Note{File: tab.File, Line: tab.UserColumnLine, Kind: Review, Message: "read as a system crontab, the word after each schedule being the user it ran as: " +
+			tab.UserColumnReason + " (pass --no-system if it is part of the command)"})
+	}
+	var alike []entryNote
 	names := map[string]bool{}
 	for _, job := range tab.Jobs {
 		note := func(kind NoteKind, format string, args ...any) {
 			notes = append(notes, Note{File: tab.File, Line: job.Line, Kind: kind, Message: fmt.Sprintf(format, args...)})
 		}
-		schedule, why := mappable(job)
+		zone := cronZone(job.Env, cfg.TimeZone)
+		schedule, why, review := mappable(job, zone)
 		if why != "" {
 			note(Skipped, "%s", why)
 			continue
 		}
-		zone := cronZone(job.Env, cfg.TimeZone)
 		if zone == "" {
 			return nil, nil, fmt.Errorf("%s:%d: %w", tab.File, job.Line, ErrNoTimeZone)
 		}
 		if err := checkZone(zone); err != nil {
 			return nil, nil, positionError(tab.File, job.Line, "CRON_TZ: %w", err)
 		}
-		for _, msg := range append(commandNotes(job.Command), commandSecretNotes(job.Command)...) {
-			note(Review, "%s", msg)
+		if review != "" {
+			alike = append(alike, entryNote{line: job.Line, one: review, group: review})
 		}
-		if job.User != "" && job.User != "root" {
-			note(Review, "ran as user %s: the container runs as its image's user (set securityContext.runAsUser if it matters)", job.User)
-		}
+		alike = append(alike, entryNotes(job)...)
 		cj, err := cronJob(tab.File, job, schedule, zone, uniqueName(names, cfg.NamePrefix, jobName(job)), secretKeys, cfg)
 		if err != nil {
 			return nil, nil, positionError(tab.File, job.Line, "%w", err)
 		}
 		objs = append(objs, cj)
 	}
+	notes = append(notes, groupNotes(tab.File, alike)...)
 	sortNotes(notes)
 	return objs, notes, nil
 }
 
-// mappable returns the Kubernetes schedule of job, or why the job cannot be a CronJob.
-func mappable(job Job) (string, string) {
+// mappable returns the Kubernetes schedule of job, or why the job cannot be a
+// CronJob and what to write instead; and a note when the schedule was read leniently.
+func mappable(job Job, zone string) (schedule, skip, review string) {
 	schedule, err := cronexpr.FromClassic(job.Schedule)
+	var ext *cronexpr.ExtensionError
+	if errors.As(err, &ext) && ext.Kind == cronexpr.NoSpecificValue {
+		// ? is any day wherever it is read (Quartz, supercronic), as * is in both.
+		if schedule, err = cronexpr.FromClassic(anyDay(job.Schedule)); err == nil {
+			review = "? in a day field is not classic cron syntax (cron refuses the line): read as *, any day; check that the entry did run on the legacy server"
+		}
+	}
 	switch {
 	case errors.Is(err, cronexpr.ErrReboot):
-		return "", "@reboot has no CronJob equivalent: run it when the app starts (an init container or the entrypoint)"
+		return "", "@reboot has no CronJob equivalent: run it when the app starts (an init container or the entrypoint)", ""
 	case err != nil:
-		return "", err.Error()
+		if advice := scheduleAdvice(job.Schedule, err, zone); advice != "" {
+			return "", advice, ""
+		}
+		return "", err.Error(), ""
 	case job.HasStdin:
-		return "", "the command feeds standard input with an unescaped %: write it as a here-document or pipe, or escape % as \\%"
+		return "", "the command feeds standard input with an unescaped %: write it as a here-document or pipe, or escape % as \\%", ""
 	case runParts.MatchString(job.Command):
-		return "", "run-parts runs the legacy host's own maintenance scripts, not the app: leave it with the host"
+		return "", "run-parts runs the legacy host's own maintenance scripts, not the app: leave it with the host", ""
 	}
-	return schedule, ""
+	return schedule, "", review
+}
+
+// anyDay writes ? in the day fields of a five-field schedule as *.
+func anyDay(schedule string) string {
+	f := strings.Fields(schedule)
+	if len(f) != 5 {
+		return schedule
+	}
+	for _, i := range []int{2, 4} {
+		if f[i] == "?" {
+			f[i] = "*"
+		}
+	}
+	return strings.Join(f, " ")
 }
 
 func cronJob(file string, job Job, schedule, zone, name string, secretKeys map[int]string, cfg CronJobConfig) (*unstructured.Unstructured, error) {
@@ -179,9 +210,11 @@ func cronJob(file string, job Job, schedule, zone, name string, secretKeys map[i
 	if job.User != "" {
 		annotations[AnnotationLegacyUser] = job.User
 	}
-	deadline := cfg.ActiveDeadline
-	if every, err := cronexpr.MinInterval(schedule); err == nil && every < deadline {
-		deadline = every
+	// A run may take at most the time to the next one; a missed run may start late by
+	// at most half of it, so that unsuspending never starts a run that was missed.
+	deadline, late := cfg.ActiveDeadline, cfg.StartingDeadline
+	if every, err := cronexpr.MinInterval(schedule); err == nil {
+		deadline, late = min(deadline, every), min(late, every/2)
 	}
 	labels := map[string]string{"app.kubernetes.io/component": "cron"}
 	container := jobContainer(job, secretKeys, cfg)
@@ -192,7 +225,7 @@ func cronJob(file string, job Job, schedule, zone, name string, secretKeys map[i
 			Schedule:                   schedule,
 			TimeZone:                   ptr.To(zone),
 			Suspend:                    ptr.To(true),
-			StartingDeadlineSeconds:    ptr.To(int64(cfg.StartingDeadline.Seconds())),
+			StartingDeadlineSeconds:    ptr.To(int64(late.Seconds())),
 			ConcurrencyPolicy:          batchv1.ForbidConcurrent,
 			SuccessfulJobsHistoryLimit: ptr.To(int32(HistoryLimit)),
 			FailedJobsHistoryLimit:     ptr.To(int32(HistoryLimit)),

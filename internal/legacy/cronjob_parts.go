@@ -70,21 +70,27 @@ var (
 )
 
 // commandNotes says what in a command may behave differently in a pod.
-func commandNotes(cmd string) []string {
-	var notes []string
+func commandNotes(cmd string) []entryNote {
+	const logs = "in a pod, leave it on stdout and stderr, where the logs are collected"
+	var notes []entryNote
 	for _, m := range fileRedirect.FindAllStringSubmatch(cmd, -1) {
 		if m[1] != "/dev/null" {
-			notes = append(notes, fmt.Sprintf("writes its output to %s: in a pod, leave it on stdout and stderr, where the logs are collected", m[1]))
+			notes = append(notes, entryNote{one: fmt.Sprintf("writes its output to %s: %s", m[1], logs),
+				group: "write their output to files (%s): " + logs, detail: m[1]})
 		}
 	}
 	if m := capistranoDir.FindString(cmd); m != "" {
-		notes = append(notes, fmt.Sprintf("refers to the Capistrano layout (%s): in the image the app lives in its working directory", m))
+		const where = "in the image the app lives in its working directory"
+		notes = append(notes, entryNote{one: fmt.Sprintf("refers to the Capistrano layout (%s): %s", m, where),
+			group: "refer to the Capistrano layout (%s): " + where, detail: m})
 	}
 	if flock.MatchString(cmd) {
-		notes = append(notes, "uses flock against overlapping runs: concurrencyPolicy Forbid does that across pods now")
+		const why = "concurrencyPolicy Forbid does that across pods now"
+		notes = append(notes, entryNote{one: "uses flock against overlapping runs: " + why, group: "use flock against overlapping runs: " + why})
 	}
 	if switchUser.MatchString(cmd) {
-		notes = append(notes, "switches user with sudo or su: the container runs as its image's user")
+		const why = "the container runs as its image's user"
+		notes = append(notes, entryNote{one: "switches user with sudo or su: " + why, group: "switch user with sudo or su: " + why})
 	}
 	return notes
 }

@@ -120,12 +120,14 @@ var secretOptions = map[string]bool{"-u": true, "--user": true, "--proxy-user": 
 // an assignment (PGPASSWORD=… pg_dump), an option (--password …, curl -u user:pass)
 // or a value of a secret shape. The command is copied as it is, so these stay in the
 // CronJob; the notes never quote them.
-func commandSecretNotes(cmd string) []string {
-	var notes []string
+func commandSecretNotes(cmd string) []entryNote {
+	const why = "which everyone who may read CronJobs sees; move the value to a variable line above the job (the import puts it in the Secret) and use $NAME in the command"
+	var notes []entryNote
 	words := strings.Fields(cmd)
 	for i := range words {
 		if what := secretWord(words, i); what != "" {
-			notes = append(notes, what+": it stays in the CronJob's command, which everyone who may read CronJobs sees; move the value to a variable line above the job (the import puts it in the Secret) and use $NAME in the command")
+			notes = append(notes, entryNote{one: what + ": it stays in the CronJob's command, " + why,
+				group: "hold something that looks secret in the command (%s): it stays in the CronJobs' commands, " + why, detail: what})
 		}
 	}
 	return notes

@@ -16,6 +16,10 @@ type Crontab struct {
 	// File names the crontab in notes and annotations.
 	File string
 	Jobs []Job
+	// UserColumnReason says why ReadCrontab read the file as a system crontab when its
+	// content decided, at UserColumnLine; empty when the caller or the path did.
+	UserColumnReason string
+	UserColumnLine   int
 }
 
 // Job is one scheduled command of a crontab.
@@ -114,7 +118,7 @@ func parseJob(file string, n int, line string, system bool) (Job, error) {
 		return job, positionError(file, n, "want %d time fields and a command, got %d fields", timeFields, len(fields))
 	}
 	job.Schedule = strings.Join(fields, " ")
-	if _, err := cronexpr.FromClassic(job.Schedule); err != nil && !errors.Is(err, cronexpr.ErrReboot) && !errors.Is(err, cronexpr.ErrDayMatching) {
+	if _, err := cronexpr.FromClassic(job.Schedule); err != nil && !mapsLater(err) {
 		return job, positionError(file, n, "%v", err)
 	}
 	if system {
@@ -132,6 +136,12 @@ func parseJob(file string, n int, line string, system bool) (Job, error) {
 		return job, positionError(file, n, "the schedule has no command")
 	}
 	return job, nil
+}
+
+// mapsLater says a schedule is cron's but has no CronJob equivalent, or is another
+// scheduler's: CronJobs reports such entries and maps the rest.
+func mapsLater(err error) bool {
+	return errors.Is(err, cronexpr.ErrReboot) || errors.Is(err, cronexpr.ErrDayMatching) || errors.Is(err, cronexpr.ErrNotCron)
 }
 
 // splitFields takes n whitespace-separated fields off the front of s and returns them

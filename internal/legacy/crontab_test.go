@@ -45,8 +45,15 @@ func typed(t *testing.T, objs []*unstructured.Unstructured) []*batchv1.CronJob {
 func notesOf(notes []Note, kind NoteKind) map[int][]string {
 	out := map[int][]string{}
 	for _, n := range notes {
-		if n.Kind == kind {
-			out[n.Line] = append(out[n.Line], n.Message)
+		if n.Kind != kind {
+			continue
+		}
+		lines := n.Lines
+		if len(lines) == 0 {
+			lines = []int{n.Line}
+		}
+		for _, line := range lines {
+			out[line] = append(out[line], n.Message)
 		}
 	}
 	return out
@@ -60,10 +67,10 @@ func TestCronJobsFromRealisticUserCrontab(t *testing.T) {
 		names = append(names, cj.Name)
 		byName[cj.Name] = cj
 	}
-	want := []string{"invoices-nightly", "sitemap-refresh", "stocksync-run", "expire-abandoned-carts",
-		"weekly-sales-report-for-the-finance-team", "db-sessions-trim", "feed-publish", "cleanup-uploads",
+	want := []string{"invoices-nightly", "sitemap-refresh", "stocksync-run", "carts-expire",
+		"reports-weekly-sales", "db-sessions-trim", "feed-publish", "cleanup-uploads",
 		"inventory-low-stock-alert", "mailer-flush-queue", "reports-weekend-digest", "billing-close-month",
-		"reports-quarterly", "refresh-exchange-rates-during-business", "curl", "partners-export-feed"}
+		"reports-quarterly", "fx-refresh", "curl", "partners-export-feed"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("CronJobs\n%v\nwant\n%v", names, want)
 	}
@@ -71,7 +78,7 @@ func TestCronJobsFromRealisticUserCrontab(t *testing.T) {
 	if len(skipped) != 3 || skipped[38] == nil || skipped[39] == nil || skipped[40] == nil {
 		t.Fatalf("skipped %v, want lines 38 (@reboot), 39 (%% stdin) and 40 (day matching)", skipped)
 	}
-	for line, want := range map[int]string{38: "@reboot", 39: "standard input", 40: "combine differently"} {
+	for line, want := range map[int]string{38: "@reboot", 39: "standard input", 40: "match either"} {
 		if !strings.Contains(skipped[line][0], want) {
 			t.Errorf("line %d: %q, want it to mention %q", line, skipped[line][0], want)
 		}
@@ -143,7 +150,7 @@ func TestCronJobsFromSystemCrontab(t *testing.T) {
 			t.Errorf("%s command %v", cj.Name, c.Command)
 		}
 	}
-	want := map[string]string{"shop-purge-expired-image-variants": "deploy", "shop-send-queued-mail": "www-data", "shop-backup-uploads": "deploy"}
+	want := map[string]string{"shop-images-purge-variants": "deploy", "shop-send-queued-mail": "www-data", "shop-backup-uploads": "deploy"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("CronJobs and users %v, want %v", got, want)
 	}
@@ -243,12 +250,12 @@ func TestCommandNotes(t *testing.T) {
 	} {
 		got := commandNotes(tc.cmd)
 		if len(got) != len(tc.want) {
-			t.Errorf("%q: notes %q, want %d", tc.cmd, got, len(tc.want))
+			t.Errorf("%q: notes %+v, want %d", tc.cmd, got, len(tc.want))
 			continue
 		}
 		for i, w := range tc.want {
-			if !strings.Contains(got[i], w) {
-				t.Errorf("%q: note %q, want %q in it", tc.cmd, got[i], w)
+			if !strings.Contains(got[i].one, w) {
+				t.Errorf("%q: note %q, want %q in it", tc.cmd, got[i].one, w)
 			}
 		}
 	}
@@ -268,7 +275,24 @@ func TestJobName(t *testing.T) {
 		{"", "sudo -u deploy /srv/bin/backup-db", "backup-db"},
 		{"", "[ -f /tmp/go ] && ./bin/worker", "worker"},
 		{"", "!!!", "job"},
-		{"Nightly invoices (finance)", "rake whatever", "nightly-invoices-finance"},
+		{"Nightly invoices (finance)", "rake invoices:nightly", "invoices-nightly"}, // the task says what it does
+		{"Nightly invoices (finance)", "curl -fsS https://example.com/x", "nightly-invoices-finance"},
+		{"Ansible: payroll backup", "mysqldump payroll > /tmp/x", "payroll-backup"},
+		{"", "php artisan payroll:close-day", "payroll-close-day"},
+		{"", "cd /var/www/payroll/current && php /var/www/payroll/current/artisan payroll:close-day --force >> storage/logs/cron.log 2>&1", "payroll-close-day"},
+		{"", "/usr/bin/php8.2 -d memory_limit=-1 /srv/app/artisan queue:work --stop-when-empty", "queue-work"},
+		{"", "php bin/console app:reindex", "app-reindex"},
+		{"", "php /srv/app/current/bin/console app:reindex --env=prod", "app-reindex"},
+		{"", "cd /srv/app && bin/console cache:pool:prune", "cache-pool-prune"},
+		{"", "bundle exec rake reports:daily", "reports-daily"},
+		{"", "bundle exec rake RAILS_ENV=production reports:daily", "reports-daily"},
+		{"", "bin/rails runner 'Payroll.close_day'", "payroll-close-day"},
+		{"", `bin/rails runner "Payroll.close_day(Date.yesterday)"`, "payroll-close-day"},
+		{"", "bin/rails runner -e production script/close_day.rb", "close-day"},
+		{"", "/srv/app/bin/cleanup.sh", "cleanup"},
+		{"", "bash /srv/app/bin/rotate.sh --keep 3", "rotate"},
+		{"", "python3 manage.py clearsessions", "clearsessions"},
+		{"Clean up", "php -f /srv/www/cron/purge_cache.php", "purge-cache"},
 		{"m h  dom mon dow   command", "rake x:y", "x-y"},
 		{"A very long comment that goes on and on about what the job does", "x", "a-very-long-comment-that-goes-on-and-on"},
 	} {
@@ -285,5 +309,14 @@ func TestJobName(t *testing.T) {
 	}
 	if got := uniqueName(taken, "", long); len(got) > maxCronJobName {
 		t.Errorf("uniqueName of a long name is %d characters", len(got))
+	}
+	// However many collide, names stay unique, DNS labels and short enough.
+	seen := map[string]bool{}
+	for i := 0; i < 120; i++ {
+		got := uniqueName(taken, "payroll", strings.Repeat("close-day-", 6))
+		if seen[got] || len(got) > maxCronJobName || !dnsLabel.MatchString(got) {
+			t.Fatalf("collision %d: %q", i, got)
+		}
+		seen[got] = true
 	}
 }

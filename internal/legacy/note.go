@@ -16,8 +16,11 @@ const (
 // Note is something an import could not carry over faithfully, at a place in the input.
 // Its message never quotes a value that may be secret.
 type Note struct {
-	File    string   `json:"file"`
-	Line    int      `json:"line"`
+	File string `json:"file"`
+	// Line is where the note applies; for a note on several entries alike, the first.
+	Line int `json:"line"`
+	// Lines are the entries a note on several alike applies to.
+	Lines   []int    `json:"lines,omitempty"`
 	Kind    NoteKind `json:"kind"`
 	Message string   `json:"message"`
 }

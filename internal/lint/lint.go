@@ -36,6 +36,10 @@ type Legacy struct {
 	Vars []LegacyVar
 	// Linked are Capistrano's linked files and directories.
 	Linked []LegacyPath
+	// Framework is what the app is built with ("rails", "laravel", "symfony", "php"):
+	// which linked paths are build output and which variables replace a linked file
+	// depend on it. Empty means: detected from Linked, Vars and the manifests' commands.
+	Framework string
 }
 
 // LegacyVar is one variable of the legacy environment and where it was found.

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"ferry.dev/ferry/internal/app"
+	"ferry.dev/ferry/internal/legacy"
 	"ferry.dev/ferry/internal/render"
 )
 
@@ -118,23 +119,70 @@ func TestPreStopSeconds(t *testing.T) {
 	}
 }
 
-// TestExampleAppIsClean keeps examples/shop, which make demo deploys, free of findings.
-func TestExampleAppIsClean(t *testing.T) {
-	def, err := app.Load(filepath.Join("..", "..", "examples", "shop", "ferry.yaml"))
+// TestExampleAppsAreClean keeps the example apps, which make demo deploys, free of
+// findings: the Rails shop, and the Laravel payroll compared with what its legacy
+// servers had (its .env and Capistrano config, the framework told by its files).
+func TestExampleAppsAreClean(t *testing.T) {
+	for _, example := range []string{"shop", "payroll"} {
+		t.Run(example, func(t *testing.T) {
+			dir := filepath.Join("..", "..", "examples", example)
+			def, err := app.Load(filepath.Join(dir, "ferry.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := render.Source(def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := Config{Namespace: def.Namespace, AppContainers: def.Image.Containers}
+			if example == "payroll" {
+				cfg.Legacy = payrollLegacy(t, filepath.Join(dir, "legacy"))
+				if cfg.Legacy.Framework != "laravel" || len(cfg.Legacy.Linked) != 4 || len(cfg.Legacy.Vars) < 20 {
+					t.Fatalf("legacy inputs of examples/payroll: %+v", cfg.Legacy)
+				}
+			}
+			r, err := Run(objs, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Findings) != 0 {
+				t.Fatalf("examples/%s: %+v", example, r.Findings)
+			}
+		})
+	}
+}
+
+// payrollLegacy reads the example's legacy inputs as ferry lint --env-file
+// --capistrano does.
+func payrollLegacy(t *testing.T, root string) Legacy {
+	t.Helper()
+	var out Legacy
+	env, err := os.ReadFile(filepath.Join(root, "shared", ".env"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := render.Source(def)
+	vars, _, err := legacy.ParseDotenv(".env", env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(objs, Config{Namespace: def.Namespace, AppContainers: def.Image.Containers})
+	for _, v := range vars {
+		out.Vars = append(out.Vars, LegacyVar{Name: v.Name, Source: ".env"})
+	}
+	deployRB := filepath.Join(root, "config", "deploy.rb")
+	data, err := os.ReadFile(deployRB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Findings) != 0 {
-		t.Fatalf("examples/shop: %+v", r.Findings)
+	linked, err := legacy.ParseCapistrano(deployRB, data)
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, l := range linked {
+		out.Linked = append(out.Linked, LegacyPath{Path: l.Path, Dir: l.Dir, Source: "deploy.rb"})
+	}
+	f, _ := legacy.DetectFramework(legacy.FrameworkEvidence{Root: legacy.AppRoot(deployRB), Capistrano: data})
+	out.Framework = string(f)
+	return out
 }
 
 func TestLocate(t *testing.T) {

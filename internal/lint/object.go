@@ -48,10 +48,14 @@ type set struct {
 	cfg        Config
 	objects    []*object
 	configMaps map[string]map[string]bool // namespace/name → keys
+	// configData are the values of the ConfigMaps, namespace/name → key → value.
+	configData map[string]map[string]string
 	secrets    map[string]map[string]bool
 	budgets    []selector // PodDisruptionBudgets
 	services   []selector
 	app        map[string]bool
+	// detected is the framework the inputs show, once known.
+	detected *string
 }
 
 type selector struct {
@@ -60,7 +64,7 @@ type selector struct {
 }
 
 func newSet(objs []*unstructured.Unstructured, cfg Config) *set {
-	s := &set{cfg: cfg, configMaps: map[string]map[string]bool{}, secrets: map[string]map[string]bool{}, app: map[string]bool{}}
+	s := &set{cfg: cfg, configMaps: map[string]map[string]bool{}, configData: map[string]map[string]string{}, secrets: map[string]map[string]bool{}, app: map[string]bool{}}
 	for _, c := range cfg.AppContainers {
 		s.app[c] = true
 	}
@@ -140,6 +144,7 @@ func (s *set) decode(o *object) error {
 			keys[k] = true
 		}
 		s.configMaps[key(o.namespace, o.ref.Name)] = keys
+		s.configData[key(o.namespace, o.ref.Name)] = cm.Data
 	case "Secret":
 		var sec corev1.Secret
 		if err := into(&sec); err != nil {

@@ -136,9 +136,9 @@ func Rules() []Rule {
 		{
 			ID: "FERRY-ENV-004", Severity: Warning, check: checkLinkedPaths,
 			Title: "Capistrano linked file not provided",
-			What:  "A file or directory that Capistrano linked into every release (`linked_files`, `linked_dirs` from `--capistrano`) is neither mounted into an app container nor replaced by its usual variable (config/database.yml by DATABASE_URL, config/master.key by RAILS_MASTER_KEY, config/secrets.yml by SECRET_KEY_BASE). Logs, tmp, bundle and asset directories are left out.",
+			What:  "A file or directory that Capistrano linked into every release (`linked_files`, `linked_dirs` from `--capistrano`) is neither mounted into an app container nor replaced by the variables the app's framework reads instead. The framework (Rails, Laravel, Symfony or plain PHP) is told by the app's files beside the Capistrano config (composer.json, artisan, bin/console, Gemfile), else by the config, the linked paths, the variables or the jobs' commands. Rails: config/database.yml by DATABASE_URL, config/master.key by RAILS_MASTER_KEY, config/secrets.yml by SECRET_KEY_BASE. Laravel: .env by APP_KEY and DB_* (or DATABASE_URL), storage by FILESYSTEM_DISK and SESSION_DRIVER (not local, public or file), storage/framework/sessions by SESSION_DRIVER, Passport's keys by PASSPORT_PRIVATE_KEY and PASSPORT_PUBLIC_KEY. Symfony: .env and .env.local by APP_SECRET, the secrets' decryption key by SYMFONY_DECRYPTION_SECRET. Build output and scratch are left out: logs, tmp and node_modules; Rails' bundle, asset and tmp directories; Composer's vendor; Laravel's bootstrap/cache and storage logs, views and cache; Symfony's var.",
 			Why:   "These files lived on the servers, outside the code: the image does not have them, and the app fails at boot or on first use.",
-			Fix:   "Mount the file from a Secret or ConfigMap at the app's path (subPath for a single file), put uploads in a volume or object storage, or set the variable that replaces it.",
+			Fix:   "Mount the file from a Secret or ConfigMap at the app's path (subPath for a single file), put uploads in a volume or object storage and sessions in Redis or the database, or set the variables that replace it; the finding says which for each path.",
 		},
 		{
 			ID: "FERRY-RES-001", Severity: Warning, check: checkRequests,

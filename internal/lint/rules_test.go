@@ -15,6 +15,7 @@ type fixtureConfig struct {
 	Vars          []LegacyVar  `json:"vars"`
 	Linked        []LegacyPath `json:"linked"`
 	AppContainers []string     `json:"appContainers"`
+	Framework     string       `json:"framework"`
 }
 
 func runFixture(t *testing.T, file string) Report {
@@ -33,7 +34,7 @@ func runFixture(t *testing.T, file string) Report {
 		if err := json.Unmarshal(side, &fc); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		cfg.Legacy = Legacy{Vars: fc.Vars, Linked: fc.Linked}
+		cfg.Legacy = Legacy{Vars: fc.Vars, Linked: fc.Linked, Framework: fc.Framework}
 		cfg.AppContainers = fc.AppContainers
 	}
 	report, err := Run(objs, cfg)
@@ -111,5 +112,54 @@ func TestRulesAreDocumented(t *testing.T) {
 				t.Errorf("%s: %q does not end a sentence", r.ID, text)
 			}
 		}
+	}
+}
+
+// TestLinkedPathsFollowTheFramework: what counts as build output and what replaces a
+// linked path depend on the framework, told or detected from the jobs' commands.
+func TestLinkedPathsFollowTheFramework(t *testing.T) {
+	objs, err := render.Decode([]byte(`apiVersion: batch/v1
+kind: CronJob
+metadata: {name: close-day}
+spec:
+  schedule: "0 1 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+          - {name: web, image: payroll/web:v1, command: [/bin/sh, -c, "php artisan payroll:close-day"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := []LegacyPath{{Path: "vendor", Dir: true, Source: "deploy.rb:3"}, {Path: "storage/framework/sessions", Dir: true, Source: "deploy.rb:3"}}
+	for _, tc := range []struct {
+		framework string
+		want      []string
+		not       string
+	}{
+		{"", []string{"1 of the legacy Laravel release's", "storage/framework/sessions (deploy.rb:3: file sessions are per pod", "SESSION_DRIVER"}, "vendor"},
+		{"rails", []string{"2 of the legacy Rails release's", "vendor (deploy.rb:3)"}, ""},
+	} {
+		t.Run(tc.framework, func(t *testing.T) {
+			r, err := Run(objs, Config{Namespace: "payroll", Legacy: Legacy{Linked: linked, Framework: tc.framework}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := findingsOf(r, "FERRY-ENV-004")
+			if len(got) != 1 {
+				t.Fatalf("findings %+v", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got[0].Message, w) {
+					t.Errorf("%q lacks %q", got[0].Message, w)
+				}
+			}
+			if tc.not != "" && strings.Contains(got[0].Message, tc.not) {
+				t.Errorf("%q names %s", got[0].Message, tc.not)
+			}
+		})
 	}
 }
