@@ -9,12 +9,6 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// macros are the @-schedules that cron and Kubernetes both know.
-var macros = map[string]bool{
-	"@yearly": true, "@annually": true, "@monthly": true, "@weekly": true,
-	"@daily": true, "@midnight": true, "@hourly": true,
-}
-
 // weekdays are day-of-week names as cron reads them.
 var weekdays = map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 
