@@ -75,7 +75,8 @@ func TestLockOfADeadHolderExpires(t *testing.T) {
 	c, ns := newClient(t)
 	ctx := context.Background()
 	dead := &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "dead", Duration: 2 * time.Second, RenewInterval: time.Hour}
-	if _, err := dead.Acquire(ctx, false, nil); err != nil {
+	deadHeld, err := dead.Acquire(ctx, false, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	// Never renewed (interval of an hour): after two seconds it is free.
@@ -88,5 +89,12 @@ func TestLockOfADeadHolderExpires(t *testing.T) {
 	defer held.Release(ctx)
 	if waited := time.Since(start); waited < time.Second || waited > 6*time.Second {
 		t.Fatalf("took over after %s, want about the lease duration", waited)
+	}
+	// The dead holder coming back and releasing must not free the new holder's lease.
+	if err := deadHeld.Release(ctx); err != nil {
+		t.Fatalf("release of a lease taken over: %v", err)
+	}
+	if _, err := (&kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "third"}).Acquire(ctx, false, nil); !errors.Is(err, kube.ErrLocked) || !strings.Contains(err.Error(), "by next") {
+		t.Fatalf("after the old holder's release: %v, want ErrLocked by next", err)
 	}
 }

@@ -20,7 +20,8 @@ func (w *waiter) newWarnings(ctx context.Context) []string {
 	}
 	var out []string
 	for ns := range namespaces {
-		events, err := w.c.Clientset.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+		// ResourceVersion "0" is served from the API server's watch cache, not etcd.
+		events, err := w.c.Clientset.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "type=Warning", ResourceVersion: "0"})
 		if err != nil {
 			continue
 		}

@@ -18,7 +18,8 @@ import (
 	"ferry.dev/ferry/internal/kube"
 )
 
-// Store keeps an app's revisions.
+// Store keeps an app's revisions. Its methods may be called at the same time for
+// different revisions.
 type Store interface {
 	// List returns every revision of app, in any order.
 	List(ctx context.Context, app string) ([]*Release, error)
