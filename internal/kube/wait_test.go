@@ -2,6 +2,7 @@ package kube_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +55,36 @@ func TestWaitHealthySeesChangesByWatching(t *testing.T) {
 	}
 	if len(updates) < 3 {
 		t.Errorf("updates %v: want the objects' progress as it happened, then healthy", updates)
+	}
+}
+
+func TestWaitHealthyReportsWarningEventsAsTheyHappen(t *testing.T) {
+	c, ns := newClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Now()
+	d := deployment(ns, 1)
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	containers[0].(map[string]any)["resources"] = map[string]any{"requests": map[string]any{"cpu": "1000"}}
+	if err := unstructured.SetNestedSlice(d.Object, containers, "spec", "template", "spec", "containers"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Apply(ctx, d, false); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	_, err := c.WaitHealthy(ctx, kube.WaitConfig{
+		Objects: []kube.Ref{kube.RefOf(d)}, Since: start, Timeout: 60 * time.Second,
+		OnUpdate: func(u kube.Update) {
+			warnings = append(warnings, u.Warnings...)
+			for _, w := range u.Warnings {
+				if strings.Contains(w, "FailedScheduling") {
+					cancel()
+				}
+			}
+		},
+	})
+	if err == nil || ctx.Err() == nil {
+		t.Fatalf("wait for an unschedulable pod: %v, warnings %v; want FailedScheduling", err, warnings)
 	}
 }

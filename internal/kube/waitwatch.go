@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
@@ -22,6 +23,8 @@ type watches struct {
 
 	mu   sync.Mutex
 	live map[string]*watched
+	// warnings are the warning events of each watched namespace not yet taken.
+	warnings map[string][]corev1.Event
 }
 
 type watched struct {
@@ -30,7 +33,7 @@ type watched struct {
 
 func newWatches(ctx context.Context) *watches {
 	ctx, cancel := context.WithCancel(ctx)
-	return &watches{ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), live: map[string]*watched{}}
+	return &watches{ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), live: map[string]*watched{}, warnings: map[string][]corev1.Event{}}
 }
 
 // get returns the watched object (nil when it was deleted) and true, or false when
@@ -107,6 +110,64 @@ func (ws *watches) follow(key string, wi watch.Interface) {
 			ws.live[key].obj = obj
 			ws.mu.Unlock()
 			ws.nudge()
+		}
+	}
+}
+
+// events takes the warning events watched in namespace since the last call, and
+// reports whether it is watched.
+func (ws *watches) events(namespace string) ([]corev1.Event, bool) {
+	if ws == nil {
+		return nil, false
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	got, ok := ws.warnings[namespace]
+	if ok {
+		ws.warnings[namespace] = nil
+	}
+	return got, ok
+}
+
+// startEvents watches namespace's warning events from version; if it cannot, they
+// are listed again on the next deep poll.
+func (ws *watches) startEvents(c *Client, namespace, version string) {
+	if ws == nil || ws.ctx.Err() != nil {
+		return
+	}
+	wi, err := c.Clientset.CoreV1().Events(namespace).Watch(ws.ctx, metav1.ListOptions{FieldSelector: warningsOnly, ResourceVersion: version})
+	if err != nil {
+		return
+	}
+	ws.mu.Lock()
+	ws.warnings[namespace] = nil
+	ws.mu.Unlock()
+	ws.wg.Add(1)
+	go ws.followEvents(namespace, wi)
+}
+
+func (ws *watches) followEvents(namespace string, wi watch.Interface) {
+	defer ws.wg.Done()
+	defer wi.Stop()
+	for {
+		var e watch.Event
+		ok := false
+		select {
+		case <-ws.ctx.Done():
+		case e, ok = <-wi.ResultChan():
+		}
+		ev, isEvent := e.Object.(*corev1.Event)
+		if !ok || e.Type == watch.Error || !isEvent {
+			// Back to listing: the next one brings back the events not yet taken.
+			ws.mu.Lock()
+			delete(ws.warnings, namespace)
+			ws.mu.Unlock()
+			return
+		}
+		if e.Type == watch.Added || e.Type == watch.Modified {
+			ws.mu.Lock()
+			ws.warnings[namespace] = append(ws.warnings[namespace], *ev)
+			ws.mu.Unlock()
 		}
 	}
 }
