@@ -48,6 +48,9 @@ type Held struct {
 	cancel context.CancelFunc
 	lost   chan struct{}
 	done   chan struct{}
+	// last is the lease as this holder last wrote it, owned by the renewing goroutine
+	// until done is closed.
+	last *coordinationv1.Lease
 }
 
 // Acquire takes the lock. When it is held and wait is false, it returns ErrLocked
@@ -62,9 +65,9 @@ func (l *Lock) Acquire(ctx context.Context, wait bool, onWait func(Holder)) (*He
 	}
 	told := false
 	for {
-		holder, err := l.tryAcquire(ctx)
+		lease, holder, err := l.tryAcquire(ctx)
 		if err == nil {
-			return l.hold(), nil
+			return l.hold(lease), nil
 		}
 		if !errors.Is(err, ErrLocked) {
 			return nil, err
@@ -84,40 +87,42 @@ func (l *Lock) Acquire(ctx context.Context, wait bool, onWait func(Holder)) (*He
 	}
 }
 
-// tryAcquire creates or takes over the lease once; ErrLocked with the holder when it
-// is held and fresh. Optimistic concurrency makes concurrent takers race safely.
-func (l *Lock) tryAcquire(ctx context.Context) (Holder, error) {
+// tryAcquire creates or takes over the lease once and returns it as written;
+// ErrLocked with the holder when it is held and fresh. Optimistic concurrency makes
+// concurrent takers race safely.
+func (l *Lock) tryAcquire(ctx context.Context) (*coordinationv1.Lease, Holder, error) {
 	leases := l.Client.Clientset.CoordinationV1().Leases(l.Namespace)
 	now := metav1.NewMicroTime(time.Now())
 	lease, err := leases.Get(ctx, l.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		_, err = leases.Create(ctx, &coordinationv1.Lease{
+		created, err := leases.Create(ctx, &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{Name: l.Name, Labels: map[string]string{"app.kubernetes.io/managed-by": "ferry"}},
 			Spec:       l.spec(now, 0),
 		}, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {
-			return Holder{Identity: "another ferry", Since: now.Time}, ErrLocked
+			return nil, Holder{Identity: "another ferry", Since: now.Time}, ErrLocked
 		}
 		if err != nil {
-			return Holder{}, fmt.Errorf("create lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
+			return nil, Holder{}, fmt.Errorf("create lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
 		}
-		return Holder{}, nil
+		return created, Holder{}, nil
 	}
 	if err != nil {
-		return Holder{}, fmt.Errorf("get lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
+		return nil, Holder{}, fmt.Errorf("get lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
 	}
 	if holder, held := leaseHolder(lease, time.Now()); held {
-		return holder, ErrLocked
+		return nil, holder, ErrLocked
 	}
 	transitions := ptr.Deref(lease.Spec.LeaseTransitions, 0) + 1
 	lease.Spec = l.spec(now, transitions)
-	if _, err := leases.Update(ctx, lease, metav1.UpdateOptions{}); err != nil {
+	taken, err := leases.Update(ctx, lease, metav1.UpdateOptions{})
+	if err != nil {
 		if apierrors.IsConflict(err) {
-			return Holder{Identity: "another ferry", Since: now.Time}, ErrLocked
+			return nil, Holder{Identity: "another ferry", Since: now.Time}, ErrLocked
 		}
-		return Holder{}, fmt.Errorf("take lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
+		return nil, Holder{}, fmt.Errorf("take lease %s/%s: %w", l.Namespace, l.Name, APIError{err})
 	}
-	return Holder{}, nil
+	return taken, Holder{}, nil
 }
 
 // leaseHolder says who holds the lease and whether that hold is still live at now.
@@ -145,9 +150,9 @@ func (l *Lock) spec(now metav1.MicroTime, transitions int32) coordinationv1.Leas
 	}
 }
 
-func (l *Lock) hold() *Held {
+func (l *Lock) hold(lease *coordinationv1.Lease) *Held {
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Held{lock: l, cancel: cancel, lost: make(chan struct{}), done: make(chan struct{})}
+	h := &Held{lock: l, cancel: cancel, lost: make(chan struct{}), done: make(chan struct{}), last: lease}
 	go h.renew(ctx)
 	return h
 }
@@ -198,27 +203,41 @@ func (h *Held) renewOnce(ctx context.Context, leases interface {
 	}
 	now := metav1.NewMicroTime(time.Now())
 	lease.Spec.RenewTime = &now
-	_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
+	renewed, err := leases.Update(ctx, lease, metav1.UpdateOptions{})
+	if err == nil {
+		h.last = renewed
+	}
 	return err
 }
 
 // Release stops renewing and frees the lease, if it is still ours, so the next
-// waiter goes at once instead of after expiry.
+// waiter goes at once instead of after expiry. It writes over the lease as this
+// holder last wrote it, in one round trip; only if it changed since (a conflict) does
+// it read it again to see whether it is still ours.
 func (h *Held) Release(ctx context.Context) error {
 	h.cancel()
 	<-h.done
 	leases := h.lock.Client.Clientset.CoordinationV1().Leases(h.lock.Namespace)
-	lease, err := leases.Get(ctx, h.lock.Name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("release lease: %w", APIError{err})
+	lease := h.last
+	for read := false; ; read = true {
+		if lease == nil || read {
+			var err error
+			if lease, err = leases.Get(ctx, h.lock.Name, metav1.GetOptions{}); err != nil {
+				return fmt.Errorf("release lease: %w", APIError{err})
+			}
+		}
+		if ptr.Deref(lease.Spec.HolderIdentity, "") != h.lock.Identity {
+			return nil
+		}
+		free := lease.DeepCopy()
+		free.Spec.HolderIdentity = ptr.To("")
+		free.Spec.RenewTime = nil
+		_, err := leases.Update(ctx, free, metav1.UpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsConflict(err) || read {
+			return fmt.Errorf("release lease: %w", APIError{err})
+		}
 	}
-	if ptr.Deref(lease.Spec.HolderIdentity, "") != h.lock.Identity {
-		return nil
-	}
-	lease.Spec.HolderIdentity = ptr.To("")
-	lease.Spec.RenewTime = nil
-	if _, err := leases.Update(ctx, lease, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("release lease: %w", APIError{err})
-	}
-	return nil
 }

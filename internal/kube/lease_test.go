@@ -93,7 +93,8 @@ func TestLockOfADeadHolderExpires(t *testing.T) {
 	// Long enough that it never runs out during the test: expire ends it.
 	const duration = time.Minute
 	dead := &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "dead", Duration: duration, RenewInterval: time.Hour}
-	if _, err := dead.Acquire(ctx, false, nil); err != nil {
+	deadHeld, err := dead.Acquire(ctx, false, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	next := &kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "next", Duration: duration}
@@ -130,5 +131,12 @@ func TestLockOfADeadHolderExpires(t *testing.T) {
 	})
 	if n := lease.Spec.LeaseTransitions; n == nil || *n != 1 {
 		t.Errorf("lease transitions %v, want 1", n)
+	}
+	// The dead holder coming back and releasing must not free the new holder's lease.
+	if err := deadHeld.Release(ctx); err != nil {
+		t.Fatalf("release of a lease taken over: %v", err)
+	}
+	if _, err := (&kube.Lock{Client: c, Namespace: ns, Name: "l", Identity: "third"}).Acquire(ctx, false, nil); !errors.Is(err, kube.ErrLocked) || !strings.Contains(err.Error(), "by next") {
+		t.Fatalf("after the old holder's release: %v, want ErrLocked by next", err)
 	}
 }

@@ -23,9 +23,12 @@ type WaitConfig struct {
 	Since time.Time
 	// Timeout bounds the wait.
 	Timeout time.Duration
-	// Interval between polls of the objects (default 100ms). Events are looked at
-	// every second, and a workload's pods only once it has made no progress for a
-	// second: a healthy rollout costs the API server no pod listings.
+	// Interval between polls of the objects that are not watched (default 100ms):
+	// Services, whose health is their endpoints', and objects whose watch ended.
+	// Every other object that is not yet healthy is watched, and judged again as soon
+	// as it changes. Events are looked at every second, and a workload's pods only once
+	// it has made no progress for a second: a healthy rollout costs the API server no
+	// pod listings.
 	Interval time.Duration
 	// OnUpdate receives the objects whose state or message changed, and new warning
 	// events, as they happen.
@@ -51,7 +54,7 @@ type WaitResult struct {
 	PodProblems []string       `json:"podProblems,omitempty"`
 }
 
-// WaitHealthy polls the objects until every one is healthy (nil error), one has
+// WaitHealthy watches the objects until every one is healthy (nil error), one has
 // failed (ErrUnhealthy) or the timeout passes (ErrTimeout). Workload pods in a state
 // that does not fix itself fail the rollout at once instead of at the deadline.
 func (c *Client) WaitHealthy(ctx context.Context, cfg WaitConfig) (*WaitResult, error) {
@@ -61,28 +64,34 @@ func (c *Client) WaitHealthy(ctx context.Context, cfg WaitConfig) (*WaitResult, 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	w := newWaiter(c, cfg)
+	w.watches = newWatches(ctx)
+	defer w.watches.stop()
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
 	lastDeep := time.Time{}
+	fetch := true
 	for {
 		deep := time.Since(lastDeep) >= time.Second
 		if deep {
 			lastDeep = time.Now()
 		}
-		res, err := w.poll(ctx, deep)
+		res, err := w.poll(ctx, deep, fetch || deep)
 		if err == nil || errors.Is(err, ErrUnhealthy) {
 			return res, err
 		}
 		if ctx.Err() != nil {
 			// One last look at the pods, to say why.
 			lastCtx, lastCancel := context.WithTimeout(context.Background(), 10*time.Second)
-			res, _ = w.poll(lastCtx, true)
+			res, _ = w.poll(lastCtx, true, true)
 			lastCancel()
 			return res, fmt.Errorf("%w after %s: %s", ErrTimeout, cfg.Timeout, w.pending(res))
 		}
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
+			fetch = true
+		case <-w.watches.wake:
+			fetch = false // only watched objects changed
 		}
 	}
 }
@@ -90,6 +99,7 @@ func (c *Client) WaitHealthy(ctx context.Context, cfg WaitConfig) (*WaitResult, 
 type waiter struct {
 	c          *Client
 	cfg        WaitConfig
+	watches    *watches // nil: read every object on every poll
 	last       map[string]health.Status
 	changed    map[string]time.Time
 	seenEvents map[string]bool
@@ -105,14 +115,15 @@ const stalledFor = time.Second
 
 var errNotYet = errors.New("not yet")
 
-// poll looks at every object once; deep also looks at pods and events.
-func (w *waiter) poll(ctx context.Context, deep bool) (*WaitResult, error) {
+// poll looks at every object once; deep also looks at pods and events. Without
+// fetch, an object that is not watched keeps its last known health.
+func (w *waiter) poll(ctx context.Context, deep, fetch bool) (*WaitResult, error) {
 	res := &WaitResult{}
 	var upd Update
 	failed := false
 	allHealthy := true
 	for _, ref := range w.cfg.Objects {
-		h, problems, err := w.check(ctx, ref, deep)
+		h, problems, err := w.check(ctx, ref, deep, fetch)
 		if err != nil {
 			h = health.Status{State: health.Progressing, Message: oneLine(err.Error())}
 		}
@@ -143,23 +154,33 @@ func (w *waiter) poll(ctx context.Context, deep bool) (*WaitResult, error) {
 
 // check returns an object's health and, for workloads on a deep poll, the problems
 // of its pods; a fatal pod problem fails the object.
-func (w *waiter) check(ctx context.Context, ref Ref, deep bool) (health.Status, []string, error) {
-	if h, ok := w.last[ref.Key()]; ok && h.State == health.Healthy {
-		return h, nil, nil // healthy stays healthy for the rest of this wait
+func (w *waiter) check(ctx context.Context, ref Ref, deep, fetch bool) (health.Status, []string, error) {
+	last, seen := w.last[ref.Key()]
+	if seen && last.State == health.Healthy {
+		return last, nil, nil // healthy stays healthy for the rest of this wait
 	}
-	obj, err := w.c.Get(ctx, ref)
-	if err != nil {
-		return health.Status{}, nil, err
+	obj, watched := w.watches.get(ref.Key())
+	if !watched {
+		if seen && !fetch {
+			return last, nil, nil
+		}
+		var err error
+		if obj, err = w.c.Get(ctx, ref); err != nil {
+			return health.Status{}, nil, err
+		}
 	}
 	if obj == nil {
 		return health.Status{State: health.Progressing, Message: "not found"}, nil, nil
+	}
+	if ref.Kind == "Service" {
+		return w.serviceHealth(ctx, obj) // its endpoints say, not the Service: polled
 	}
 	h, err := health.Evaluate(obj)
 	if err != nil {
 		return health.Status{}, nil, err
 	}
-	if ref.Kind == "Service" {
-		return w.serviceHealth(ctx, obj)
+	if !watched && h.State != health.Healthy {
+		w.watches.start(w.c, ref, obj)
 	}
 	if !deep || h.State != health.Progressing || w.progressing(ref.Key(), h) {
 		return h, nil, nil
@@ -205,6 +226,6 @@ func (w *waiter) pending(res *WaitResult) string {
 // Check looks at each object once and returns its health, without waiting.
 func (c *Client) Check(ctx context.Context, refs []Ref) []ObjectStatus {
 	w := newWaiter(c, WaitConfig{Objects: refs})
-	res, _ := w.poll(ctx, false)
+	res, _ := w.poll(ctx, false, true)
 	return res.Objects
 }

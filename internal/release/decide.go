@@ -2,6 +2,7 @@ package release
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -97,6 +98,31 @@ func Prunable(history []*Release, next []*unstructured.Unstructured) []kube.Ref 
 		refs = append(refs, kube.RefOf(out[i]))
 	}
 	return refs
+}
+
+// Owned reports whether an object's labels say ferry applied it for app: only such
+// objects are ever pruned or re-created.
+func Owned(labels map[string]string, app string) bool {
+	return labels[LabelManagedBy] == ManagedBy && labels[LabelApp] == app
+}
+
+// ReplaceJob decides about a Job of the manifests that the API server would not update
+// because the fields in immutable cannot change (its dry-run answer). A Job whose pod
+// template changed is deleted and created again (true) when ferry applied it for app;
+// any other Job is refused with an error that says what to do. For other immutable
+// fields alone it returns false and no error: the API server's refusal stands.
+func ReplaceJob(name string, liveLabels map[string]string, app string, immutable []string) (bool, error) {
+	if !slices.Contains(immutable, "spec.template") {
+		return false, nil
+	}
+	if Owned(liveLabels, app) {
+		return true, nil
+	}
+	whose := "this one is not ferry's"
+	if other := liveLabels[LabelApp]; liveLabels[LabelManagedBy] == ManagedBy && other != "" {
+		whose = "this one is app " + other + "'s"
+	}
+	return false, fmt.Errorf("job/%s: its pod template changed, which a Job does not allow, and ferry re-creates only the Jobs it applied for %s; %s: delete it yourself or rename it in the manifests", name, app, whose)
 }
 
 // Expired returns the revisions beyond limit to delete, oldest first; the current

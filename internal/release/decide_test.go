@@ -82,6 +82,38 @@ func TestPrunableDeletesOnlyWhatEarlierRevisionsAppliedInReverseOrder(t *testing
 	}
 }
 
+func TestReplaceJobOnlyWhenFerryAppliedItForTheApp(t *testing.T) {
+	ours := map[string]string{LabelManagedBy: ManagedBy, LabelApp: "shop"}
+	for _, tc := range []struct {
+		name      string
+		labels    map[string]string
+		immutable []string
+		replace   bool
+		wantErr   string
+	}{
+		{"template changed, ours", ours, []string{"spec.template"}, true, ""},
+		{"template and completions changed, ours", ours, []string{"spec.completions", "spec.template"}, true, ""},
+		{"template changed, no labels", nil, []string{"spec.template"}, false, "this one is not ferry's: delete it yourself"},
+		{"template changed, labelled by hand with the app only", map[string]string{LabelApp: "shop"}, []string{"spec.template"}, false, "not ferry's"},
+		{"template changed, another app's", map[string]string{LabelManagedBy: ManagedBy, LabelApp: "billing"}, []string{"spec.template"}, false, "this one is app billing's"},
+		{"another immutable field: the API server's refusal stands", ours, []string{"spec.selector"}, false, ""},
+		{"nothing immutable", ours, nil, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			replace, err := ReplaceJob("db-migrate", tc.labels, "shop", tc.immutable)
+			if replace != tc.replace {
+				t.Errorf("replace = %v, want %v", replace, tc.replace)
+			}
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("error %v, want none", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "job/db-migrate: ")):
+				t.Errorf("error %v, want job/db-migrate: … %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
 func TestExpiredKeepsTheLimitAndTheCurrent(t *testing.T) {
 	var history []*Release
 	for i := 1; i <= 6; i++ {

@@ -52,8 +52,10 @@ func Render(cfg Config, image string) ([]*unstructured.Unstructured, error) {
 
 // Deploy rolls out opts.Image as a new revision: render, dry-run every object (a
 // rejection changes nothing), record the revision as pending, run the pre-deploy Job,
-// apply, prune and wait until healthy. A revision that fails is rolled back to the
-// current good one unless NoRollback; the error then wraps ErrRolloutFailed.
+// apply, prune and wait until healthy. A Job of the app whose pod template changed
+// (which a Job does not allow) is deleted and created again. A revision that fails is
+// rolled back to the current good one unless NoRollback; the error then wraps
+// ErrRolloutFailed.
 func Deploy(ctx context.Context, cfg Config, opts DeployOptions) (*Result, error) {
 	if err := render.ValidateReference(opts.Image); err != nil {
 		return nil, err
@@ -75,7 +77,8 @@ func Deploy(ctx context.Context, cfg Config, opts DeployOptions) (*Result, error
 	var result *Result
 	err = withSession(ctx, cfg, "deploy "+opts.Image, func(ctx context.Context, s *session) error {
 		s.printf("==> deploy %s revision %d: %s\n", s.cfg.Def.App, NextRevision(s.history), opts.Image)
-		if err := s.dryRun(ctx, objs); err != nil {
+		replace, err := s.dryRun(ctx, objs)
+		if err != nil {
 			return err
 		}
 		r := &Release{Record: Record{Kind: KindDeploy, Image: opts.Image}, Manifests: objs}
@@ -87,7 +90,7 @@ func Deploy(ctx context.Context, cfg Config, opts DeployOptions) (*Result, error
 			result.Release = r.Summarize()
 			return err // nothing but the Job changed: there is nothing to roll back
 		}
-		rolloutErr := s.rollout(ctx, r)
+		rolloutErr := s.rollout(ctx, r, replace)
 		result.Release = r.Summarize()
 		if rolloutErr == nil || !errors.Is(rolloutErr, ErrRolloutFailed) || opts.NoRollback {
 			return rolloutErr
@@ -137,12 +140,13 @@ func (s *session) rollbackTo(ctx context.Context, target *Release, reason string
 	for _, obj := range target.Manifests {
 		objs = append(objs, obj.DeepCopy())
 	}
-	if err := s.dryRun(ctx, objs); err != nil {
+	replace, err := s.dryRun(ctx, objs)
+	if err != nil {
 		return nil, err
 	}
 	r := &Release{Record: Record{Kind: KindRollback, Image: target.Image, RollbackOf: target.Revision, Reason: reason}, Manifests: objs}
 	if err := s.record(ctx, r); err != nil {
 		return nil, err
 	}
-	return r, s.rollout(ctx, r)
+	return r, s.rollout(ctx, r, replace)
 }

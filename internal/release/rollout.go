@@ -48,15 +48,17 @@ func label(objs []*unstructured.Unstructured, app string) {
 	}
 }
 
-// dryRun validates every object with the API server without changing anything.
-// Objects in a namespace the same manifests create are accepted unchecked there.
-func (s *session) dryRun(ctx context.Context, objs []*unstructured.Unstructured) error {
+// dryRun validates every object with the API server without changing anything, and
+// returns the Jobs to re-create because their pod template changed. Objects in a
+// namespace the same manifests create are accepted unchecked there.
+func (s *session) dryRun(ctx context.Context, objs []*unstructured.Unstructured) (replacements, error) {
 	creates := map[string]bool{}
 	for _, obj := range objs {
 		if obj.GetKind() == "Namespace" {
 			creates[obj.GetName()] = true
 		}
 	}
+	replace := replacements{}
 	var rejected []string
 	for _, obj := range objs {
 		_, err := s.cfg.Client.Apply(ctx, obj, true)
@@ -67,7 +69,12 @@ func (s *session) dryRun(ctx context.Context, objs []*unstructured.Unstructured)
 			continue
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
+		}
+		ok, err := s.checkReplace(ctx, obj, err)
+		if ok {
+			replace[kube.RefOf(obj).Key()] = true
+			continue
 		}
 		rejected = append(rejected, err.Error())
 	}
@@ -77,10 +84,10 @@ func (s *session) dryRun(ctx context.Context, objs []*unstructured.Unstructured)
 			more = fmt.Sprintf(" (and %d more)", len(rejected)-3)
 			rejected = rejected[:3]
 		}
-		return fmt.Errorf("%w by the API server, nothing was changed: %s%s", ErrRejected, strings.Join(rejected, "; "), more)
+		return nil, fmt.Errorf("%w by the API server, nothing was changed: %s%s", ErrRejected, strings.Join(rejected, "; "), more)
 	}
 	s.printf("  dry run: %d objects accepted\n", len(objs))
-	return nil
+	return replace, nil
 }
 
 // record creates a new pending revision before anything is changed.
@@ -97,15 +104,22 @@ func (s *session) record(ctx context.Context, r *Release) error {
 	return nil
 }
 
-// rollout applies r's manifests in dependency order, prunes what earlier revisions
-// applied and r does not contain, and waits until everything is healthy. It records
+// rollout applies r's manifests in dependency order (re-creating the Jobs in
+// replace), prunes what earlier revisions applied and r does not contain, and waits
+// until everything is healthy. It records
 // the outcome; the returned error wraps ErrRolloutFailed when r did not become healthy.
-func (s *session) rollout(ctx context.Context, r *Release) error {
+func (s *session) rollout(ctx context.Context, r *Release, replace replacements) error {
 	start := time.Now()
 	objs := r.Manifests
 	kube.SortForApply(objs)
 	s.printf("  applying %d objects\n", len(objs))
 	for _, obj := range objs {
+		if replace[kube.RefOf(obj).Key()] {
+			if err := s.replaceJob(ctx, obj); err != nil {
+				return s.fail(ctx, r, fmt.Sprintf("re-create %v", err))
+			}
+			continue
+		}
 		if _, err := s.cfg.Client.Apply(ctx, obj, false); err != nil {
 			return s.fail(ctx, r, fmt.Sprintf("apply %v", err))
 		}
@@ -150,7 +164,7 @@ func (s *session) prune(ctx context.Context, refs []kube.Ref) error {
 			}
 			return err
 		}
-		if live == nil || live.GetLabels()[LabelManagedBy] != ManagedBy || live.GetLabels()[LabelApp] != s.cfg.Def.App {
+		if live == nil || !Owned(live.GetLabels(), s.cfg.Def.App) {
 			continue
 		}
 		if err := s.cfg.Client.Delete(ctx, ref); err != nil {

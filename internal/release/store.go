@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,7 +19,8 @@ import (
 	"ferry.dev/ferry/internal/kube"
 )
 
-// Store keeps an app's revisions.
+// Store keeps an app's revisions. Its methods may be called at the same time for
+// different revisions.
 type Store interface {
 	// List returns every revision of app, in any order.
 	List(ctx context.Context, app string) ([]*Release, error)
@@ -54,6 +56,33 @@ const (
 type SecretStore struct {
 	Client    kubernetes.Interface
 	Namespace string
+
+	mu sync.Mutex
+	// known are the revision Secrets as this store last read or wrote them, by
+	// name: an update writes over one without reading it first, and reads it again
+	// only if it changed since (a conflict).
+	known map[string]*corev1.Secret
+}
+
+func (s *SecretStore) remember(sec *corev1.Secret) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.known == nil {
+		s.known = map[string]*corev1.Secret{}
+	}
+	s.known[sec.Name] = sec
+}
+
+func (s *SecretStore) remembered(name string) *corev1.Secret {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.known[name]
+}
+
+func (s *SecretStore) forgetKnown(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.known, name)
 }
 
 var _ Store = (*SecretStore)(nil)
@@ -93,6 +122,7 @@ func (s *SecretStore) List(ctx context.Context, app string) ([]*Release, error) 
 		if err != nil {
 			return nil, fmt.Errorf("revision secret %s: %w", sec.Name, err)
 		}
+		s.remember(sec)
 		out = append(out, r)
 	}
 	return out, nil
@@ -119,13 +149,14 @@ func (s *SecretStore) Create(ctx context.Context, r *Release) error {
 }
 
 func (s *SecretStore) create(ctx context.Context, r *Release, sec *corev1.Secret) error {
-	_, err := s.secrets().Create(ctx, sec, metav1.CreateOptions{})
+	created, err := s.secrets().Create(ctx, sec, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("revision %d of %s is already recorded", r.Revision, r.App)
 	}
 	if err != nil {
 		return fmt.Errorf("record revision %d: %s", r.Revision, kube.APIMessage(err))
 	}
+	s.remember(created)
 	return nil
 }
 
@@ -135,26 +166,45 @@ func (s *SecretStore) Update(ctx context.Context, r *Release) error {
 	if r.Status == StatusIncomplete {
 		return fmt.Errorf("update revision %d: it is incomplete and is left as it is", r.Revision)
 	}
-	cur, err := s.secrets().Get(ctx, secretName(r.App, r.Revision), metaGet)
-	if err != nil {
-		return fmt.Errorf("update revision %d: %s", r.Revision, kube.APIMessage(err))
+	name := secretName(r.App, r.Revision)
+	cur := s.remembered(name)
+	for {
+		fresh := cur == nil
+		if fresh {
+			var err error
+			if cur, err = s.secrets().Get(ctx, name, metaGet); err != nil {
+				return fmt.Errorf("update revision %d: %s", r.Revision, kube.APIMessage(err))
+			}
+		}
+		sec, err := s.updated(cur, r)
+		if err != nil {
+			return fmt.Errorf("encode revision %d: %w", r.Revision, err)
+		}
+		written, err := s.secrets().Update(ctx, sec, metav1.UpdateOptions{})
+		if err == nil {
+			s.remember(written)
+			return nil
+		}
+		if !apierrors.IsConflict(err) || fresh {
+			s.forgetKnown(name)
+			return fmt.Errorf("update revision %d: %s", r.Revision, kube.APIMessage(err))
+		}
+		cur = nil // changed since this store saw it: read it again
 	}
-	var sec *corev1.Secret
+}
+
+// updated is revision Secret cur rewritten with r.
+func (s *SecretStore) updated(cur *corev1.Secret, r *Release) (*corev1.Secret, error) {
 	if _, split := cur.Data[keyIndex]; split {
-		sec, err = updatedHead(cur, r)
-	} else {
-		var data []byte
-		data, err = encodeRelease(r)
-		sec = s.secret(r, map[string][]byte{keyRelease: data})
-		sec.ResourceVersion = cur.ResourceVersion
+		return updatedHead(cur, r)
 	}
+	data, err := encodeRelease(r)
 	if err != nil {
-		return fmt.Errorf("encode revision %d: %w", r.Revision, err)
+		return nil, err
 	}
-	if _, err := s.secrets().Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("update revision %d: %s", r.Revision, kube.APIMessage(err))
-	}
-	return nil
+	sec := s.secret(r, map[string][]byte{keyRelease: data})
+	sec.ResourceVersion = cur.ResourceVersion
+	return sec, nil
 }
 
 // Delete implements Store. Parts go first: a crash part way leaves a head whose parts
@@ -164,6 +214,7 @@ func (s *SecretStore) Delete(ctx context.Context, app string, revision int) erro
 	if err := s.deleteParts(ctx, app, revision); err != nil {
 		return fmt.Errorf("delete revision %d: %w", revision, err)
 	}
+	s.forgetKnown(secretName(app, revision))
 	err := s.secrets().Delete(ctx, secretName(app, revision), metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete revision %d: %s", revision, kube.APIMessage(err))

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -303,4 +305,78 @@ func TestACrashBetweenPartsLeavesNoRevision(t *testing.T) {
 	if left := f.secrets(release.LabelRevision + "=2"); len(left) != 0 {
 		t.Fatalf("delete left %d Secrets of revision 2", len(left))
 	}
+}
+
+// countingGets counts the GET requests of single Secrets that pass through it.
+type countingGets struct {
+	rt   http.RoundTripper
+	gets *atomic.Int32
+}
+
+func (c countingGets) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/secrets/") {
+		c.gets.Add(1)
+	}
+	return c.rt.RoundTrip(r)
+}
+
+func TestAnUpdateWritesWithoutReadingFirstUnlessTheSecretChanged(t *testing.T) {
+	f := newStoreFixture(t)
+	ctx := context.Background()
+	var gets atomic.Int32
+	cfg := devclustertest.RESTConfig(t)
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return countingGets{rt, &gets} }
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &release.SecretStore{Client: client, Namespace: f.ns}
+	small, split := revision(1, release.StatusPending, bigConfigMaps(1, 1)), revision(2, release.StatusPending, bigConfigMaps(2, 2))
+	for _, r := range []*release.Release{small, split} {
+		if err := store.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		r.Status = release.StatusDeployed
+		if err := store.Update(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := gets.Load(); n != 0 {
+		t.Errorf("updates of revisions this store wrote read them first: %d GETs", n)
+	}
+
+	// Someone else changes revision 1: the update reads it again and still lands.
+	sec, err := f.client.CoreV1().Secrets(f.ns).Get(ctx, "ferry.release.v1.shop.v1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec.Annotations = map[string]string{"touched": "by hand"}
+	if _, err := f.client.CoreV1().Secrets(f.ns).Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	small.Status = release.StatusSuperseded
+	if err := store.Update(ctx, small); err != nil {
+		t.Fatalf("update after a change by someone else: %v", err)
+	}
+	if n := gets.Load(); n != 1 {
+		t.Errorf("an update over a changed Secret read it %d times, want once", n)
+	}
+
+	h := f.list()
+	if len(h) != 2 || h[0].Status != release.StatusSuperseded || h[1].Status != release.StatusDeployed {
+		t.Fatalf("read back %s", statusesOf(h))
+	}
+	sameManifests(t, h[0].Manifests, small.Manifests)
+	sameManifests(t, h[1].Manifests, split.Manifests)
+	if len(f.parts(2)) < 2 {
+		t.Fatalf("revision 2 should be split, has %d parts", len(f.parts(2)))
+	}
+}
+
+func statusesOf(h []*release.Release) string {
+	var out []string
+	for _, r := range h {
+		out = append(out, fmt.Sprintf("%d:%s", r.Revision, r.Status))
+	}
+	return strings.Join(out, " ")
 }
