@@ -72,6 +72,10 @@ type MigrationSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=10
 	Notify []Notify `json:"notify,omitempty"`
+	// Final says how the last step is judged.
+	//
+	// +optional
+	Final Final `json:"final,omitempty"`
 	// Paused stops evaluations and weight changes until it is cleared; the weight
 	// applied stays.
 	//
@@ -95,6 +99,18 @@ type Step struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	MinRequests int64 `json:"minRequests,omitempty"`
+}
+
+// Final says how the last step is judged.
+type Final struct {
+	// Control is the legacy share kept while the last step is judged, as a
+	// concurrent control (default "1%"); "0" judges the last step at 100 % against
+	// the previous step's Kubernetes side. At most 50 %.
+	//
+	// +optional
+	// +kubebuilder:validation:MaxLength=6
+	// +kubebuilder:validation:Pattern=`^[0-9]{1,2}(\.[0-9]{1,2})?%?$`
+	Control string `json:"control,omitempty"`
 }
 
 // SecretKeyRef names one key of a Secret in the Migration's namespace.

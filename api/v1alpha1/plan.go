@@ -41,7 +41,7 @@ func (m *Migration) Plan(ctx context.Context, secret func(context.Context, Secre
 	s := m.Spec
 	p := plan.Plan{
 		Name: m.Name, Deadline: dur(s.Deadline), Interval: dur(s.Interval), Warmup: dur(s.Warmup),
-		Gates: plan.GatesConfig{Disable: s.Gates.Disable},
+		Gates: plan.GatesConfig{Disable: s.Gates.Disable}, Final: plan.FinalConfig{Control: s.Final.Control},
 	}
 	for _, st := range s.Steps {
 		p.Steps = append(p.Steps, plan.Step{Weight: st.Weight, Hold: dur(st.Hold), MinRequests: st.MinRequests})

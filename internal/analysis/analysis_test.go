@@ -268,3 +268,32 @@ func TestErrorRateGatePassesAgainstAFixedReferenceOnceItHasEnough(t *testing.T) 
 		t.Fatalf("shifted sample: %s %s, want pass", r.Verdict, r.Message)
 	}
 }
+
+// A small control (the last step judged at 99 % beside 1 % legacy) estimates legacy's
+// p99 from few requests: the tail test must carry that uncertainty instead of taking
+// the estimate for the truth, or identical sides fail it.
+func TestLatencyGateFalseAlarmsBesideASmallControl(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	fails := 0
+	const runs = 200
+	for range runs {
+		var legacy, acc Distribution
+		for range 40 {
+			legacy = append(legacy, latencies(rng, 3, 20000, 1)...).Normalize()
+			acc = append(acc, latencies(rng, 100, 20000, 1)...).Normalize()
+			if (LatencyGate{}).Evaluate(Sample{Legacy: Side{Latency: legacy}, New: Side{Latency: acc}}).Verdict == Fail {
+				fails++
+				break
+			}
+		}
+	}
+	t.Logf("A/A latency false alarms beside a 3%% control: %d of %d", fails, runs)
+	if fails > 1 {
+		t.Fatalf("%d false alarms in %d A/A runs beside a small control", fails, runs)
+	}
+	// Short of the legacy requests its p99 needs, identical sides hold and say so.
+	r := LatencyGate{}.Evaluate(Sample{Legacy: Side{Latency: latencies(rng, 120, 20000, 1)}, New: Side{Latency: latencies(rng, 3000, 20000, 1)}})
+	if r.Verdict != Hold || !strings.Contains(r.Message, "needs 80 more legacy requests") {
+		t.Fatalf("beside 120 legacy requests: %s: %s, want a hold for 80 more legacy requests", r.Verdict, r.Message)
+	}
+}

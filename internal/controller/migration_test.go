@@ -96,6 +96,7 @@ func (e *env) migration(name string) *v1alpha1.Migration {
 	m.Spec.Interval, m.Spec.Warmup, m.Spec.Deadline = d("200ms"), d("1500ms"), d("60s")
 	m.Spec.Gates.ErrorRate = &v1alpha1.ErrorRateGate{MinAbsolute: 0.02}
 	m.Spec.Gates.Latency = &v1alpha1.LatencyGate{MinRequests: 150}
+	m.Spec.Final.Control = "10%"
 	return m
 }
 

@@ -32,6 +32,17 @@ func (r *recorder) count() int {
 	return len(r.calls)
 }
 
+// kubernetesShares are the Kubernetes shares the router was asked for, in order.
+func (r *recorder) kubernetesShares() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]int, 0, len(r.calls))
+	for _, w := range r.calls {
+		out = append(out, w.Kubernetes)
+	}
+	return out
+}
+
 // maxKubernetes is the largest Kubernetes share the router was asked for.
 func (r *recorder) maxKubernetes() int {
 	r.mu.Lock()

@@ -33,9 +33,10 @@ type Decision struct {
 // "no data" is never "healthy".
 func Decide(p *plan.Plan, st *State, results []analysis.Result, newRequests int64, now time.Time) Decision {
 	step := p.Steps[st.Step]
+	at := traffic.FormatPercent(p.Judged(st.Step))
 	for _, r := range results {
 		if r.Verdict == analysis.Fail {
-			return Decision{ActionAbort, fmt.Sprintf("gate %s failed at %s: %s", r.Gate, pctOf(step), r.Message)}
+			return Decision{ActionAbort, fmt.Sprintf("gate %s failed at %s: %s", r.Gate, at, r.Message)}
 		}
 	}
 	elapsed := now.Sub(st.StepStarted)
@@ -50,7 +51,7 @@ func Decide(p *plan.Plan, st *State, results []analysis.Result, newRequests int6
 	}
 	if len(waiting) > 0 {
 		if elapsed >= p.Deadline {
-			return Decision{ActionAbort, fmt.Sprintf("step %s gathered too little data within the %s deadline (waiting for %s)", pctOf(step), p.Deadline, strings.Join(waiting, ", "))}
+			return Decision{ActionAbort, fmt.Sprintf("step %s gathered too little data within the %s deadline (waiting for %s)", at, p.Deadline, strings.Join(waiting, ", "))}
 		}
 		return Decision{ActionHold, "waiting for " + strings.Join(waiting, ", ")}
 	}
@@ -58,9 +59,8 @@ func Decide(p *plan.Plan, st *State, results []analysis.Result, newRequests int6
 		return Decision{ActionHold, fmt.Sprintf("gates pass; holding %s more", (step.Hold - elapsed).Round(time.Second))}
 	}
 	if st.Step == len(p.Steps)-1 {
-		return Decision{ActionComplete, "every gate passed at 100%"}
+		return Decision{ActionComplete, fmt.Sprintf("every gate passed at %s", at)}
 	}
-	return Decision{ActionAdvance, fmt.Sprintf("every gate passed at %s", pctOf(step))}
+	return Decision{ActionAdvance, fmt.Sprintf("every gate passed at %s", at)}
 }
 
-func pctOf(s plan.Step) string { return traffic.FormatPercent(s.BasisPoints) }

@@ -35,7 +35,7 @@ func TestDecide(t *testing.T) {
 		{"passing gates still hold for the hold time", 0, []analysis.Result{pass}, 500, 30 * time.Second, ActionHold, "holding 30s more"},
 		{"passing gates short of the step's requests hold", 0, []analysis.Result{pass}, 40, 2 * time.Minute, ActionHold, "60 more requests"},
 		{"all passed, held, enough requests: advance", 0, []analysis.Result{pass}, 500, 2 * time.Minute, ActionAdvance, "every gate passed at 1%"},
-		{"the last step completes", 1, []analysis.Result{pass}, 500, 2 * time.Minute, ActionComplete, "100%"},
+		{"the last step completes where it was judged, beside the 1% control", 1, []analysis.Result{pass}, 500, 2 * time.Minute, ActionComplete, "every gate passed at 99%"},
 		{"too little data past the deadline aborts", 0, []analysis.Result{hold}, 5, 11 * time.Minute, ActionAbort, "too little data within the 10m0s deadline"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,5 +45,12 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("%s: %s, want %s with %q", d.Action, d.Reason, tc.want, tc.reason)
 			}
 		})
+	}
+	noControl, err := plan.Parse([]byte(minimalPlan+"final: {control: '0'}\nsteps:\n- {weight: 1}\n- {weight: 100, hold: 1m}\n"), "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Decide(noControl, &State{Step: 1, StepStarted: start}, []analysis.Result{pass}, 500, start.Add(2*time.Minute)); d.Action != ActionComplete || !strings.Contains(d.Reason, "at 100%") {
+		t.Fatalf("without a control: %s: %s, want complete at 100%%", d.Action, d.Reason)
 	}
 }

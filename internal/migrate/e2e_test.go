@@ -71,6 +71,7 @@ router: {proxy: {admin: "http://%s"}}
 metrics: {proxy: {}}
 interval: 200ms
 warmup: 1500ms
+final: {control: 10%%}
 deadline: %s
 gates:
   errorRate: {minAbsolute: 0.02}
@@ -123,6 +124,10 @@ func TestHealthyMigrationCompletes(t *testing.T) {
 	}
 	if st.Phase != migrate.PhaseCompleted || st.Step != 3 || e.kubernetesShare(t) != traffic.Total {
 		t.Fatalf("phase %s at step %d with %d bp on kubernetes", st.Phase, st.Step, e.kubernetesShare(t))
+	}
+	// The last step was judged at 90 % beside its legacy control, and only then went to 100 %.
+	if got, want := e.rec.kubernetesShares(), []int{1000, 2500, 5000, 9000, 10000}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("the router was set to %v bp, want %v", got, want)
 	}
 	notices := e.hook.got()
 	if len(notices) != 1 || notices[0].Event != "completed" || notices[0].Weights.Kubernetes != traffic.Total {
@@ -327,5 +332,32 @@ func TestManualAbortWhileRunning(t *testing.T) {
 	}
 	if st.Run == "" || st.Run == aborted.Run {
 		t.Fatalf("the new run's id %q, want one other than the aborted run's %q", st.Run, aborted.Run)
+	}
+}
+
+// A stop after the last step passed beside its control and 100 % was recorded, but
+// before it was applied: the next run applies 100 % and completes without judging
+// the step again.
+func TestRestartAfterTheFinalPassCompletesWithoutJudgingAgain(t *testing.T) {
+	e := newEnv(t, 400, "60s")
+	if _, err := e.stopAt(t, "every gate passed at 90%"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("run stopped after the final pass: %v", err)
+	}
+	st, err := e.cfg.Store.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Target.Kubernetes != traffic.Total || st.Applied.Kubernetes != 9000 {
+		t.Fatalf("recorded target %d bp, applied %d bp; want 100%% recorded and 90%% applied", st.Target.Kubernetes, st.Applied.Kubernetes)
+	}
+	calls := len(e.rec.kubernetesShares())
+	judged := 0
+	e.cfg.OnEvaluate = func(*migrate.State, migrate.Decision) { judged++ }
+	st, err = e.run(t, time.Minute)
+	if err != nil || st.Phase != migrate.PhaseCompleted {
+		t.Fatalf("run after the stop: %v, phase %s", err, st.Phase)
+	}
+	if after := e.rec.kubernetesShares()[calls:]; fmt.Sprint(after) != "[10000]" || judged != 0 {
+		t.Fatalf("after the stop the router was set to %v bp and the step judged %d times, want only 10000 and no judging", after, judged)
 	}
 }

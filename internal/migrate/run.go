@@ -169,7 +169,7 @@ func Resume(ctx context.Context, cfg Config) (*State, error) {
 func begin(ctx context.Context, cfg Config, version string) (*State, error) {
 	now := cfg.now()
 	st := &State{Name: cfg.Plan.Name, Run: newID(), Phase: PhaseRunning, Started: now, StepStarted: now, Version: version}
-	st.Target = traffic.KubernetesShare(cfg.Plan.Steps[0].BasisPoints)
+	st.Target = traffic.KubernetesShare(cfg.Plan.Judged(0))
 	st.Applied = traffic.KubernetesShare(0)
 	r := &runner{cfg: cfg, st: st}
 	r.logf("migration %s started: %d steps", cfg.Plan.Name, len(cfg.Plan.Steps))
@@ -211,6 +211,8 @@ func (r *runner) once(ctx context.Context, reqs []Request) (done bool, err error
 		r.logf("%v (retrying)", err)
 	} else if err != nil {
 		return true, err
+	} else if r.st.Phase == PhaseRunning && r.finishing() {
+		return r.finish(ctx, "every gate passed beside the control")
 	} else if r.st.Phase == PhaseRunning {
 		return r.evaluate(ctx)
 	} else if r.cfg.OnEvaluate != nil {
@@ -278,7 +280,7 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 		r.logf("metrics: %v (holding)", err)
 		sample = analysis.Sample{}
 	}
-	if r.cfg.Plan.Steps[r.st.Step].BasisPoints == traffic.Total {
+	if r.cfg.Plan.Judged(r.st.Step) == traffic.Total {
 		if r.st.Reference != nil {
 			sample.Legacy, sample.Shifted = *r.st.Reference, true
 		}
@@ -301,15 +303,42 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 	case ActionAdvance:
 		return false, r.advance(ctx, d.Reason)
 	case ActionComplete:
-		if err := r.complete(ctx, d.Reason); errors.Is(err, errOnComplete) {
-			return false, r.save(ctx)
-		} else if err != nil {
-			return true, err
+		if r.cfg.Plan.Judged(r.st.Step) < traffic.Total {
+			// Judged beside a control: record 100 % before applying it, then finish.
+			r.st.Target = traffic.KubernetesShare(traffic.Total)
+			r.logf("%s: %s to kubernetes", d.Reason, traffic.FormatPercent(traffic.Total))
+			if err := r.save(ctx); err != nil {
+				return true, err
+			}
+			if err := r.applyTarget(ctx); errors.Is(err, errRouter) {
+				r.logf("%v (retrying)", err)
+				return false, nil
+			} else if err != nil {
+				return true, err
+			}
 		}
-		r.notify(ctx, "completed", d.Reason)
-		return true, nil
+		return r.finish(ctx, d.Reason)
 	}
 	return false, r.save(ctx)
+}
+
+// finishing reports whether the last step passed beside its control and its 100 %
+// is applied: only a pass there records a target of 100 % for a step judged below it.
+func (r *runner) finishing() bool {
+	last := len(r.cfg.Plan.Steps) - 1
+	return r.st.Step == last && r.cfg.Plan.Judged(last) < traffic.Total && r.st.Applied.Kubernetes == traffic.Total
+}
+
+// finish completes the migration and notifies; while OnComplete fails it holds at
+// the last step and tries again at the next evaluation.
+func (r *runner) finish(ctx context.Context, reason string) (bool, error) {
+	if err := r.complete(ctx, reason); errors.Is(err, errOnComplete) {
+		return false, r.save(ctx)
+	} else if err != nil {
+		return true, err
+	}
+	r.notify(ctx, "completed", reason)
+	return true, nil
 }
 
 // complete runs OnComplete, then records the migration as completed. When OnComplete
@@ -330,7 +359,7 @@ func (r *runner) complete(ctx context.Context, reason string) error {
 // re-applies it rather than exceeding it.
 func (r *runner) advance(ctx context.Context, reason string) error {
 	r.st.Step++
-	r.st.Target = traffic.KubernetesShare(r.cfg.Plan.Steps[r.st.Step].BasisPoints)
+	r.st.Target = traffic.KubernetesShare(r.cfg.Plan.Judged(r.st.Step))
 	r.st.Gates, r.st.Sample = nil, nil
 	r.logf("step %d: %s to kubernetes (%s)", r.st.Step+1, traffic.FormatPercent(r.st.Target.Kubernetes), reason)
 	return r.save(ctx)

@@ -47,9 +47,40 @@ type Plan struct {
 	// CronJobs, when set, keeps the app's CronJobs suspended until the migration
 	// completes, then resumes them.
 	CronJobs *CronJobsConfig `json:"cronJobs,omitempty" yaml:"cronJobs,omitempty"`
+	// Final says how the last step (100 %) is judged.
+	Final FinalConfig `json:"final" yaml:"final"`
 	// State is the local state file (embedded mode); default .ferry/migration-NAME.json
 	// beside the plan.
 	State string `json:"state" yaml:"state"`
+}
+
+// DefaultControl is the legacy share kept while the last step is judged.
+const DefaultControl = "1%"
+
+// FinalConfig says how the last step is judged. At 100 % there is no concurrent
+// control: the new side can only be compared with an earlier reference, and latency
+// then moves with load and time of day as much as with the code. With a control, the
+// last step is judged at 100 % minus the control's share beside legacy, and goes to
+// 100 % only once every gate passed there.
+type FinalConfig struct {
+	// Control is the legacy share while the last step is judged ("1%", the default);
+	// "0" judges the last step at 100 % against the previous step's new side.
+	Control string `json:"control,omitempty" yaml:"control,omitempty"`
+
+	// ControlBasisPoints is Control parsed.
+	ControlBasisPoints int `json:"-" yaml:"-"`
+}
+
+// MaxControl bounds the final step's control share.
+const MaxControl = traffic.Total / 2
+
+// Judged returns the Kubernetes share at which step i is judged: its weight, but for
+// the last step with a control, 100 % minus the control.
+func (p *Plan) Judged(i int) int {
+	if i == len(p.Steps)-1 && p.Steps[i].BasisPoints == traffic.Total {
+		return traffic.Total - p.Final.ControlBasisPoints
+	}
+	return p.Steps[i].BasisPoints
 }
 
 // Step is one weight to hold until the gates pass.
@@ -220,6 +251,33 @@ func (p *Plan) completeSteps(ps *problems) {
 	if parsed && prev != traffic.Total {
 		ps.add("steps", "the last step must send 100%% to Kubernetes, not %s", traffic.FormatPercent(prev))
 	}
+	p.completeFinal(ps, parsed)
+}
+
+// completeFinal parses the final step's control share and checks that the last step
+// is still judged above the step before it.
+func (p *Plan) completeFinal(ps *problems, stepsParsed bool) {
+	c := p.Final.Control
+	if c == "" {
+		c = DefaultControl
+	}
+	bp, err := traffic.ParsePercent(c)
+	switch {
+	case err != nil:
+		ps.add("final.control", "%s", err.Error())
+		return
+	case bp > MaxControl:
+		ps.add("final.control", "%s is more than the %s a control may keep", traffic.FormatPercent(bp), traffic.FormatPercent(MaxControl))
+		return
+	}
+	if n := len(p.Steps); stepsParsed && n > 1 && traffic.Total-bp <= p.Steps[n-2].BasisPoints {
+		if p.Final.Control != "" {
+			ps.add("final.control", "%s would judge the last step at %s, not above the previous step's %s", traffic.FormatPercent(bp), traffic.FormatPercent(traffic.Total-bp), traffic.FormatPercent(p.Steps[n-2].BasisPoints))
+			return
+		}
+		bp = 0 // the default control does not fit above a previous step of 99 % or more
+	}
+	p.Final.ControlBasisPoints = bp
 }
 
 // BuildGates returns the enabled gates with the plan's settings.

@@ -36,6 +36,9 @@ func TestParseRefusesSettingsOutOfRange(t *testing.T) {
 		{"slack URL without a scheme", "notify:\n- slack: hooks.slack.example/T000/B000/XXXX\n", "notify[0].slack (line 8): not an absolute http:// or https:// URL with a host"},
 		{"webhook URL of another scheme", "notify:\n- webhook: ftp://ops.example/ferry\n", "notify[0].webhook (line 8): not an absolute http:// or https:// URL with a host"},
 		{"webhook URL without a host", "notify:\n- webhook: 'https:///ferry'\n", "notify[0].webhook (line 8): not an absolute"},
+		{"final control not a percentage", "final: {control: lots}\n", "final.control (line 7): percentage \"lots\""},
+		{"final control above half", "final: {control: 60%}\n", "final.control (line 7): 60% is more than the 50% a control may keep"},
+		{"final control not above the previous step", "steps:\n- {weight: 90}\n- {weight: 100}\nfinal: {control: 10%}\n", "final.control (line 10): 10% would judge the last step at 90%, not above the previous step's 90%"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(fullPlan+tc.yaml), "/x")
@@ -114,5 +117,34 @@ notify:
 `
 	if _, err := Parse([]byte(yaml), "/x"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The last step is judged beside a 1 % legacy control unless the plan says otherwise;
+// the default gives way when the step before is already at 99 % or more.
+func TestFinalControl(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		judged     int
+	}{
+		{"default", "", 9900},
+		{"five percent", "final: {control: 5%}\n", 9500},
+		{"none", "final: {control: '0'}\n", 10000},
+		{"default after a 99.5% step", "steps:\n- {weight: 99.5}\n- {weight: 100}\n", 10000},
+		{"one step", "steps:\n- {weight: 100}\n", 9900},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Parse([]byte(fullPlan+tc.yaml), "/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := len(p.Steps) - 1
+			if got := p.Judged(last); got != tc.judged {
+				t.Fatalf("last step judged at %d bp, want %d", got, tc.judged)
+			}
+			if last > 0 && p.Judged(0) != p.Steps[0].BasisPoints {
+				t.Fatalf("first step judged at %d bp, want its weight %d", p.Judged(0), p.Steps[0].BasisPoints)
+			}
+		})
 	}
 }

@@ -175,10 +175,11 @@ func TestRoute53MigrationEndToEnd(t *testing.T) {
 	if s := srv.Served("Z1", "www.example.com.", "A"); s["ec2"] != 0 || s["eks"] == 0 {
 		t.Fatalf("records %v after completion, want all weight on eks", s)
 	}
-	if n := changeBatches(srv); n != len(cfg.Plan.Steps) {
-		t.Fatalf("%d change batches for %d steps, want one each", n, len(cfg.Plan.Steps))
+	// 10 %, the last step judged at 90 % beside its control, then 100 %.
+	if n := changeBatches(srv); n != len(cfg.Plan.Steps)+1 {
+		t.Fatalf("%d change batches for %d steps and the final control, want one each", n, len(cfg.Plan.Steps))
 	}
-	if !hasEvent(st, "route53 record weights per step (legacy:kubernetes): 10% 90:10, 100% 0:100") {
+	if !hasEvent(st, "route53 record weights per step (legacy:kubernetes): 10% 90:10, 90% 10:90, 100% 0:100") {
 		t.Errorf("the log does not say which weights each step uses: %v", st.Events)
 	}
 }

@@ -85,6 +85,7 @@ steps: %s
 interval: 250ms
 warmup: 2s
 deadline: 60s
+final: {control: 10%%}
 gates:
   errorRate: {minAbsolute: 0.02}
   latency: {minRequests: 150}

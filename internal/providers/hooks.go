@@ -18,9 +18,9 @@ func (b *builder) hooks(s *set) error {
 	var start []hook
 	switch {
 	case b.plan.Router.Route53 != nil:
-		start = append(start, note("route53 record weights per step (legacy:kubernetes): "+weightTable(b.plan.Steps, route53.MaxWeight)))
+		start = append(start, note("route53 record weights per step (legacy:kubernetes): "+weightTable(b.plan, route53.MaxWeight)))
 	case b.plan.Router.ALB != nil:
-		start = append(start, note("target group weights per step (legacy:kubernetes): "+weightTable(b.plan.Steps, alb.MaxWeight)))
+		start = append(start, note("target group weights per step (legacy:kubernetes): "+weightTable(b.plan, alb.MaxWeight)))
 	}
 	if c := b.plan.CronJobs; c != nil {
 		kc, ns, err := b.namespace(c.Namespace)
@@ -60,16 +60,23 @@ func chain(hooks []hook) hook {
 }
 
 // weightTable says which integer weights each step's share maps to and, where they
-// cannot give it exactly, the share they give.
-func weightTable(steps []plan.Step, limit int) string {
-	parts := make([]string, 0, len(steps))
-	for _, s := range steps {
-		l, k, eff := traffic.IntegerSplit(s.BasisPoints, limit)
-		p := fmt.Sprintf("%s %d:%d", traffic.FormatPercent(s.BasisPoints), l, k)
-		if eff != s.BasisPoints {
-			p += fmt.Sprintf(" (%s in effect)", traffic.FormatPercent(eff))
+// cannot give it exactly, the share they give; a last step judged beside a control
+// shows that share too.
+func weightTable(p *plan.Plan, limit int) string {
+	parts := make([]string, 0, len(p.Steps)+1)
+	add := func(bp int) {
+		l, k, eff := traffic.IntegerSplit(bp, limit)
+		s := fmt.Sprintf("%s %d:%d", traffic.FormatPercent(bp), l, k)
+		if eff != bp {
+			s += fmt.Sprintf(" (%s in effect)", traffic.FormatPercent(eff))
 		}
-		parts = append(parts, p)
+		parts = append(parts, s)
+	}
+	for i, s := range p.Steps {
+		if j := p.Judged(i); j != s.BasisPoints {
+			add(j)
+		}
+		add(s.BasisPoints)
 	}
 	return strings.Join(parts, ", ")
 }
