@@ -63,4 +63,3 @@ func Decide(p *plan.Plan, st *State, results []analysis.Result, newRequests int6
 	}
 	return Decision{ActionAdvance, fmt.Sprintf("every gate passed at %s", at)}
 }
-
