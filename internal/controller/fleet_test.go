@@ -110,7 +110,10 @@ func (f *fleetEnv) migration(name string, steps ...string) *v1alpha1.Migration {
 	m.Spec.Warmup = &metav1.Duration{Duration: time.Second}
 	m.Spec.Deadline = &metav1.Duration{Duration: 2 * time.Minute}
 	m.Spec.Gates.ErrorRate = &v1alpha1.ErrorRateGate{MinAbsolute: 0.1}
-	m.Spec.Gates.Latency = &v1alpha1.LatencyGate{MinRequests: 50}
+	// The latency gate judges the merged histograms, loosely: on a machine shared by
+	// many tests (and the race detector) a starved process looks slow, and these tests
+	// are about the fleet, not about latency.
+	m.Spec.Gates.Latency = &v1alpha1.LatencyGate{MinRequests: 50, MaxP50Ratio: 20, MaxP99Ratio: 50}
 	return m
 }
 

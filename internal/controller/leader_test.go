@@ -138,8 +138,8 @@ func (f *fleetEnv) election(t *testing.T) (leader *controllerProcess, identity s
 }
 
 // killLeader kills the leader and checks that the other process takes the Lease
-// over once it has expired, and no sooner: within one lease duration (and a retry)
-// of the last renewal it saw, never within it.
+// over once it has expired, and no sooner: after one lease duration from the last
+// renewal, and within a few retries after that.
 func (f *fleetEnv) killLeader(t *testing.T, leader *controllerProcess, identity string) {
 	t.Helper()
 	before, err := f.kube.CoordinationV1().Leases(f.ns).Get(context.Background(), controller.LeaderElectionID, metav1.GetOptions{})
@@ -159,8 +159,10 @@ func (f *fleetEnv) killLeader(t *testing.T, leader *controllerProcess, identity 
 	if took < testLease {
 		t.Errorf("the Lease was taken over %s after the killed leader's last renewal, before it expired (%s)", took, testLease)
 	}
-	if took > testLease+2*testRetry {
-		t.Errorf("the Lease was taken over %s after the killed leader's last renewal, want within %s and a retry", took, testLease)
+	// The follower sees a renewal up to a retry late, tries a retry apart (both with
+	// 20 % jitter), and each try is a call to a busy API server: four retries of slack.
+	if limit := testLease + 4*testRetry; took > limit {
+		t.Errorf("the Lease was taken over %s after the killed leader's last renewal, want within %s (the lease, %s, and the retries)", took, limit, testLease)
 	}
 }
 
