@@ -123,10 +123,15 @@ type SecretKeyRef struct {
 
 // Router names exactly one router.
 //
-// +kubebuilder:validation:XValidation:rule="[has(self.proxy), has(self.route53), has(self.gateway), has(self.alb)].filter(x, x).size() == 1",message="name exactly one router: proxy, route53, gateway or alb"
+// +kubebuilder:validation:XValidation:rule="[has(self.proxy), has(self.proxyFleet), has(self.route53), has(self.gateway), has(self.alb)].filter(x, x).size() == 1",message="name exactly one router: proxy, proxyFleet, route53, gateway or alb"
 type Router struct {
 	// +optional
 	Proxy *ProxyRouter `json:"proxy,omitempty"`
+	// ProxyFleet sets the weights on every ready replica of the proxy behind a
+	// Service.
+	//
+	// +optional
+	ProxyFleet *ProxyFleetRouter `json:"proxyFleet,omitempty"`
 	// +optional
 	Route53 *Route53Router `json:"route53,omitempty"`
 	// +optional

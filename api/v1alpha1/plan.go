@@ -53,6 +53,15 @@ func (m *Migration) Plan(ctx context.Context, secret func(context.Context, Secre
 		if creds.ProxyToken, err = read("spec.router.proxy.tokenSecretRef", r.Proxy.TokenSecretRef); err != nil {
 			return nil, creds, err
 		}
+	case r.ProxyFleet != nil:
+		c := r.ProxyFleet
+		p.Router.ProxyFleet = &plan.ProxyFleetConfig{Namespace: or(c.Namespace, m.Namespace), Service: c.Service, AdminPort: c.AdminPort}
+		if ref := c.TokenSecretRef; ref != nil {
+			p.Router.ProxyFleet.TokenSecretRef = &plan.SecretKeyRef{Name: ref.Name, Key: ref.Key}
+		}
+		if creds.ProxyToken, err = read("spec.router.proxyFleet.tokenSecretRef", c.TokenSecretRef); err != nil {
+			return nil, creds, err
+		}
 	case r.Route53 != nil:
 		c := r.Route53
 		p.Router.Route53 = &plan.Route53Config{HostedZoneID: c.HostedZoneID, Name: c.Name, Type: c.Type,

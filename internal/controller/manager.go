@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -33,6 +34,11 @@ type Config struct {
 	// them all (the one runner kubestore.Store.Lock relies on).
 	LeaderElect             bool
 	LeaderElectionNamespace string
+	// LeaseDuration, RenewDeadline and RetryPeriod tune the election (zero:
+	// controller-runtime's 15s, 10s and 2s). A leader that dies without releasing
+	// the Lease holds it for up to LeaseDuration; another takes it over within one
+	// RetryPeriod after that.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 	// MetricsAddr and HealthAddr are the listen addresses of the metrics and the
 	// health (healthz, readyz) endpoints; "0" turns one off.
 	MetricsAddr, HealthAddr string
@@ -71,6 +77,15 @@ func NewManager(rc *rest.Config, cfg Config) (manager.Manager, error) {
 		// revision checks stop one that does anyway.
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: &cfg.SeveralPerProcess},
+	}
+	if cfg.LeaseDuration > 0 {
+		opts.LeaseDuration = &cfg.LeaseDuration
+	}
+	if cfg.RenewDeadline > 0 {
+		opts.RenewDeadline = &cfg.RenewDeadline
+	}
+	if cfg.RetryPeriod > 0 {
+		opts.RetryPeriod = &cfg.RetryPeriod
 	}
 	if cfg.Namespace != "" {
 		opts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{cfg.Namespace: {}}}

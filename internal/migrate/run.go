@@ -208,7 +208,7 @@ func (r *runner) once(ctx context.Context, reqs []Request) (done bool, err error
 		return true, nil
 	}
 	if err := r.applyTarget(ctx); errors.Is(err, errRouter) {
-		r.logf("%v (retrying)", err)
+		return false, r.holdOnRouter(ctx, err)
 	} else if err != nil {
 		return true, err
 	} else if r.st.Phase == PhaseRunning && r.finishing() {
@@ -251,7 +251,7 @@ var errRouter = errors.New("router")
 // A router failure wraps errRouter; a failed save is returned as it is.
 func (r *runner) applyTarget(ctx context.Context) error {
 	if r.st.Applied == r.st.Target {
-		return nil
+		return r.reassert(ctx)
 	}
 	callCtx, cancel := context.WithTimeout(ctx, routerTimeout(r.cfg.Router))
 	defer cancel()
@@ -261,6 +261,39 @@ func (r *runner) applyTarget(ctx context.Context) error {
 	r.st.Applied = r.st.Target
 	r.st.StepStarted = r.cfg.now()
 	r.logf("weights applied: %s", r.st.Applied)
+	return r.save(ctx)
+}
+
+// reassert sets the applied weights again on a router over instances that come and
+// go (traffic.Fleet), so that one that appeared since the last evaluation gets them.
+// Other routers keep what they were told; nothing is logged when nothing changed.
+func (r *runner) reassert(ctx context.Context) error {
+	f, ok := r.cfg.Router.(traffic.Fleet)
+	if !ok {
+		return nil
+	}
+	callCtx, cancel := context.WithTimeout(ctx, routerTimeout(r.cfg.Router))
+	defer cancel()
+	if err := f.EnsureWeights(callCtx, r.st.Applied); err != nil {
+		return fmt.Errorf("%w: %w", errRouter, err)
+	}
+	return nil
+}
+
+// holdOnRouter holds the step after a router failure: the step is not judged while
+// its weight is not applied everywhere. The failure, which names what could not be
+// reached, is the hold's reason; it is logged and recorded when it differs from the
+// last line logged, so a failure that lasts is recorded once, not at every
+// evaluation.
+func (r *runner) holdOnRouter(ctx context.Context, err error) error {
+	line := fmt.Sprintf("%v (holding; retrying)", err)
+	if r.cfg.OnEvaluate != nil {
+		r.cfg.OnEvaluate(r.st, Decision{ActionHold, err.Error()})
+	}
+	if n := len(r.st.Events); n > 0 && r.st.Events[n-1].Message == line {
+		return nil
+	}
+	r.logf("%s", line)
 	return r.save(ctx)
 }
 

@@ -98,10 +98,12 @@ type Step struct {
 
 // RouterConfig names exactly one router.
 type RouterConfig struct {
-	Proxy   *ProxyConfig   `json:"proxy,omitempty" yaml:"proxy,omitempty"`
-	Route53 *Route53Config `json:"route53,omitempty" yaml:"route53,omitempty"`
-	Gateway *GatewayConfig `json:"gateway,omitempty" yaml:"gateway,omitempty"`
-	ALB     *ALBConfig     `json:"alb,omitempty" yaml:"alb,omitempty"`
+	Proxy *ProxyConfig `json:"proxy,omitempty" yaml:"proxy,omitempty"`
+	// ProxyFleet sets the weights on every replica of the proxy behind a Service.
+	ProxyFleet *ProxyFleetConfig `json:"proxyFleet,omitempty" yaml:"proxyFleet,omitempty"`
+	Route53    *Route53Config    `json:"route53,omitempty" yaml:"route53,omitempty"`
+	Gateway    *GatewayConfig    `json:"gateway,omitempty" yaml:"gateway,omitempty"`
+	ALB        *ALBConfig        `json:"alb,omitempty" yaml:"alb,omitempty"`
 }
 
 // ProxyConfig points at a running ferry proxy's admin API.
@@ -114,7 +116,8 @@ type ProxyConfig struct {
 
 // MetricsConfig names exactly one metric source.
 type MetricsConfig struct {
-	// Proxy uses the proxy's own per-side statistics (the router's admin API).
+	// Proxy uses the proxy's own per-side statistics (the router's admin API; for a
+	// fleet, every replica's, merged).
 	Proxy      *struct{}         `json:"proxy,omitempty" yaml:"proxy,omitempty"`
 	Prometheus *PrometheusConfig `json:"prometheus,omitempty" yaml:"prometheus,omitempty"`
 	Datadog    *DatadogConfig    `json:"datadog,omitempty" yaml:"datadog,omitempty"`

@@ -124,10 +124,10 @@ func required(ps *problems, section string, fields ...[2]string) {
 // with the settings each needs.
 func (p *Plan) validateProviders(ps *problems) {
 	r := p.Router
-	routers := named(map[string]bool{"proxy": r.Proxy != nil, "route53": r.Route53 != nil, "gateway": r.Gateway != nil, "alb": r.ALB != nil})
+	routers := named(map[string]bool{"proxy": r.Proxy != nil, "proxyFleet": r.ProxyFleet != nil, "route53": r.Route53 != nil, "gateway": r.Gateway != nil, "alb": r.ALB != nil})
 	switch len(routers) {
 	case 0:
-		ps.add("router", "name a router (proxy, route53, gateway or alb)")
+		ps.add("router", "name a router (proxy, proxyFleet, route53, gateway or alb)")
 	case 1:
 	default:
 		ps.add("router", "name exactly one router, not %s", strings.Join(routers, " and "))
@@ -138,6 +138,9 @@ func (p *Plan) validateProviders(ps *problems) {
 		} else {
 			ps.httpURL("router.proxy.admin", c.Admin)
 		}
+	}
+	if c := r.ProxyFleet; c != nil {
+		c.validate(ps)
 	}
 	if c := r.Route53; c != nil {
 		required(ps, "router.route53", [2]string{"hostedZoneID", c.HostedZoneID}, [2]string{"name", c.Name},

@@ -16,7 +16,7 @@ func TestParseProviders(t *testing.T) {
 		{"datadog", route53 + "metrics:\n  datadog:\n    queries: {requests: 'a{s:{{.Side}}}', errors: 'b{s:{{.Side}}}', latency: {p50: 'p50:c{s:{{.Side}}}'}}\n", ""},
 		{"cronJobs", route53 + prom + "cronJobs: {selector: app=shop, legacyCrontab: crontab}\n", ""},
 		{"two routers", route53 + "  gateway: {httpRoute: shop}\n" + prom, "router (line 2): name exactly one router, not gateway and route53"},
-		{"no router", prom, "router: name a router (proxy, route53, gateway or alb)"},
+		{"no router", prom, "router: name a router (proxy, proxyFleet, route53, gateway or alb)"},
 		{"route53 without a zone", strings.Replace(route53, "hostedZoneID: Z1, ", "", 1) + prom, "router.route53.hostedZoneID (line 3): required"},
 		{"route53 with one identifier twice", strings.Replace(route53, "kubernetesSetIdentifier: k8s", "kubernetesSetIdentifier: legacy", 1) + prom, "the two set identifiers must differ"},
 		{"gateway without a route", "router:\n  gateway: {legacyService: legacy, kubernetesService: shop}\n" + prom, "router.gateway.httpRoute (line 3): required"},

@@ -14,6 +14,7 @@ import (
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/plan"
 	"ferry.dev/ferry/internal/traffic"
+	"ferry.dev/ferry/internal/traffic/fleet"
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
 
@@ -115,6 +116,7 @@ type builder struct {
 	plan  *plan.Plan
 	opts  Options
 	admin *proxy.AdminClient
+	fleet *fleet.Router
 	kc    *kube.Client
 }
 
@@ -155,6 +157,8 @@ func (b *builder) router(ctx context.Context) (traffic.Router, error) {
 		}
 		b.admin = &proxy.AdminClient{BaseURL: strings.TrimRight(r.Proxy.Admin, "/"), Token: token}
 		return b.admin, nil
+	case r.ProxyFleet != nil:
+		return b.proxyFleet(ctx, r.ProxyFleet)
 	case r.Route53 != nil:
 		return b.route53(ctx, r.Route53)
 	case r.Gateway != nil:
@@ -168,9 +172,11 @@ func (b *builder) router(ctx context.Context) (traffic.Router, error) {
 func (b *builder) metrics() (migrate.MetricSource, error) {
 	m := b.plan.Metrics
 	switch {
+	case m.Proxy != nil && b.fleet != nil:
+		return fleetSource(b.fleet), nil
 	case m.Proxy != nil:
 		if b.admin == nil {
-			return nil, errors.New("metrics.proxy needs router.proxy: the statistics come from the proxy's admin API")
+			return nil, errors.New("metrics.proxy needs router.proxy or router.proxyFleet: the statistics come from the proxy's admin API")
 		}
 		return proxystats.FromAdmin(b.admin), nil
 	case m.Prometheus != nil:
