@@ -344,8 +344,7 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 				return true, err
 			}
 			if err := r.applyTarget(ctx); errors.Is(err, errRouter) {
-				r.logf("%v (retrying)", err)
-				return false, nil
+				return false, r.holdOnRouter(ctx, err)
 			} else if err != nil {
 				return true, err
 			}
