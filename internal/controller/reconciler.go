@@ -35,9 +35,6 @@ const (
 	conflictRetry = 500 * time.Millisecond
 )
 
-// MigrationReconciler runs each Migration one engine step per reconcile and
-// schedules the next with RequeueAfter the plan's interval.
-//
 // The RBAC markers below are everything the controller does in the cluster; `make
 // generate` turns them into config/rbac/role.yaml. Migrations are read through the
 // cache (list, watch) and past it (get), their request annotations removed (patch),
@@ -57,6 +54,9 @@ const (
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;patch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;patch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=list;watch
+
+// MigrationReconciler runs each Migration one engine step per reconcile and
+// schedules the next with RequeueAfter the plan's interval.
 type MigrationReconciler struct {
 	// Client writes; Reader reads past the cache, so a step starts from the state
 	// as recorded (the store's saves are checked against it anyway).
