@@ -99,6 +99,11 @@ func (r *MigrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	store := kubestore.New(kubestore.Config{Client: r.Client, Reader: r.Reader, Key: req.NamespacedName, Runners: r.Runners})
 	before, err := store.Load(ctx)
+	if errors.Is(err, migrate.ErrUnusableState) {
+		if err = r.abortUnusable(ctx, &m, store, err); err == nil {
+			before, err = store.Load(ctx)
+		}
+	}
 	if err != nil && !errors.Is(err, migrate.ErrNoMigration) {
 		r.Metrics.failed(req.NamespacedName)
 		return ctrl.Result{}, err
@@ -164,6 +169,39 @@ func (r *MigrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: p.Interval}, nil
+}
+
+// abortUnusable carries out an abort requested of a Migration whose recorded state
+// cannot be used: all traffic goes to legacy by the plan alone and a fresh aborted
+// state replaces the record (migrate.Control). Without an abort among the requests,
+// or when the abort fails, the migration stays stuck and unusable is returned.
+func (r *MigrationReconciler) abortUnusable(ctx context.Context, m *v1alpha1.Migration, store *kubestore.Store, unusable error) error {
+	p, creds, err := m.Plan(ctx, r.secret(m.Namespace))
+	if err != nil {
+		return fmt.Errorf("%w (and the spec: %w)", unusable, err)
+	}
+	reqs, _ := store.TakeRequests(ctx) // unreadable ones are dropped; an abort is what counts
+	for _, req := range reqs {
+		if req.Action != "abort" {
+			continue
+		}
+		cfg, err := providers.Config(ctx, p, providers.Options{Kube: r.Kube, Store: store, Secrets: &providers.Secrets{
+			ProxyToken: creds.ProxyToken, PrometheusToken: creds.PrometheusToken, DatadogAPIKey: creds.DatadogAPIKey, DatadogAppKey: creds.DatadogAppKey,
+		}})
+		if err != nil {
+			return fmt.Errorf("%w (and the spec: %w)", unusable, err)
+		}
+		stepCtx, cancel := context.WithTimeout(ctx, orDefault(r.StepTimeout, DefaultStepTimeout))
+		defer cancel()
+		if err := migrate.Control(stepCtx, cfg, req); err != nil {
+			return fmt.Errorf("%w; the abort asked failed: %w", unusable, err)
+		}
+		if r.Recorder != nil {
+			r.Recorder.Eventf(m, nil, corev1.EventTypeWarning, "Aborted", "Step", "aborted, all traffic back to legacy by the plan alone (the recorded state could not be used): %s", req.Reason)
+		}
+		return nil
+	}
+	return unusable
 }
 
 // carryPause makes the engine's phase follow spec.paused: the engine pauses (the
