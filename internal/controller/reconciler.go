@@ -111,13 +111,14 @@ func (r *MigrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	after := before
 	var seen observed
 	defer func() {
-		if err := r.patchStatus(ctx, &m, after, seen, retErr); err != nil {
-			log.Error(err, "patch the Migration's status")
-			retErr = errors.Join(retErr, err)
-		}
+		// The metrics first: whoever sees the status sees metrics as new.
 		r.Metrics.observe(&m, after)
 		if retErr != nil {
 			r.Metrics.failed(req.NamespacedName)
+		}
+		if err := r.patchStatus(ctx, &m, after, seen, retErr); err != nil {
+			log.Error(err, "patch the Migration's status")
+			retErr = errors.Join(retErr, err)
 		}
 	}()
 	if after != nil && after.Phase.Done() {
