@@ -106,7 +106,7 @@ func (r *MigrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	if err != nil && !errors.Is(err, migrate.ErrNoMigration) {
 		r.Metrics.failed(req.NamespacedName)
-		return ctrl.Result{}, err
+		return ctrl.Result{}, errors.Join(err, r.degraded(ctx, &m, "UnusableState", err))
 	}
 	after := before
 	var seen observed
@@ -314,6 +314,15 @@ var counts = regexp.MustCompile(`[0-9][0-9a-zµ.]*`)
 // holdKind is a reason to hold without its counts, so that an Event marks a new
 // reason, not a new count.
 func holdKind(reason string) string { return counts.ReplaceAllString(reason, "N") }
+
+// degraded sets only the Degraded condition, for a reconcile that could not read the
+// recorded state: the rest of the status stays as recorded.
+func (r *MigrationReconciler) degraded(ctx context.Context, m *v1alpha1.Migration, reason string, cause error) error {
+	base := m.DeepCopy()
+	meta.SetStatusCondition(&m.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionTrue,
+		Reason: reason, Message: cause.Error() + "; an abort (ferry migrate abort NAME) still sends all traffic to legacy", ObservedGeneration: m.Generation})
+	return r.Client.Status().Patch(ctx, m, client.MergeFrom(base))
+}
 
 // phaseOf is the Migration's phase for its recorded state.
 func phaseOf(m *v1alpha1.Migration, st *migrate.State) v1alpha1.Phase {

@@ -356,3 +356,52 @@ func TestGeneratedRoleIsEnough(t *testing.T) {
 		t.Errorf("the leader election Lease: %+v, %v", lease, err)
 	}
 }
+
+func TestAbortLandsOnAnUnusableState(t *testing.T) {
+	e := envWithout(t)
+	startManager(t, devclustertest.RESTConfig(t), controller.Config{Namespace: e.ns, MetricsAddr: "0", HealthAddr: "0"})
+	ctx := context.Background()
+	m := e.migration("shop")
+	m.Spec.Steps[0].Hold = &metav1.Duration{Duration: time.Hour}
+	if err := e.client.Create(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	e.waitMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.AppliedWeight == "10%" })
+
+	// Given a record that is no state (a hand edit), the migration is stuck and says so;
+	key := types.NamespacedName{Namespace: e.ns, Name: "shop"}
+	for {
+		var cur v1alpha1.Migration
+		if err := e.client.Get(ctx, key, &cur); err != nil {
+			t.Fatal(err)
+		}
+		cur.Status.Engine.Raw = []byte(`{"step": "two"}`)
+		cur.Status.Revision++
+		err := e.client.Status().Update(ctx, &cur)
+		if err == nil {
+			break
+		}
+		if !apierrors.IsConflict(err) {
+			t.Fatal(err)
+		}
+	}
+	e.waitMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool {
+		c := meta.FindStatusCondition(m.Status.Conditions, v1alpha1.ConditionDegraded)
+		return c != nil && c.Status == metav1.ConditionTrue && strings.Contains(c.Message, "status.engine")
+	})
+
+	// an abort asked by annotation still sends all traffic to legacy.
+	req := &v1alpha1.Migration{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "shop",
+		Annotations: map[string]string{"ferry.dev/request-abort-1": `{"action": "abort", "reason": "state lost"}`}}}
+	if err := e.client.Patch(ctx, req, client.Merge); err != nil {
+		t.Fatal(err)
+	}
+	end := e.waitMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.Phase == v1alpha1.PhaseAborted })
+	if end.Status.AppliedWeight != "0%" || !strings.Contains(end.Status.AbortReason, "state lost") {
+		t.Errorf("aborted with %s applied, reason %q", end.Status.AppliedWeight, end.Status.AbortReason)
+	}
+	if got := e.kubernetesShare(t); got != 0 {
+		t.Errorf("the proxy still sends %d bp to kubernetes", got)
+	}
+	e.waitEvent(t, "shop", "Aborted")
+}
