@@ -20,9 +20,10 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ferry
 
-## generate: deepcopy functions and the Migration CRD (config/crd) from api/v1alpha1's markers
+## generate: deepcopy functions and the Migration CRD (config/crd) from api/v1alpha1's markers, the controller's ClusterRole (config/rbac) from internal/controller's
 generate:
 	$(GO) tool controller-gen object paths=./api/... crd:allowDangerousTypes=true output:crd:artifacts:config=config/crd
+	$(GO) tool controller-gen rbac:roleName=ferry-controller paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
 
 ## controlplane: build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok once
 controlplane:

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/plan"
@@ -33,13 +35,37 @@ func newMigrateCommand(g *globalOptions) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&o.plan, "plan", "migration.yaml", "the migration plan")
 	cmd.AddCommand(
 		newMigrateRunCommand(g, o, "start", "Start the migration at its first step (or continue the recorded one) and run it in the foreground"),
-		newMigrateRunCommand(g, o, "resume", "Un-pause the migration and run it in the foreground"),
+		newMigrateRunCommand(g, o, "resume", "Un-pause the migration and run it in the foreground (with NAME: un-pause the Migration resource)"),
 		newMigrateStatusCommand(g, o),
 		newMigrateControlCommand(g, o, "pause", "Hold the current step: weights stay, gates stop advancing"),
 		newMigrateControlCommand(g, o, "promote", "Skip the rest of the current step's analysis and move to the next step"),
 		newMigrateControlCommand(g, o, "abort", "Send all traffic back to legacy now and end the migration"),
+		newMigrateApplyCommand(g, o),
 	)
 	return cmd
+}
+
+// resourceNote tells how a command works on a Migration resource.
+const resourceNote = `
+
+With NAME, the command works on the Migration resource NAME (in --namespace or the
+kubeconfig's namespace) that ` + "`ferry controller`" + ` runs, instead of the local plan and state
+file; it waits (--wait, up to --timeout) until the controller acknowledged it.`
+
+// rangeArgs is cobra.RangeArgs with a usage error.
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.RangeArgs(lo, hi)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+// steerFlags adds the flags of a command that waits for the controller.
+func steerFlags(cmd *cobra.Command, s *steer) {
+	cmd.Flags().BoolVar(&s.wait, "wait", true, "with NAME: wait until the controller acknowledged the command")
+	cmd.Flags().DurationVar(&s.timeout, "timeout", DefaultSteerTimeout, "with NAME: how long to wait for the controller")
 }
 
 // config loads the plan and turns it into a run's configuration.
@@ -52,11 +78,24 @@ func (o *migrateOptions) config(ctx context.Context) (migrate.Config, error) {
 }
 
 func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short string) *cobra.Command {
-	return &cobra.Command{
+	var s steer
+	cmd := &cobra.Command{
 		Use:   name,
 		Short: short,
 		Args:  exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 { // resume NAME
+				r, err := o.resource(args[0])
+				if err != nil {
+					return err
+				}
+				m, err := r.setPaused(cmd.Context(), false, s)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stderr, "resume: spec.paused cleared%s\n", map[bool]string{true: ", acknowledged by the controller"}[s.wait])
+				return renderMigrationResource(g, m)
+			}
 			cfg, err := o.config(cmd.Context())
 			if err != nil {
 				return err
@@ -88,15 +127,25 @@ func newMigrateRunCommand(g *globalOptions, o *migrateOptions, name, short strin
 			return withAbortHint(err)
 		},
 	}
+	if name == "resume" {
+		cmd.Use, cmd.Args, cmd.Long = "resume [NAME]", rangeArgs(0, 1), short+"."+resourceNote
+		steerFlags(cmd, &s)
+	}
+	return cmd
 }
 
 func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short string) *cobra.Command {
-	var reason string
+	var s steer
 	cmd := &cobra.Command{
-		Use:   action,
+		Use:   action + " [NAME]",
 		Short: short,
-		Args:  exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Long:  short + "." + resourceNote,
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return steerResource(cmd.Context(), g, o, args[0], action, s)
+			}
+			reason := s.reason
 			cfg, err := o.config(cmd.Context())
 			if err != nil {
 				return err
@@ -120,18 +169,67 @@ func newMigrateControlCommand(g *globalOptions, o *migrateOptions, action, short
 			return renderMigration(g, cfg.Plan, st)
 		},
 	}
-	if action == "abort" {
-		cmd.Flags().StringVar(&reason, "reason", "", "why, for the record and the notifications")
+	switch action {
+	case "abort":
+		cmd.Flags().StringVar(&s.reason, "reason", "", "why, for the record and the notifications (required with NAME)")
+	case "promote":
+		cmd.Flags().StringVar(&s.reason, "reason", "", "why, for the record")
 	}
+	steerFlags(cmd, &s)
 	return cmd
+}
+
+// steerResource pauses, promotes or aborts the Migration resource name.
+func steerResource(ctx context.Context, g *globalOptions, o *migrateOptions, name, action string, s steer) error {
+	if action == "abort" && strings.TrimSpace(s.reason) == "" {
+		return usageError{errors.New("abort NAME needs --reason: it goes to the Migration's log, its Events and the notifications")}
+	}
+	r, err := o.resource(name)
+	if err != nil {
+		return err
+	}
+	var m *v1alpha1.Migration
+	if action == "pause" {
+		m, err = r.setPaused(ctx, true, s)
+	} else {
+		m, err = r.request(ctx, action, s)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case !s.wait:
+		fmt.Fprintf(g.stderr, "%s: passed to the controller (not waiting)\n", action)
+	case action == "pause":
+		fmt.Fprintf(g.stderr, "pause: spec.paused set, acknowledged by the controller\n")
+	default:
+		fmt.Fprintf(g.stderr, "%s: acknowledged by the controller\n", action)
+	}
+	return renderMigrationResource(g, m)
 }
 
 func newMigrateStatusCommand(g *globalOptions, o *migrateOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "status",
+		Use:   "status [NAME]",
 		Short: "Show the migration's step, weights, gate verdicts and log",
-		Args:  exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Long: `Show the migration's step, weights, gate verdicts and log.
+
+With NAME, show the status of the Migration resource NAME (in --namespace or the
+kubeconfig's namespace); -o json and -o yaml print its .status as the resource holds
+it.`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				r, err := o.resource(args[0])
+				if err != nil {
+					return err
+				}
+				m, err := r.get(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return renderMigrationResource(g, m)
+			}
 			p, err := plan.Load(o.plan)
 			if err != nil {
 				return err

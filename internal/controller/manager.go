@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -112,9 +113,13 @@ func NewManager(rc *rest.Config, cfg Config) (manager.Manager, error) {
 // annotations (manual requests), not on status writes: the controller's own saves
 // must not set off evaluations, which RequeueAfter schedules.
 func Setup(mgr manager.Manager, kubeOpts kube.Options) error {
+	m, err := NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("register the controller's metrics: %w", err)
+	}
 	r := &MigrationReconciler{
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("ferry-controller"),
-		Kube: kubeOpts, Runners: &kubestore.Runners{},
+		Kube: kubeOpts, Runners: &kubestore.Runners{}, Metrics: m,
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Migration{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,7 +25,11 @@ import (
 )
 
 // RequestPrefix starts the annotation key of a queued manual request; the request's
-// ID follows it, and its value is the request as JSON.
+// ID follows it, and its value is the request as JSON: {"action": "promote" or
+// "abort", "reason": "…"}, with "id" (default: the key's), "at" (default: when it is
+// taken) and "run" (default: the run recorded when it is taken) optional, so that
+// `kubectl annotate` queues a request as well as ferry does. The controller pauses
+// and resumes by spec.paused, which wins over a pause or resume request.
 const RequestPrefix = "ferry.dev/request-"
 
 // MaxEvents is how many lines of the migration's log the status keeps; the
@@ -93,14 +99,20 @@ func (s *Store) Load(ctx context.Context) (*migrate.State, error) {
 	return stateOf(m)
 }
 
-// stateOf decodes the status's record; ErrNoMigration when there is none.
+// String names the store's record, for messages about it.
+func (s *Store) String() string { return "migration " + s.cfg.Key.String() }
+
+// stateOf decodes the status's record; ErrNoMigration when there is none. A record
+// that is not a state is ErrUnusableState, returned with a State that holds only its
+// Version, so that a Save at it (an abort's fresh record) replaces it.
 func stateOf(m *v1alpha1.Migration) (*migrate.State, error) {
 	if m.Status.Engine == nil || len(m.Status.Engine.Raw) == 0 {
 		return nil, migrate.ErrNoMigration
 	}
 	var st migrate.State
 	if err := json.Unmarshal(m.Status.Engine.Raw, &st); err != nil {
-		return nil, fmt.Errorf("migration %s/%s: the recorded state is corrupt: %w", m.Namespace, m.Name, err)
+		return &migrate.State{Version: strconv.FormatInt(m.Status.Revision, 10)},
+			fmt.Errorf("%w migration %s/%s: status.engine is not a migration state (%s)", migrate.ErrUnusableState, m.Namespace, m.Name, jsonProblem(err))
 	}
 	for _, e := range m.Status.Events {
 		st.Events = append(st.Events, migrate.Event{Time: e.Time.Time, Message: e.Message})
@@ -272,7 +284,7 @@ func (s *Store) TakeRequests(ctx context.Context) ([]migrate.Request, error) {
 		if err != nil {
 			return nil, err
 		}
-		reqs, ids, errs := pending(m)
+		reqs, ids, errs := pending(m, time.Now())
 		if len(ids) == 0 {
 			return nil, nil
 		}
@@ -293,21 +305,29 @@ func (s *Store) TakeRequests(ctx context.Context) ([]migrate.Request, error) {
 
 // pending returns the requests of m's annotations not yet acknowledged, oldest first,
 // the IDs of all of them (unreadable ones too: they are taken out of the queue) and
-// an error for each unreadable one.
-func pending(m *v1alpha1.Migration) ([]migrate.Request, []string, []error) {
+// an error for each unreadable one. A request written by hand gets its ID from the
+// key, its time (now) and its run (the recorded one) filled in.
+func pending(m *v1alpha1.Migration, now time.Time) ([]migrate.Request, []string, []error) {
 	var reqs []migrate.Request
 	var ids []string
 	var errs []error
+	run := recordedRun(m)
 	for key, value := range m.Annotations {
 		id, ok := strings.CutPrefix(key, RequestPrefix)
 		if !ok || slices.Contains(m.Status.AcknowledgedRequests, id) {
 			continue
 		}
 		ids = append(ids, id)
-		var r migrate.Request
-		if err := json.Unmarshal([]byte(value), &r); err != nil || r.ID != id {
-			errs = append(errs, fmt.Errorf("annotation %s is not a request of this migration (dropped)", key))
+		r, err := parseRequest(id, value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("annotation %s: %w (dropped)", key, err))
 			continue
+		}
+		if r.At.IsZero() {
+			r.At = now
+		}
+		if r.Run == "" {
+			r.Run = run
 		}
 		reqs = append(reqs, r)
 	}
@@ -332,4 +352,59 @@ func (s *Store) removeAnnotations(ctx context.Context, ids []string) error {
 	}
 	m := &v1alpha1.Migration{ObjectMeta: metav1.ObjectMeta{Namespace: s.cfg.Key.Namespace, Name: s.cfg.Key.Name}}
 	return s.cfg.Client.Patch(ctx, m, client.RawPatch(types.MergePatchType, patch))
+}
+
+// parseRequest reads the value of the request annotation of id.
+func parseRequest(id, value string) (migrate.Request, error) {
+	var r migrate.Request
+	dec := json.NewDecoder(strings.NewReader(value))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, fmt.Errorf(`not a request: want {"action": "promote" or "abort", "reason": "…"} (%s)`, jsonProblem(err))
+	}
+	switch {
+	case r.ID == "":
+		r.ID = id
+	case r.ID != id:
+		return r, fmt.Errorf("its id %q is not the key's %q", r.ID, id)
+	}
+	switch r.Action {
+	case "promote", "abort", "pause", "resume":
+	default:
+		return r, fmt.Errorf("action %q: use promote or abort", r.Action)
+	}
+	return r, nil
+}
+
+// recordedRun is the run of m's recorded state; empty when none can be read.
+func recordedRun(m *v1alpha1.Migration) string {
+	if m.Status.Engine == nil {
+		return ""
+	}
+	var st struct {
+		Run string `json:"run"`
+	}
+	_ = json.Unmarshal(m.Status.Engine.Raw, &st)
+	return st.Run
+}
+
+// Acknowledged reports whether the controller has taken the request id of m.
+func Acknowledged(m *v1alpha1.Migration, id string) bool {
+	return slices.Contains(m.Status.AcknowledgedRequests, id)
+}
+
+// jsonProblem says in words what is wrong with a JSON document, without the Go
+// types a decoding error names.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not valid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s holds a JSON %s", typ.Field, typ.Value)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends early"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }

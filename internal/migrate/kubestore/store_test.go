@@ -2,11 +2,14 @@ package kubestore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,21 +29,7 @@ func TestMain(m *testing.M) { devclustertest.Main(m) }
 
 func TestStore(t *testing.T) {
 	ctx := context.Background()
-	cfg := devclustertest.RESTConfig(t)
-	if err := crd.Install(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := devclustertest.Namespace(t, kubernetes.NewForConfigOrDie(cfg), "kubestore")
+	c, ns := newClient(t)
 	var n atomic.Int64
 	newStore := func(t *testing.T) *kubestore.Store {
 		m := &v1alpha1.Migration{
@@ -57,6 +46,38 @@ func TestStore(t *testing.T) {
 	}
 	migratetest.TestStore(t, func(t *testing.T) migrate.Store { return newStore(t) })
 
+	t.Run("an unreadable record is replaced only at its version", func(t *testing.T) {
+		migratetest.TestStoreReplacesUnreadable(t, func(t *testing.T) migrate.Store { return newStore(t) }, func(t *testing.T, s migrate.Store) {
+			// A writer that kept the revision protocol but wrote something that is
+			// no state (a hand edit, a bug): the record moves on to a new revision.
+			var m v1alpha1.Migration
+			if err := c.Get(ctx, keyOf(s), &m); err != nil {
+				t.Fatal(err)
+			}
+			m.Status.Engine = &apiextensionsv1.JSON{Raw: []byte(`{"step": "two"}`)}
+			m.Status.Revision++
+			if err := c.Status().Update(ctx, &m); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+
+	t.Run("an unreadable record is named", func(t *testing.T) {
+		s := newStore(t)
+		var m v1alpha1.Migration
+		if err := c.Get(ctx, keyOf(s), &m); err != nil {
+			t.Fatal(err)
+		}
+		m.Status.Engine = &apiextensionsv1.JSON{Raw: []byte(`"garbage"`)}
+		if err := c.Status().Update(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Load(ctx)
+		if !errors.Is(err, migrate.ErrUnusableState) || !strings.Contains(err.Error(), "status.engine") || strings.Contains(err.Error(), "migrate.State") {
+			t.Fatalf("load: %v; want ErrUnusableState naming status.engine, in words", err)
+		}
+	})
+
 	t.Run("a request annotated again is not taken again", func(t *testing.T) {
 		s := newStore(t)
 		req := migrate.Request{ID: "pause-1", Action: "pause", At: time.Now()}
@@ -70,4 +91,84 @@ func TestStore(t *testing.T) {
 			}
 		}
 	})
+}
+
+func keyOf(s migrate.Store) types.NamespacedName {
+	name := strings.TrimPrefix(s.(fmt.Stringer).String(), "migration ")
+	ns, n, _ := strings.Cut(name, "/")
+	return types.NamespacedName{Namespace: ns, Name: n}
+}
+
+// TestHandWrittenRequests checks what `kubectl annotate` queues: the ID comes from the
+// key, the run and the time are filled in, and what is not a promote or an abort is
+// dropped with a reason.
+func TestHandWrittenRequests(t *testing.T) {
+	ctx := context.Background()
+	c, ns := newClient(t)
+	m := &v1alpha1.Migration{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"},
+		Spec: v1alpha1.MigrationSpec{
+			Router:  v1alpha1.Router{Proxy: &v1alpha1.ProxyRouter{Admin: "http://127.0.0.1:9901"}},
+			Metrics: v1alpha1.Metrics{Proxy: &v1alpha1.ProxyMetrics{}},
+		},
+	}
+	if err := c.Create(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	key := types.NamespacedName{Namespace: ns, Name: "shop"}
+	s := kubestore.New(kubestore.Config{Client: c, Key: key})
+	st := &migrate.State{Name: "shop", Run: "run-7", Phase: migrate.PhaseRunning, Started: time.Now(), StepStarted: time.Now()}
+	if err := s.Save(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	annotate := map[string]string{
+		kubestore.RequestPrefix + "promote-by-hand": `{"action": "promote", "reason": "looks fine"}`,
+		kubestore.RequestPrefix + "skip-by-hand":    `{"action": "skip"}`,
+		kubestore.RequestPrefix + "odd":             `{"action": "abort", "why": "typo"}`,
+		kubestore.RequestPrefix + "other-id":        `{"id": "x", "action": "abort"}`,
+	}
+	patch := &v1alpha1.Migration{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop", Annotations: annotate}}
+	if err := c.Patch(ctx, patch, client.Merge); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	reqs, err := s.TakeRequests(ctx)
+	if len(reqs) != 1 || reqs[0].ID != "promote-by-hand" || reqs[0].Action != "promote" || reqs[0].Run != "run-7" || reqs[0].At.Before(before.Add(-time.Second)) {
+		t.Fatalf("took %+v, want the promote with its ID, run and time filled in", reqs)
+	}
+	for _, want := range []string{`request-skip-by-hand: action "skip": use promote or abort`, `request-odd: not a request`, `request-other-id: its id "x" is not the key's "other-id"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to say %q", err, want)
+		}
+	}
+	var got v1alpha1.Migration
+	if err := c.Get(ctx, key, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"promote-by-hand", "skip-by-hand", "odd", "other-id"} {
+		if !kubestore.Acknowledged(&got, id) {
+			t.Errorf("request %s is not acknowledged: %v", id, got.Status.AcknowledgedRequests)
+		}
+	}
+}
+
+// client_ returns a client of the test cluster, with the CRD installed, and a
+// namespace of the test's own.
+func newClient(t *testing.T) (client.Client, string) {
+	t.Helper()
+	cfg := devclustertest.RESTConfig(t)
+	if err := crd.Install(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, devclustertest.Namespace(t, kubernetes.NewForConfigOrDie(cfg), "kubestore")
 }
