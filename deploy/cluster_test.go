@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	apiextensions "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -33,6 +35,7 @@ import (
 	"ferry.dev/ferry/internal/cli/clitest"
 	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/kube"
+	"ferry.dev/ferry/internal/render"
 )
 
 // installCRDs installs ferry's CRDs and the ServiceMonitor stand-in, so that every
@@ -74,11 +77,47 @@ func installCRDs(t *testing.T, rc *rest.Config) {
 	})
 }
 
+// warningLog collects the warnings the API server sends with its answers, such as
+// the Pod Security admission's "would violate PodSecurity".
+type warningLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (w *warningLog) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.texts = append(w.texts, text)
+}
+
+// take returns the warnings so far and forgets them.
+func (w *warningLog) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.texts
+	w.texts = nil
+	return out
+}
+
+// restricted labels the namespace so that the API server's own Pod Security
+// admission enforces the restricted level on its pods and warns of workloads that
+// break it: an oracle independent of ferry lint's rules.
+func restricted(t *testing.T, cs kubernetes.Interface, ns string) {
+	t.Helper()
+	patch := `{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted","pod-security.kubernetes.io/warn":"restricted"}}}`
+	if _, err := cs.CoreV1().Namespaces().Patch(context.Background(), ns, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestChartPassesServerSideDryRun: every object of every set of values is one the
-// API server accepts (server-side apply, dryRun=All), CRDs installed first.
+// API server accepts (server-side apply, dryRun=All), CRDs installed first, in a
+// namespace at the restricted Pod Security level, without a warning.
 func TestChartPassesServerSideDryRun(t *testing.T) {
 	rc := devclustertest.RESTConfig(t)
 	installCRDs(t, rc)
+	warnings := &warningLog{}
+	rc.WarningHandlerWithContext = warnings
 	kc, err := kube.NewForConfig(rc)
 	if err != nil {
 		t.Fatal(err)
@@ -86,12 +125,70 @@ func TestChartPassesServerSideDryRun(t *testing.T) {
 	for _, tc := range renderCases {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := devclustertest.Namespace(t, kc.Clientset, "chart")
+			restricted(t, kc.Clientset, ns)
 			objs := tc.render(t, ns)
 			kube.SortForApply(objs)
+			warnings.take()
 			for _, o := range objs {
 				if _, err := kc.Apply(context.Background(), o, true); err != nil {
 					t.Errorf("server-side dry run: %v", err)
 				}
+			}
+			for _, w := range warnings.take() {
+				t.Errorf("the API server warns: %s", w)
+			}
+		})
+	}
+}
+
+// TestPodSecurityRulesAgreeWithTheAPIServer holds ferry lint's pod-security rules
+// to the API server's Pod Security admission: what a rule's bad fixtures hold draws
+// a "would violate PodSecurity" warning at the restricted level, what its good ones
+// hold draws none. FERRY-PSS-008 (read-only root) is no part of the standard.
+func TestPodSecurityRulesAgreeWithTheAPIServer(t *testing.T) {
+	rc := devclustertest.RESTConfig(t)
+	warnings := &warningLog{}
+	rc.WarningHandlerWithContext = warnings
+	kc, err := kube.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := devclustertest.Namespace(t, kc.Clientset, "pss")
+	restricted(t, kc.Clientset, ns)
+	fixtures, err := filepath.Glob(filepath.Join("..", "internal", "lint", "testdata", "rules", "FERRY-PSS-00[1-7]", "*", "*.yaml"))
+	if err != nil || len(fixtures) == 0 {
+		t.Fatalf("no pod-security fixtures (%v)", err)
+	}
+	for _, file := range fixtures {
+		rel, _ := filepath.Rel(filepath.Join("..", "internal", "lint", "testdata", "rules"), file)
+		t.Run(rel, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := render.Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			warnings.take()
+			for _, o := range objs {
+				o.SetNamespace(ns)
+				if _, err := kc.Apply(context.Background(), o, true); err != nil {
+					t.Fatalf("server-side dry run: %v", err)
+				}
+			}
+			var violations []string
+			for _, w := range warnings.take() {
+				if strings.Contains(w, "would violate PodSecurity") {
+					violations = append(violations, w)
+				}
+			}
+			bad := filepath.Base(filepath.Dir(file)) == "bad"
+			if bad && len(violations) == 0 {
+				t.Errorf("ferry lint finds a violation the API server does not")
+			}
+			if !bad && len(violations) > 0 {
+				t.Errorf("ferry lint passes what the API server warns of: %v", violations)
 			}
 		})
 	}
@@ -110,7 +207,8 @@ func TestInstalledControllerBecomesReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := devclustertest.Namespace(t, cs, "ferry-install")
-	release := ns // unique, and it holds "ferry": the objects' names are the release's
+	restricted(t, cs, ns) // the controller's pods are admitted only if they meet it
+	release := ns         // unique, and it holds "ferry": the objects' names are the release's
 
 	settings := helmcli.New()
 	settings.KubeConfig = devclustertest.Kubeconfig(t)
