@@ -30,8 +30,13 @@ spec:
   template:
     metadata: {labels: {app: worker}}
     spec:
-      containers: [{name: worker, image: "shop/web:v1"}]
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+      containers: [{name: worker, image: "shop/web:v1", securityContext: {` + lintHardened + `}}]
 `
+
+// lintHardened is a container securityContext the pod-security rules accept, so the
+// fixtures show the findings their tests are about.
+const lintHardened = "allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}"
 
 const lintCron = `apiVersion: batch/v1
 kind: CronJob
@@ -49,10 +54,12 @@ spec:
       template:
         spec:
           restartPolicy: Never
+          securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
           containers:
           - name: web
             image: shop/web:v1
             resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {memory: 128Mi}}
+            securityContext: {` + lintHardened + `}
 `
 
 func lintJSON(t *testing.T, stdout string) lint.Report {

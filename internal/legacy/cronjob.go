@@ -238,8 +238,10 @@ func cronJob(file string, job Job, schedule, zone, name string, secretKeys map[i
 					Template: corev1.PodTemplateSpec{
 						ObjectMeta: metav1.ObjectMeta{Labels: labels},
 						Spec: corev1.PodSpec{
-							RestartPolicy: corev1.RestartPolicyNever,
-							Containers:    []corev1.Container{container},
+							RestartPolicy:   corev1.RestartPolicyNever,
+							SecurityContext: jobPodSecurity(),
+							Containers:      []corev1.Container{container},
+							Volumes:         []corev1.Volume{scratch()},
 						},
 					},
 				},

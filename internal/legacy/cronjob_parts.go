@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
 )
 
 // droppedCronVars are crontab variables that describe the legacy host, not the job.
@@ -121,7 +122,8 @@ func jobContainer(job Job, secretKeys map[int]string, cfg CronJobConfig) corev1.
 		index[v.Name] = len(env)
 		env = append(env, e)
 	}
-	c := corev1.Container{Name: cfg.Container, Image: cfg.Image, Command: []string{shell, "-c", job.Command}, Env: env}
+	c := corev1.Container{Name: cfg.Container, Image: cfg.Image, Command: []string{shell, "-c", job.Command}, Env: env,
+		SecurityContext: jobContainerSecurity(), VolumeMounts: []corev1.VolumeMount{{Name: scratchVolume, MountPath: "/tmp"}}}
 	for _, name := range cfg.ConfigMaps {
 		c.EnvFrom = append(c.EnvFrom, corev1.EnvFromSource{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}})
 	}
@@ -169,5 +171,32 @@ func prune(m map[string]any) {
 				}
 			}
 		}
+	}
+}
+
+// scratchVolume is the emptyDir a job writes its scratch files to (/tmp), its root
+// file system being read-only; scratchLimit bounds it.
+const (
+	scratchVolume = "tmp"
+	scratchLimit  = "1Gi"
+)
+
+func scratch() corev1.Volume {
+	return corev1.Volume{Name: scratchVolume, VolumeSource: corev1.VolumeSource{
+		EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: ptr.To(resource.MustParse(scratchLimit))}}}
+}
+
+// jobPodSecurity and jobContainerSecurity are the restricted Pod Security Standard,
+// which ferry lint's pod-security rules check: a job that ran as root under cron must
+// move to an image whose user is not root.
+func jobPodSecurity() *corev1.PodSecurityContext {
+	return &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
+}
+
+func jobContainerSecurity() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 	}
 }

@@ -33,8 +33,12 @@ metadata: {name: a, annotations: {ferry.dev/lint-ignore: "FERRY-RES-001 FERRY-RE
 spec:
   schedule: "0 0 * * *"
   suspend: true
-  jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: job, image: app:1}]}}}}
+  jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: job, image: app:1, securityContext: {` + hardened + `}}],
+    securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}}}}}
 `
+
+// hardened is a container securityContext that the pod-security rules accept.
+const hardened = "allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}"
 
 func TestRunCountsIgnoresAndDisables(t *testing.T) {
 	objs := decode(t, cronNoDeadline)
