@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"ferry.dev/ferry/internal/redact"
 	"ferry.dev/ferry/internal/traffic"
 )
 
@@ -68,7 +69,7 @@ func (c *AdminClient) do(ctx context.Context, method, path string, in, out any) 
 	base := strings.TrimSuffix(c.BaseURL, "/")
 	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
 	if err != nil {
-		return fmt.Errorf("admin API at %q: %w", c.BaseURL, err)
+		return fmt.Errorf("admin API at %q: %w", redact.URL(c.BaseURL), redact.Error(err))
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
@@ -82,7 +83,7 @@ func (c *AdminClient) do(ctx context.Context, method, path string, in, out any) 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the proxy's admin API at %s: %w", base, err)
+		return fmt.Errorf("cannot reach the proxy's admin API at %s: %w", redact.URL(base), redact.Error(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
