@@ -112,7 +112,7 @@ func DiffManifests(from, to []*unstructured.Unstructured) []ObjectDiff {
 			out = append(out, ObjectDiff{Object: eb.name, Change: Added, Lines: prefixed('+', yamlLines(eb.obj))})
 		default:
 			la, lb := yamlLines(ea.obj), yamlLines(eb.obj)
-			d := ObjectDiff{Object: eb.name, Change: Unchanged}
+			d := ObjectDiff{Object: eb.name, Change: Unchanged, Lines: prefixed(' ', lb)}
 			if strings.Join(la, "\n") != strings.Join(lb, "\n") {
 				d.Change = Changed
 				d.Lines = lineDiff(la, lb)

@@ -51,7 +51,7 @@ type env struct {
 	url    string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	cfg := devclustertest.RESTConfig(t)
 	var installErr error
@@ -98,7 +98,7 @@ func newEnv(t *testing.T) *env {
 
 // account creates a ServiceAccount bound to a Role of rules and returns a token of
 // it (TokenRequest).
-func (e *env) account(t *testing.T, name string, rules []rbacv1.PolicyRule) string {
+func (e *env) account(t testing.TB, name string, rules []rbacv1.PolicyRule) string {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.kube.CoreV1().ServiceAccounts(e.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
@@ -146,7 +146,7 @@ func traffic(t *testing.T) *proxy.Proxy {
 }
 
 // migration is a plan of four steps of hold each on p.
-func (e *env) migration(t *testing.T, name string, p *proxy.Proxy, hold time.Duration) *v1alpha1.Migration {
+func (e *env) migration(t testing.TB, name string, p *proxy.Proxy, hold time.Duration) *v1alpha1.Migration {
 	d := func(v time.Duration) *metav1.Duration { return &metav1.Duration{Duration: v} }
 	m := &v1alpha1.Migration{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: name}}
 	for _, w := range []string{"10", "25", "50", "100"} {
