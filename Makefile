@@ -27,10 +27,11 @@ build:
 image:
 	@GO=$(GO) $(GO) run ./hack/image -out bin/image
 
-## generate: deepcopy functions and the Migration CRD (config/crd) from api/v1alpha1's markers, the controller's ClusterRole (config/rbac) from internal/controller's
+## generate: deepcopy functions and the Migration CRD (config/crd) from api/v1alpha1's markers, the controller's ClusterRole (config/rbac) from internal/controller's, the dashboard's (config/rbac/dashboard) from internal/dashboard's
 generate:
 	$(GO) tool controller-gen object paths=./api/... crd:allowDangerousTypes=true output:crd:artifacts:config=config/crd
 	$(GO) tool controller-gen rbac:roleName=ferry-controller paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
+	$(GO) tool controller-gen rbac:roleName=ferry-dashboard paths=./internal/dashboard/... output:rbac:artifacts:config=config/rbac/dashboard
 
 ## controlplane: build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok once
 controlplane:

@@ -11,12 +11,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"ferry.dev/ferry/internal/controller"
+	"ferry.dev/ferry/internal/dashboard"
 	"ferry.dev/ferry/internal/kube"
 )
 
 // controllerOptions are the flags of ferry controller.
 type controllerOptions struct {
-	cfg controller.Config
+	cfg           controller.Config
+	dashboardAddr string
 }
 
 func newControllerCommand(g *globalOptions) *cobra.Command {
@@ -43,6 +45,7 @@ Migrations.`,
 	f.StringVar(&o.cfg.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the context's, or the Pod's)")
 	f.StringVar(&o.cfg.MetricsAddr, "metrics-addr", ":8080", `address of the metrics endpoint ("0" turns it off)`)
 	f.StringVar(&o.cfg.HealthAddr, "health-addr", ":8081", `address of /healthz and /readyz ("0" turns them off)`)
+	f.StringVar(&o.dashboardAddr, "dashboard-addr", "", "address of the web dashboard, e.g. :8443 (default off); every request needs a bearer token, checked with TokenReview and RBAC")
 	return cmd
 }
 
@@ -58,5 +61,27 @@ func (o *controllerOptions) run(ctx context.Context, g *globalOptions) error {
 	if cfg.LeaderElectionNamespace == "" {
 		cfg.LeaderElectionNamespace = kc.Namespace // in a Pod, the Pod's
 	}
-	return controller.Run(ctx, kc.Config, cfg)
+	if o.dashboardAddr == "" || o.dashboardAddr == "0" {
+		return controller.Run(ctx, kc.Config, cfg)
+	}
+	// The dashboard serves on every replica, leader or not; either one failing stops both.
+	outer := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		err := serveDashboard(ctx, dashboard.Config{
+			Rest: kc.Config, Mode: dashboard.ModeCluster, Namespace: cfg.Namespace,
+			Log: slog.New(slog.NewJSONHandler(g.stderr, nil)),
+		}, o.dashboardAddr)
+		if err != nil {
+			cancel(err)
+		}
+	}()
+	if err := controller.Run(ctx, kc.Config, cfg); err != nil {
+		return err
+	}
+	if outer.Err() == nil && ctx.Err() != nil {
+		return context.Cause(ctx) // the dashboard failed
+	}
+	return nil
 }

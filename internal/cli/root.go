@@ -47,7 +47,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newDeployCommand(g), newRollbackCommand(g), newHistoryCommand(g), newStatusCommand(g),
 		newLoadtestCommand(g), newMigrateCommand(g))
 	root.AddCommand(newLintCommand(g), newImportCommand(g))
-	root.AddCommand(newProxyCommand(g), newControllerCommand(g))
+	root.AddCommand(newProxyCommand(g), newControllerCommand(g), newDashboardCommand(g))
 	return root
 }
 
