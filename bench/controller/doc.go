@@ -19,7 +19,7 @@
 // measured. Instead one small HTTP server in this process speaks the proxy admin API
 // the proxy router and the proxy metric source use (GET and PUT /v1/weights, GET
 // /v1/stats?bins=true&window=…), each Migration under a path of its own
-// (http://127.0.0.1:PORT/m/NAME as the admin URL). Its statistics are a steady 10 000
+// (http://127.0.0.1:PORT/m/NAMESPACE/INDEX as the admin URL). Its statistics are a steady 10 000
 // requests per second split by the weights last set, with the same 0.1 % of errors and
 // the same latency distribution on both sides, so every gate passes as soon as its
 // hold and minimum requests allow. The controller runs in its own process, so its
