@@ -19,11 +19,11 @@
 // measured. Instead one small HTTP server in this process speaks the proxy admin API
 // the proxy router and the proxy metric source use (GET and PUT /v1/weights, GET
 // /v1/stats?bins=true&window=…), each Migration under a path of its own
-// (http://127.0.0.1:PORT/m/NAMESPACE/INDEX as the admin URL). Its statistics are a steady 10 000
-// requests per second split by the weights last set, with the same 0.1 % of errors and
-// the same latency distribution on both sides, so every gate passes as soon as its
-// hold and minimum requests allow. The controller runs in its own process, so its
-// peak memory does not include this server or the benchmark.
+// (http://127.0.0.1:PORT/m/NAMESPACE/INDEX as the admin URL). Its statistics are a
+// steady 10 000 requests per second split by the weights last set, with the same 0.1 %
+// of errors and the same latency distribution on both sides, so every gate passes as
+// soon as its hold and minimum requests allow. The controller runs in its own process,
+// so its peak memory does not include this server or the benchmark.
 //
 // The plans are short so that a run takes a few minutes: steps 1, 5, 10, 50, 100 %,
 // interval 1s, warmup 1s, hold 1s per step, the final step judged with the default 1 %
