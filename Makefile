@@ -13,7 +13,7 @@ STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
 TEST_PARALLEL ?= 2
 
-.PHONY: all build image generate controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate bench-proxy clean
+.PHONY: all build image generate controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate bench-proxy bench-controller clean
 
 all: build
 
@@ -100,3 +100,7 @@ bench-release: build controlplane
 ## bench-migrate: abort speed against a fixed-threshold judge (simulated), and a 30-run A/A check through the proxy
 bench-migrate:
 	$(GO) run ./bench/migrate -aa 30
+
+## bench-controller: ferry controller with 20 and 200 Migrations at once on the local control plane (synthetic metrics): reconcile latency, peak memory, completion time
+bench-controller: build controlplane
+	$(GO) run ./bench/controller -ferry $(BIN) $(BENCH_ARGS)
