@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os/signal"
 	"syscall"
@@ -45,11 +46,15 @@ Migrations.`,
 	f.StringVar(&o.cfg.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the context's, or the Pod's)")
 	f.StringVar(&o.cfg.MetricsAddr, "metrics-addr", ":8080", `address of the metrics endpoint ("0" turns it off)`)
 	f.StringVar(&o.cfg.HealthAddr, "health-addr", ":8081", `address of /healthz and /readyz ("0" turns them off)`)
+	f.IntVar(&o.cfg.Workers, "workers", controller.DefaultWorkers, fmt.Sprintf("Migrations reconciled at once (1 to %d)", controller.MaxWorkers))
 	f.StringVar(&o.dashboardAddr, "dashboard-addr", "", "address of the web dashboard, e.g. :8443 (default off); every request needs a bearer token, checked with TokenReview and RBAC")
 	return cmd
 }
 
 func (o *controllerOptions) run(ctx context.Context, g *globalOptions) error {
+	if o.cfg.Workers < 1 || o.cfg.Workers > controller.MaxWorkers {
+		return usageError{fmt.Errorf("--workers must be from 1 to %d, got %d", controller.MaxWorkers, o.cfg.Workers)}
+	}
 	kc, err := kube.New(g.kube)
 	if err != nil {
 		return err

@@ -23,6 +23,21 @@ import (
 	"ferry.dev/ferry/internal/migrate/kubestore"
 )
 
+// DefaultWorkers is how many Migrations are reconciled at once by default: a
+// reconcile mostly waits on the router and the metric source, so one worker leaves a
+// fleet of Migrations queued behind the slowest (bench/controller).
+const DefaultWorkers = 8
+
+// MaxWorkers bounds --workers.
+const MaxWorkers = 64
+
+func orDefaultInt(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
+}
+
 // LeaderElectionID names the Lease the controllers elect their leader with.
 const LeaderElectionID = "ferry-controller.ferry.dev"
 
@@ -45,6 +60,9 @@ type Config struct {
 	MetricsAddr, HealthAddr string
 	// Kube reaches the cluster for the routers that need it.
 	Kube kube.Options
+	// Workers is how many Migrations are reconciled at once (default DefaultWorkers).
+	// One Migration is never reconciled by two workers at a time.
+	Workers int
 	// SeveralPerProcess lets tests start several managers in one process (their
 	// controllers share a name).
 	SeveralPerProcess bool
@@ -77,7 +95,7 @@ func NewManager(rc *rest.Config, cfg Config) (manager.Manager, error) {
 		// A new leader must not start while the old one may still act; the stores'
 		// revision checks stop one that does anyway.
 		LeaderElectionReleaseOnCancel: true,
-		Controller:                    config.Controller{SkipNameValidation: &cfg.SeveralPerProcess},
+		Controller:                    config.Controller{SkipNameValidation: &cfg.SeveralPerProcess, MaxConcurrentReconciles: orDefaultInt(cfg.Workers, DefaultWorkers)},
 	}
 	if cfg.LeaseDuration > 0 {
 		opts.LeaseDuration = &cfg.LeaseDuration
