@@ -106,12 +106,13 @@ func runInit(g *globalOptions, dir string, o initOptions) error {
 		}
 	}
 	var cronJobs []*unstructured.Unstructured
+	var notes []legacy.Note
 	if o.crontab != "" {
-		jobs, cronSecret, commands, err := initCrontab(g, o, ns, configMaps, secretNames)
+		jobs, cronSecret, cronNotes, commands, err := initCrontab(o, ns, configMaps, secretNames)
 		if err != nil {
 			return err
 		}
-		cronJobs, evidence.Commands = jobs, commands
+		cronJobs, notes, evidence.Commands = jobs, cronNotes, commands
 		if cronSecret != nil {
 			secrets = append(secrets, cronSecret)
 		}
@@ -142,6 +143,7 @@ func runInit(g *globalOptions, dir string, o initOptions) error {
 		}
 		fmt.Fprintf(g.stderr, "wrote %s\n", f.path)
 	}
+	printNotes(g.stderr, notes)
 	if framework != legacy.Unknown {
 		fmt.Fprintf(g.stderr, "framework: %s (%s)\n", framework, why)
 	}
@@ -180,33 +182,32 @@ func initEnv(file, app, ns string) (cm, secret *unstructured.Unstructured, names
 // initCrontab imports the crontab as ferry import crontab does: suspended CronJobs that
 // read the app's ConfigMap and Secret, and the Secret of the crontab's own secret-looking
 // variables, if any.
-func initCrontab(g *globalOptions, o initOptions, ns string, configMaps, secrets []string) (jobs []*unstructured.Unstructured, secret *unstructured.Unstructured, commands []string, err error) {
+func initCrontab(o initOptions, ns string, configMaps, secrets []string) (jobs []*unstructured.Unstructured, secret *unstructured.Unstructured, notes []legacy.Note, commands []string, err error) {
 	data, err := os.ReadFile(o.crontab)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read crontab: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("read crontab: %w", err)
 	}
 	tab, err := legacy.ReadCrontab(o.crontab, data, legacy.DetectUserColumn)
 	if errors.Is(err, legacy.ErrUserColumnUnclear) {
-		return nil, nil, nil, usageError{err}
+		return nil, nil, nil, nil, usageError{err}
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	cfg := legacy.CronJobConfig{Image: o.image, Container: legacy.DefaultContainer, TimeZone: o.timeZone, Namespace: ns,
 		NamePrefix: o.app + "-", ConfigMaps: configMaps, Secrets: secrets, CPU: "250m", Memory: "512Mi",
 		StartingDeadline: legacy.DefaultStartingDeadline, ActiveDeadline: legacy.DefaultActiveDeadline}
-	jobs, notes, err := legacy.CronJobs(tab, cfg)
+	jobs, notes, err = legacy.CronJobs(tab, cfg)
 	var inFile *legacy.PositionError
 	if err != nil && !errors.As(err, &inFile) {
-		return nil, nil, nil, usageError{err} // --time-zone missing or wrong
+		return nil, nil, nil, nil, usageError{err} // --time-zone missing or wrong
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	printNotes(g.stderr, notes)
 	secret, placed, err := legacy.CronSecret(tab, cfg)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if len(placed) == 0 {
 		secret = nil
@@ -214,7 +215,7 @@ func initCrontab(g *globalOptions, o initOptions, ns string, configMaps, secrets
 	for _, j := range tab.Jobs {
 		commands = append(commands, j.Command)
 	}
-	return jobs, secret, commands, nil
+	return jobs, secret, notes, commands, nil
 }
 
 // initFiles lays out what ferry init writes under dir.
