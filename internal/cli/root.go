@@ -46,7 +46,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newVersionCommand(g), newDevCommand(g),
 		newDeployCommand(g), newRollbackCommand(g), newHistoryCommand(g), newStatusCommand(g),
 		newLoadtestCommand(g), newMigrateCommand(g))
-	root.AddCommand(newLintCommand(g), newImportCommand(g))
+	root.AddCommand(newLintCommand(g), newImportCommand(g), newInitCommand(g))
 	root.AddCommand(newProxyCommand(g), newControllerCommand(g), newDashboardCommand(g))
 	return root
 }

@@ -187,6 +187,7 @@ func TestMigrationWalksItsStepsToCompleted(t *testing.T) {
 	m = e.waitMigration(t, "shop", 30*time.Second, func(m *v1alpha1.Migration) bool {
 		return m.Status.ObservedGeneration == m.Generation && meta.IsStatusConditionTrue(m.Status.Conditions, v1alpha1.ConditionReady)
 	})
+	recordStatus(t, "completed", m)
 	for _, c := range m.Status.Conditions {
 		want := metav1.ConditionFalse
 		if c.Type == v1alpha1.ConditionReady {
@@ -213,6 +214,7 @@ func TestRegressionAbortsTheMigration(t *testing.T) {
 	if m.Status.Phase != v1alpha1.PhaseAborted || m.Status.AppliedWeight != "0%" {
 		t.Fatalf("ended %s with %s applied, want Aborted with 0%%", m.Status.Phase, m.Status.AppliedWeight)
 	}
+	recordStatus(t, "aborted", m)
 	if !strings.Contains(m.Status.AbortReason, "gate error-rate failed") {
 		t.Errorf("abort reason %q, want the error-rate gate", m.Status.AbortReason)
 	}

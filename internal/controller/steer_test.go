@@ -195,6 +195,7 @@ func TestPrinterColumnsAndHoldReasons(t *testing.T) {
 		t.Errorf("holding event %q", ev.Note)
 	}
 	t.Logf("holding: %s", meta.FindStatusCondition(holding.Status.Conditions, v1alpha1.ConditionProgressing).Message)
+	recordStatus(t, "progressing", holding)
 
 	// Paused, the status stands still: the columns must show it.
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"paused":true}}`))
@@ -205,6 +206,7 @@ func TestPrinterColumnsAndHoldReasons(t *testing.T) {
 		return m.Status.Phase == v1alpha1.PhasePaused && m.Status.ObservedGeneration == m.Generation
 	})
 	e.waitEvent(t, "shop", "Paused")
+	recordStatus(t, "paused", paused)
 
 	table := getTable(t, cfg, e.ns)
 	var names []string

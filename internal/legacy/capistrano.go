@@ -156,3 +156,15 @@ func ParseNameList(file string, data []byte) ([]Var, error) {
 	}
 	return vars, nil
 }
+
+var deployTo = regexp.MustCompile(`(?m)^\s*set\s*\(?\s*:deploy_to\s*,\s*(?:"([^"#]*)"|'([^']*)')`)
+
+// DeployTo returns the deploy_to a Capistrano configuration sets, if a plain string:
+// the app then ran from DeployTo/current.
+func DeployTo(data []byte) string {
+	m := deployTo.FindSubmatch(data)
+	if m == nil {
+		return ""
+	}
+	return string(m[1]) + string(m[2])
+}

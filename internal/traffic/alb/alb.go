@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -100,21 +99,27 @@ func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
 	return r.sides.weights(fi.action), nil
 }
 
-// maxPatchAttempts bounds how often SetWeights reads the Ingress again when the
-// action changed between reading and patching.
-const maxPatchAttempts = 5
+// FieldManager is the field manager ferry's server-side apply writes the action as.
+const FieldManager = "ferry"
+
+// maxApplyAttempts bounds how often SetWeights reads the Ingress again when it changed
+// between reading and applying.
+const maxApplyAttempts = 10
 
 // SetWeights writes the weights nearest to w (see traffic.IntegerSplit, 0–999) into the
-// action. The JSON patch swaps the annotation only if it is still what was read, and
-// touches nothing else, so the controller writing the Ingress's status meanwhile does
-// not get in the way. The controller then changes the load balancer's rule.
+// action by server-side apply, as field manager ferry. Annotations are a map, so the
+// apply holds just the action's annotation: ferry owns that one key, forcing it away
+// from whoever applied it before (Argo CD, a kubectl apply), and everything else of the
+// Ingress stays with its owners. The resource version read is sent along, so an action
+// changed in between is read again rather than overwritten. The controller then changes
+// the load balancer's rule.
 func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}
 	key := AnnotationPrefix + r.cfg.Action
 	var err error
-	for range maxPatchAttempts {
+	for range maxApplyAttempts {
 		fi, readErr := r.read(ctx)
 		if readErr != nil {
 			return readErr
@@ -123,12 +128,19 @@ func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 		if jsonErr != nil || !changed {
 			return jsonErr
 		}
-		path := "/metadata/annotations/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
-		patch, _ := json.Marshal([]map[string]string{
-			{"op": "test", "path": path, "value": fi.ing.Annotations[key]},
-			{"op": "replace", "path": path, "value": doc},
+		body, _ := json.Marshal(map[string]any{
+			"apiVersion": "networking.k8s.io/v1",
+			"kind":       "Ingress",
+			"metadata": map[string]any{
+				"name":            r.cfg.Ingress,
+				"namespace":       r.cfg.Namespace,
+				"resourceVersion": fi.ing.ResourceVersion,
+				"annotations":     map[string]string{key: doc},
+			},
 		})
-		_, err = r.cfg.Kube.NetworkingV1().Ingresses(r.cfg.Namespace).Patch(ctx, r.cfg.Ingress, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: "ferry"})
+		force := true
+		_, err = r.cfg.Kube.NetworkingV1().Ingresses(r.cfg.Namespace).Patch(ctx, r.cfg.Ingress, types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 		if err == nil || !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
 			break
 		}

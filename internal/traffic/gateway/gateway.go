@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"ferry.dev/ferry/internal/traffic"
@@ -86,33 +87,47 @@ func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
 	return w, nil
 }
 
-// maxPatchAttempts bounds how often SetWeights reads the route again when it changed
-// between reading and patching.
-const maxPatchAttempts = 5
+// FieldManager is the field manager ferry's server-side apply writes the weights as.
+const FieldManager = "ferry"
 
-// SetWeights writes w into every rule with both backends, in one JSON patch of just
-// those weights, reading the route again if it changed in between.
+// maxApplyAttempts bounds how often SetWeights reads the route again when it changed
+// between reading and applying.
+const maxApplyAttempts = 10
+
+// SetWeights writes w into every rule with both backends by server-side apply, as field
+// manager ferry. HTTPRoute's spec.rules is an atomic list, so owning a weight means
+// owning the whole list: ferry applies the rules as it read them (unknown fields
+// included) with only the weights changed, forcing ownership away from whoever applied
+// them before (Argo CD, a kubectl apply), and sends the resource version it read, so a
+// route changed in between is read again rather than overwritten. Nothing else of the
+// route is in the apply, so labels, other fields and the status stay with their owners.
 func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	routes := r.cfg.Gateway.GatewayV1().HTTPRoutes(r.cfg.Namespace)
 	var err error
-	for range maxPatchAttempts {
-		route, getErr := routes.Get(ctx, r.cfg.Route, metav1.GetOptions{})
-		if getErr != nil {
-			return r.explain(getErr)
+	for range maxApplyAttempts {
+		var route *gatewayv1.HTTPRoute
+		var raw map[string]any
+		route, raw, err = r.read(ctx)
+		if err != nil {
+			return err
 		}
 		rules, mErr := r.b.managed(&route.Spec)
 		if mErr != nil {
 			return fmt.Errorf("gateway: HTTPRoute %s: %w", r.name(), mErr)
 		}
-		ops := r.b.weightPatch(&route.Spec, rules, w)
-		if len(ops) == 0 {
+		changes := r.b.weightChanges(&route.Spec, rules, w)
+		if len(changes) == 0 {
 			return nil
 		}
-		patch, _ := json.Marshal(ops)
-		_, err = routes.Patch(ctx, r.cfg.Route, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: "ferry"})
+		body, bErr := weightApply(raw, changes)
+		if bErr != nil {
+			return fmt.Errorf("gateway: HTTPRoute %s: %w", r.name(), bErr)
+		}
+		force := true
+		_, err = r.cfg.Gateway.GatewayV1().HTTPRoutes(r.cfg.Namespace).Patch(ctx, r.cfg.Route, types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 		if err == nil || !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
 			break
 		}
@@ -121,6 +136,52 @@ func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 		return r.explain(err)
 	}
 	return nil
+}
+
+// read returns the route both typed, to decide, and as its JSON document, to apply the
+// rules back without losing fields this version of the Gateway API types does not know.
+func (r *Router) read(ctx context.Context) (*gatewayv1.HTTPRoute, map[string]any, error) {
+	data, err := r.cfg.Gateway.GatewayV1().RESTClient().Get().
+		Namespace(r.cfg.Namespace).Resource("httproutes").Name(r.cfg.Route).Do(ctx).Raw()
+	if err != nil {
+		return nil, nil, r.explain(err)
+	}
+	var route gatewayv1.HTTPRoute
+	var raw map[string]any
+	if err := json.Unmarshal(data, &route); err != nil {
+		return nil, nil, fmt.Errorf("gateway: read HTTPRoute %s: %w", r.name(), err)
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, nil, fmt.Errorf("gateway: read HTTPRoute %s: %w", r.name(), err)
+	}
+	return &route, raw, nil
+}
+
+// weightApply returns the server-side apply document for the route read as raw with the
+// weights changed: identity, the resource version as a precondition, and spec.rules.
+func weightApply(raw map[string]any, changes []weightChange) ([]byte, error) {
+	meta, _ := raw["metadata"].(map[string]any)
+	spec, _ := raw["spec"].(map[string]any)
+	rules, _ := spec["rules"].([]any)
+	for _, c := range changes {
+		rule, _ := rules[c.rule].(map[string]any)
+		refs, _ := rule["backendRefs"].([]any)
+		ref, ok := refs[c.ref].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("rule %d, backendRef %d is not an object", c.rule, c.ref)
+		}
+		ref["weight"] = c.weight
+	}
+	return json.Marshal(map[string]any{
+		"apiVersion": raw["apiVersion"],
+		"kind":       raw["kind"],
+		"metadata": map[string]any{
+			"name":            meta["name"],
+			"namespace":       meta["namespace"],
+			"resourceVersion": meta["resourceVersion"],
+		},
+		"spec": map[string]any{"rules": rules},
+	})
 }
 
 func (r *Router) explain(err error) error {

@@ -84,21 +84,17 @@ func (b backends) weights(spec *gatewayv1.HTTPRouteSpec, rules []int) (traffic.W
 	return traffic.KubernetesShare(traffic.Share(w[traffic.Legacy], w[traffic.Kubernetes])), nil
 }
 
-// patchOp is one JSON patch (RFC 6902) operation.
-type patchOp struct {
-	Op    string `json:"op"`
-	Path  string `json:"path"`
-	Value any    `json:"value"`
+// weightChange is one backendRef whose weight must change: rule and backendRef index.
+type weightChange struct {
+	rule, ref int
+	weight    int32
 }
 
-// weightPatch returns the JSON patch that writes w into every managed rule, in basis
+// weightChanges returns the weights to write so every managed rule carries w, in basis
 // points (Gateway API weights go up to 1 000 000, so every split is exact), or nil when
-// the route already carries it. Each weight is guarded by a test of its backendRef's
-// name: a route changed in between makes the patch fail rather than land elsewhere.
-// Nothing else of the route is touched, so a Gateway writing its status meanwhile
-// does not get in the way.
-func (b backends) weightPatch(spec *gatewayv1.HTTPRouteSpec, rules []int, w traffic.Weights) []patchOp {
-	var ops []patchOp
+// the route already carries it.
+func (b backends) weightChanges(spec *gatewayv1.HTTPRouteSpec, rules []int, w traffic.Weights) []weightChange {
+	var out []weightChange
 	for _, i := range rules {
 		for j, ref := range spec.Rules[i].BackendRefs {
 			s, ok := b.side(ref.BackendRef)
@@ -109,11 +105,10 @@ func (b backends) weightPatch(spec *gatewayv1.HTTPRouteSpec, rules []int, w traf
 			if ref.Weight != nil && *ref.Weight == want {
 				continue
 			}
-			path := fmt.Sprintf("/spec/rules/%d/backendRefs/%d/", i, j)
-			ops = append(ops, patchOp{"test", path + "name", string(ref.Name)}, patchOp{"add", path + "weight", want})
+			out = append(out, weightChange{rule: i, ref: j, weight: want})
 		}
 	}
-	return ops
+	return out
 }
 
 // problems returns what the route's Gateways report against it: not accepted, or

@@ -1,8 +1,8 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -66,17 +66,17 @@ func TestManagedRulesAndWeights(t *testing.T) {
 	}
 }
 
-func TestWeightPatchWritesBasisPointsGuardedByName(t *testing.T) {
+func TestWeightChangesWriteBasisPointsOfManagedRulesOnly(t *testing.T) {
 	b := backends{namespace: "shop", legacy: "legacy", kubernetes: "web"}
 	s := spec([]gatewayv1.HTTPBackendRef{ref("legacy", nil)}, []gatewayv1.HTTPBackendRef{ref("web", nil), ref("legacy", w(9875)), ref("old", w(0))})
-	got, _ := json.Marshal(b.weightPatch(s, []int{1}, traffic.KubernetesShare(125)))
-	want := `[{"op":"test","path":"/spec/rules/1/backendRefs/0/name","value":"web"},{"op":"add","path":"/spec/rules/1/backendRefs/0/weight","value":125}]`
-	if string(got) != want {
-		t.Fatalf("patch\n%s\nwant (legacy already at 9875, rule 0 and the third backend untouched)\n%s", got, want)
+	got := b.weightChanges(s, []int{1}, traffic.KubernetesShare(125))
+	want := []weightChange{{rule: 1, ref: 0, weight: 125}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("changes %v, want %v (legacy already at 9875, rule 0 and the third backend untouched)", got, want)
 	}
 	s.Rules[1].BackendRefs[0].Weight = w(125)
-	if ops := b.weightPatch(s, []int{1}, traffic.KubernetesShare(125)); ops != nil {
-		t.Fatalf("the weights in place still give a patch: %v", ops)
+	if c := b.weightChanges(s, []int{1}, traffic.KubernetesShare(125)); c != nil {
+		t.Fatalf("the weights in place still give changes: %v", c)
 	}
 }
 
