@@ -29,7 +29,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-"$GO" build -o "$ferry" ./cmd/ferry
+CGO_ENABLED=0 "$GO" build -trimpath -o "$ferry" ./cmd/ferry # the flags of make image: its test then finds every package compiled
 start=$SECONDS
 FERRY_TEST_KUBECONFIG=$("$ferry" dev cluster up --dir "$cluster")
 export FERRY_TEST_KUBECONFIG

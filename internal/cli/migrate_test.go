@@ -36,6 +36,7 @@ metrics: {proxy: {}}
 interval: 200ms
 warmup: 1500ms
 deadline: 60s
+final: {control: 10%%}
 gates:
   errorRate: {minAbsolute: 0.02}
   latency: {minRequests: 150}
