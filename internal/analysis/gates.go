@@ -41,6 +41,17 @@ type Sample struct {
 	// with load and time of day as much as with the code, so its ratios are held to
 	// ShiftedFactor times the usual p50 limit; the rank and tail tests are not used.
 	Shifted bool `json:"shifted,omitempty"`
+	// Endpoints are both sides by endpoint ("GET /users/{id}") over the same window,
+	// when the source gives them, for the per-endpoint gates. They are not kept with a
+	// migration's state: its latest verdicts say what they showed.
+	Endpoints []Endpoint `json:"-"`
+}
+
+// Endpoint is one endpoint's traffic on both sides over a sample's window.
+type Endpoint struct {
+	Name   string `json:"name"`
+	Legacy Side   `json:"legacy"`
+	New    Side   `json:"new"`
 }
 
 // ShiftedFactor widens the latency ratios allowed against an earlier reference.
@@ -53,6 +64,9 @@ type Result struct {
 	Verdict  Verdict `json:"verdict"`
 	Message  string  `json:"message"`
 	NeedMore int64   `json:"needMore,omitempty"`
+	// Endpoints are a per-endpoint gate's verdicts: every failed or critical endpoint
+	// and the busiest others.
+	Endpoints []EndpointResult `json:"endpoints,omitempty"`
 }
 
 // Gate judges a sample.
@@ -83,6 +97,11 @@ type ErrorRateGate struct {
 	// MaxRate, when positive, fails the new side above this error rate whatever
 	// legacy does.
 	MaxRate float64
+
+	// failAlpha, when set, is the bound a failure is judged at instead of Alpha: an
+	// endpoint's share of a bound split across endpoints (EndpointGate). Passing still
+	// takes Alpha's confidence.
+	failAlpha float64
 }
 
 var _ Gate = ErrorRateGate{}
@@ -143,8 +162,12 @@ func (g ErrorRateGate) Evaluate(s Sample) Result {
 	}
 	// The normal approximation behind the test flatters a handful of errors: a failure
 	// needs at least minErrors of them on the new side.
-	if est > d/2 && s.New.Errors >= minErrors && msprt(est, v, d*d) >= 1/g.Alpha {
-		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: higher by %s, beyond chance", seen, pp(est))
+	failAlpha := g.Alpha
+	if g.failAlpha > 0 {
+		failAlpha = g.failAlpha
+	}
+	if ev := msprt(est, v, d*d); est > d/2 && s.New.Errors >= minErrors && ev >= 1/failAlpha {
+		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: higher by %s, beyond chance (evidence %s, bar %s)", seen, pp(est), ratioText(ev), ratioText(1/failAlpha))
 		return r
 	}
 	if s.New.Requests < need {
@@ -245,9 +268,11 @@ func (g LatencyGate) Evaluate(s Sample) Result {
 		// limits are judged here.
 		return g.finish(r, seen, lat, leg, n)
 	}
-	if ratio(p50, lp50) > g.MaxP50Ratio && mannWhitney(lat, leg) < g.Alpha {
-		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx legacy, slower beyond chance (Mann-Whitney)", seen, ratio(p50, lp50))
-		return r
+	if ratio(p50, lp50) > g.MaxP50Ratio {
+		if pv := mannWhitney(lat, leg); pv < g.Alpha {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx legacy, slower beyond chance (Mann-Whitney p %.2g < %.2g)", seen, ratio(p50, lp50), pv, g.Alpha)
+			return r
+		}
 	}
 	if n >= 100 && ratio(p99, lp99) > g.MaxP99Ratio {
 		above := float64(lat.Above(lp99))
@@ -255,8 +280,9 @@ func (g LatencyGate) Evaluate(s Sample) Result {
 		// pause in one new pod hits a large share of a small sample) push that up
 		// without any regression, so the test is against three times that share.
 		const base = 0.03
-		if est := above/float64(n) - base; est > 0 && msprt(est, base*(1-base)/float64(n), base*base) >= 1/g.Alpha {
-			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p99 %.2fx legacy; %s of new requests slower than legacy's p99", seen, ratio(p99, lp99), pct(above/float64(n)))
+		est := above/float64(n) - base
+		if ev := msprt(est, base*(1-base)/float64(n), base*base); est > 0 && ev >= 1/g.Alpha {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p99 %.2fx legacy; %s of new requests slower than legacy's p99 (evidence %s, bar %s)", seen, ratio(p99, lp99), pct(above/float64(n)), ratioText(ev), ratioText(1/g.Alpha))
 			return r
 		}
 	}
@@ -340,6 +366,14 @@ func ratio(a, b int64) float64 {
 		return math.Inf(1)
 	}
 	return float64(a) / float64(b)
+}
+
+// ratioText shows a likelihood ratio: 2000, 3.1e+05.
+func ratioText(f float64) string {
+	if f >= 1e5 {
+		return fmt.Sprintf("%.2g", f)
+	}
+	return fmt.Sprintf("%.0f", f)
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
