@@ -234,6 +234,17 @@ func (g LatencyGate) withDefaults() LatencyGate {
 	return g
 }
 
+// The latency tests' effect sizes: rankTau is the mixture's spread for the rank
+// test (a new request the slower of a pair 60 % of the time, about a 1.2x slowdown
+// of a log-normal with σ 0.5); tailMargin is how much more of the new side than of
+// legacy must be beyond the p99 of both (1 % of each when nothing changed: three
+// times that share counts) and tailTau the mixture's spread above it.
+const (
+	rankTau    = 0.1
+	tailMargin = 0.02
+	tailTau    = 0.03
+)
+
 // minErrors is the fewest new-side errors the error-rate gate fails on.
 const minErrors = 5
 
@@ -268,21 +279,30 @@ func (g LatencyGate) Evaluate(s Sample) Result {
 		// limits are judged here.
 		return g.finish(r, seen, lat, leg, n)
 	}
-	if ratio(p50, lp50) > g.MaxP50Ratio {
-		if pv := mannWhitney(lat, leg); pv < g.Alpha {
-			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx legacy, slower beyond chance (Mann-Whitney p %.2g < %.2g)", seen, ratio(p50, lp50), pv, g.Alpha)
+	if x := ratio(p50, lp50); x > g.MaxP50Ratio {
+		// The whole distribution: how often a new request is slower than a legacy one.
+		est, v := rankShift(lat, leg)
+		if ev := msprt(est, v, rankTau*rankTau); est > 0 && ev >= 1/g.Alpha {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx legacy, slower beyond chance (a new request is the slower of a pair %s of the time; evidence %s, bar %s)",
+				seen, x, pct(0.5+est), ratioText(ev), ratioText(1/g.Alpha))
 			return r
 		}
 	}
 	if n >= 100 && ratio(p99, lp99) > g.MaxP99Ratio {
-		above := float64(lat.Above(lp99))
-		// 1 % of requests are slower than legacy's p99 when nothing changed. Bursts (a
-		// pause in one new pod hits a large share of a small sample) push that up
-		// without any regression, so the test is against three times that share.
-		const base = 0.03
-		est := above/float64(n) - base
-		if ev := msprt(est, base*(1-base)/float64(n), base*base); est > 0 && ev >= 1/g.Alpha {
-			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p99 %.2fx legacy; %s of new requests slower than legacy's p99 (evidence %s, bar %s)", seen, ratio(p99, lp99), pct(above/float64(n)), ratioText(ev), ratioText(1/g.Alpha))
+		// The tail: the shares of each side slower than both sides' p99 together, so
+		// that a legacy p99 read from few requests counts with its own uncertainty.
+		// Bursts (a pause in one new pod hits a large share of a small sample) push
+		// the new share up without any regression, so it must be tailMargin above
+		// legacy's before it counts.
+		top := merged(lat, leg).Quantile(0.99)
+		n0 := leg.Count()
+		k1, k0 := lat.Above(top), leg.Above(top)
+		p1, p0 := float64(k1)/float64(n), float64(k0)/float64(n0)
+		pooled := float64(k1+k0) / float64(n+n0)
+		v := pooled * (1 - pooled) * (1/float64(n) + 1/float64(n0))
+		if ev := msprt(p1-p0-tailMargin, v, tailTau*tailTau); p1-p0 > tailMargin && ev >= 1/g.Alpha {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p99 %.2fx legacy; %s of new requests and %s of legacy slower than both sides' p99 (evidence %s, bar %s)",
+				seen, ratio(p99, lp99), pct(p1), pct(p0), ratioText(ev), ratioText(1/g.Alpha))
 			return r
 		}
 	}
