@@ -26,7 +26,14 @@ type EndpointGate struct {
 	Critical []string
 	// Ignore leaves endpoints out (health checks, a noisy admin page).
 	Ignore []string
+	// MaxEndpoints, when positive, judges the busiest endpoints and every critical
+	// one apart, up to this many, and the rest together as "other": fewer endpoints
+	// leave each a larger share of the bound.
+	MaxEndpoints int
 }
+
+// OtherEndpoint names the endpoints judged together past a cap.
+const OtherEndpoint = "other"
 
 // EndpointResult is one endpoint's verdict.
 type EndpointResult struct {
@@ -79,6 +86,7 @@ func (g EndpointGate) Evaluate(s Sample) Result {
 			eps = append(eps, e)
 		}
 	}
+	eps = g.capped(eps)
 	verdicts := make([]EndpointResult, len(eps))
 	for i, e := range eps {
 		verdicts[i] = EndpointResult{Endpoint: e.Name, Verdict: Pass, Critical: matchesAny(g.Critical, e.Name), Requests: e.New.Requests}
@@ -101,6 +109,37 @@ func (g EndpointGate) Evaluate(s Sample) Result {
 		}, alpha)
 	}
 	return g.summarize(r, verdicts)
+}
+
+// capped keeps the critical endpoints and the busiest others up to MaxEndpoints,
+// and merges the rest into "other".
+func (g EndpointGate) capped(eps []Endpoint) []Endpoint {
+	if g.MaxEndpoints <= 0 || len(eps) <= g.MaxEndpoints {
+		return eps
+	}
+	eps = slices.Clone(eps)
+	sort.SliceStable(eps, func(i, j int) bool {
+		ci, cj := matchesAny(g.Critical, eps[i].Name), matchesAny(g.Critical, eps[j].Name)
+		if ci != cj {
+			return ci
+		}
+		return eps[i].Legacy.Requests+eps[i].New.Requests > eps[j].Legacy.Requests+eps[j].New.Requests
+	})
+	keep := eps[:g.MaxEndpoints-1]
+	other := Endpoint{Name: OtherEndpoint}
+	for _, e := range eps[g.MaxEndpoints-1:] {
+		other.Legacy, other.New = addSides(other.Legacy, e.Legacy), addSides(other.New, e.New)
+	}
+	if i := slices.IndexFunc(keep, func(k Endpoint) bool { return k.Name == OtherEndpoint }); i >= 0 {
+		keep[i].Legacy, keep[i].New = addSides(keep[i].Legacy, other.Legacy), addSides(keep[i].New, other.New)
+		return keep
+	}
+	return append(keep, other)
+}
+
+// addSides adds two sides' counts and latencies.
+func addSides(a, b Side) Side {
+	return Side{Requests: a.Requests + b.Requests, Errors: a.Errors + b.Errors, Latency: append(append(Distribution(nil), a.Latency...), b.Latency...).Normalize()}
 }
 
 // holm judges every endpoint with one gate, the bound alpha shared by Holm's

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -241,5 +242,30 @@ func TestAAFalseAlarmsWithEndpoints(t *testing.T) {
 	fmt.Printf("A/A: %d simulated steps, 50 endpoints, %d looks each: %d false alarms (%.2f%%); by gate %v\n", steps, looks, failedSteps, 100*rate, alarms)
 	if rate > 0.01 {
 		t.Errorf("false-alarm rate %.2f%%, want at most 1%%", 100*rate)
+	}
+}
+
+// TestEndpointCap: past MaxEndpoints the quietest endpoints are judged together as
+// "other", critical ones always apart.
+func TestEndpointCap(t *testing.T) {
+	var eps []Endpoint
+	for i := range 6 {
+		n := int64(1000 * (6 - i))
+		eps = append(eps, Endpoint{Name: fmt.Sprintf("GET /e%d", i), Legacy: Side{Requests: 10 * n, Errors: n / 20}, New: Side{Requests: n, Errors: n / 200}})
+	}
+	g := EndpointGate{ErrorRate: &ErrorRateGate{}, MaxEndpoints: 3, Critical: []string{"GET /e5"}}
+	r := g.Evaluate(Sample{Endpoints: eps})
+	var names []string
+	for _, e := range r.Endpoints {
+		names = append(names, e.Endpoint)
+	}
+	slices.Sort(names)
+	if got := strings.Join(names, ","); got != "GET /e0,GET /e5,other" {
+		t.Errorf("judged %s (%s), want the busiest, the critical one and other", got, r.Message)
+	}
+	for _, e := range r.Endpoints {
+		if e.Endpoint == OtherEndpoint && e.Requests != 5000+4000+3000+2000 {
+			t.Errorf("other has %d new requests, want the four non-critical quietest's 14000", e.Requests)
+		}
 	}
 }
