@@ -171,8 +171,3 @@ func rankSum(x, y Distribution) (u, variance, n1, n2 float64) {
 	variance = n1 * n2 / 12 * ((n + 1) - tieTerm/(n*(n-1)))
 	return u, variance, n1, n2
 }
-
-// merged returns the distribution of both x and y.
-func merged(x, y Distribution) Distribution {
-	return append(append(Distribution(nil), x...), y...).Normalize()
-}
