@@ -187,6 +187,7 @@ func holm(eps []Endpoint, verdicts []EndpointResult, judge func(Endpoint, float6
 		case res.Verdict == Hold && v.Verdict == Pass:
 			v.Verdict, v.Message, v.NeedMore = Hold, text, res.NeedMore
 		case res.Verdict == Hold && v.Verdict == Hold:
+			v.Message += "; " + text
 			v.NeedMore = max(v.NeedMore, res.NeedMore)
 		case res.Verdict == Pass && v.Verdict == Pass:
 			v.Message = strings.TrimPrefix(v.Message+"; "+text, "; ")
