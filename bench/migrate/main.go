@@ -18,9 +18,10 @@ import (
 )
 
 func main() {
-	aa := flag.Int("aa", 30, "A/A migrations through the proxy (0 skips part 2)")
+	aa := flag.Int("aa", 30, "A/A migrations through the proxy (0 skips part 3)")
 	flag.Parse()
 	simulate()
+	simulateEndpoint()
 	if *aa > 0 {
 		if err := aaCheck(*aa); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -134,24 +135,25 @@ func dur(d time.Duration) string {
 
 const aaPlan = `name: aa
 steps:
+- {weight: 5, hold: 500ms}
 - {weight: 10, hold: 1s}
-- {weight: 25, hold: 1s}
 - {weight: 50, hold: 1s}
 - {weight: 100, hold: 1s}
 router: {proxy: {admin: "http://%s"}}
 metrics: {proxy: {}}
-interval: 200ms
-warmup: 1500ms
-deadline: 60s
+interval: 250ms
+warmup: 1s
+deadline: 5m
 gates:
   errorRate: {minAbsolute: 0.02}
   latency: {minRequests: 150}
 `
 
 // aaCheck runs n migrations with identical sides through the embedded proxy, driven
-// through its admin API as ferry migrate drives it.
+// through its admin API as ferry migrate drives it, with the access log of a shop with
+// 50 endpoints replayed and the per-endpoint gates on.
 func aaCheck(n int) error {
-	fmt.Printf("A/A check: %d migrations through the embedded proxy, both sides 0.5%% errors and 10-20ms, 400 req/s\n", n)
+	fmt.Printf("A/A check: %d migrations through the embedded proxy, both sides the same shop (50 endpoints, 0.5%% errors), 600 req/s, whole-side and per-endpoint gates\n", n)
 	aborted := 0
 	for i := range n {
 		err := oneAA()
@@ -177,16 +179,14 @@ func oneAA() error {
 		}
 	}()
 	h := &harness{cleanup: func(f func()) { cleanups = append(cleanups, f) }}
-	legacy := migratetest.NewBackend(h, 0.005, 10*time.Millisecond, 20*time.Millisecond)
-	kube := migratetest.NewBackend(h, 0.005, 10*time.Millisecond, 20*time.Millisecond)
-	p := migratetest.StartProxy(h, legacy, kube)
-	load := migratetest.StartLoad(migratetest.URL(p), 400)
-	defer load.Stop()
+	p := migratetest.StartShopProxy(h, migratetest.NewShopApp(h), migratetest.NewShopApp(h))
+	stop := migratetest.Replay("http://"+p.Addr(), migratetest.ShopMix(), 32, 600)
+	defer stop()
 	pl, err := plan.Parse([]byte(fmt.Sprintf(aaPlan, p.AdminAddr())), dir)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cfg, err := providers.Config(ctx, pl, providers.Options{})
 	if err != nil {

@@ -41,6 +41,17 @@ type Sample struct {
 	// with load and time of day as much as with the code, so its ratios are held to
 	// ShiftedFactor times the usual p50 limit; the rank and tail tests are not used.
 	Shifted bool `json:"shifted,omitempty"`
+	// Endpoints are both sides by endpoint ("GET /users/{id}") over the same window,
+	// when the source gives them, for the per-endpoint gates. They are not kept with a
+	// migration's state: its latest verdicts say what they showed.
+	Endpoints []Endpoint `json:"-"`
+}
+
+// Endpoint is one endpoint's traffic on both sides over a sample's window.
+type Endpoint struct {
+	Name   string `json:"name"`
+	Legacy Side   `json:"legacy"`
+	New    Side   `json:"new"`
 }
 
 // ShiftedFactor widens the latency ratios allowed against an earlier reference.
@@ -53,6 +64,9 @@ type Result struct {
 	Verdict  Verdict `json:"verdict"`
 	Message  string  `json:"message"`
 	NeedMore int64   `json:"needMore,omitempty"`
+	// Endpoints are a per-endpoint gate's verdicts: every failed or critical endpoint
+	// and the busiest others.
+	Endpoints []EndpointResult `json:"endpoints,omitempty"`
 }
 
 // Gate judges a sample.
@@ -83,6 +97,11 @@ type ErrorRateGate struct {
 	// MaxRate, when positive, fails the new side above this error rate whatever
 	// legacy does.
 	MaxRate float64
+
+	// failAlpha, when set, is the bound a failure is judged at instead of Alpha: an
+	// endpoint's share of a bound split across endpoints (EndpointGate). Passing still
+	// takes Alpha's confidence.
+	failAlpha float64
 }
 
 var _ Gate = ErrorRateGate{}
@@ -143,8 +162,12 @@ func (g ErrorRateGate) Evaluate(s Sample) Result {
 	}
 	// The normal approximation behind the test flatters a handful of errors: a failure
 	// needs at least minErrors of them on the new side.
-	if est > d/2 && s.New.Errors >= minErrors && msprt(est, v, d*d) >= 1/g.Alpha {
-		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: higher by %s, beyond chance", seen, pp(est))
+	failAlpha := g.Alpha
+	if g.failAlpha > 0 {
+		failAlpha = g.failAlpha
+	}
+	if ev := msprt(est, v, d*d); est > d/2 && s.New.Errors >= minErrors && ev >= 1/failAlpha {
+		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: higher by %s, beyond chance (evidence %s, bar %s)", seen, pp(est), ratioText(ev), ratioText(1/failAlpha))
 		return r
 	}
 	if s.New.Requests < need {
@@ -211,6 +234,17 @@ func (g LatencyGate) withDefaults() LatencyGate {
 	return g
 }
 
+// The latency tests' effect sizes: rankTau is the mixture's spread for the rank
+// test (a new request the slower of a pair 60 % of the time, about a 1.2x slowdown
+// of a log-normal with σ 0.5); tailMargin is how much more of the new side than of
+// legacy must be beyond legacy's p99 (1 % of each when nothing changed: three times
+// that share counts) and tailTau the mixture's spread above it.
+const (
+	rankTau    = 0.1
+	tailMargin = 0.02
+	tailTau    = 0.03
+)
+
 // minErrors is the fewest new-side errors the error-rate gate fails on.
 const minErrors = 5
 
@@ -249,25 +283,31 @@ func (g LatencyGate) Evaluate(s Sample) Result {
 		// limits are judged here.
 		return g.finish(r, seen, lat, leg, n)
 	}
-	if ratio(p50, lp50) > g.MaxP50Ratio && mannWhitney(lat, leg) < g.Alpha {
-		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx legacy, slower beyond chance (Mann-Whitney)", seen, ratio(p50, lp50))
-		return r
+	if x := ratio(p50, lp50); x > g.MaxP50Ratio {
+		// The whole distribution: how often a new request is slower than a legacy one.
+		est, v := rankShift(lat, leg)
+		if ev := msprt(est, v, rankTau*rankTau); est > 0 && ev >= 1/g.Alpha {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p50 %.2fx legacy, slower beyond chance (a new request is the slower of a pair %s of the time; evidence %s, bar %s)",
+				seen, x, pct(0.5+est), ratioText(ev), ratioText(1/g.Alpha))
+			return r
+		}
 	}
 	tailReady := leg.Count() >= minTailLegacy
 	if n >= 100 && tailReady && ratio(p99, lp99) > g.MaxP99Ratio {
-		above := float64(lat.Above(lp99))
-		// About 1 % of requests are slower than legacy's p99 when nothing changed: the
-		// share legacy itself has above it. Bursts (a pause in one new pod hits a large
-		// share of a small sample) push that up without any regression, so the test is
-		// against that share plus two points. Legacy's p99 is itself an estimate: a
-		// small legacy side (a control of a few percent) leaves it uncertain, which the
-		// variance carries through its own sample size.
-		const base, margin = 0.03, 0.02
-		n0 := float64(leg.Count())
-		p0 := max(float64(leg.Above(lp99))/n0, 0.01)
-		v := base * (1 - base) * (1/float64(n) + 1/n0)
-		if est := above/float64(n) - p0 - margin; est > 0 && msprt(est, v, base*base) >= 1/g.Alpha {
-			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p99 %.2fx legacy; %s of new requests slower than legacy's p99", seen, ratio(p99, lp99), pct(above/float64(n)))
+		// The tail: the shares of each side slower than legacy's p99. Legacy's p99 is
+		// read from its own requests: from few of them (one endpoint at a 50 % step)
+		// it may sit well below the true p99, so the variance counts legacy's
+		// share as an estimate too. Bursts (a pause in one new pod hits a large share
+		// of a small sample) push the new share up without any regression, so it must
+		// be tailMargin above legacy's before it counts.
+		n0 := leg.Count()
+		k1, k0 := lat.Above(lp99), leg.Above(lp99)
+		p1, p0 := float64(k1)/float64(n), float64(k0)/float64(n0)
+		pooled := float64(k1+k0) / float64(n+n0)
+		v := pooled * (1 - pooled) * (1/float64(n) + 1/float64(n0))
+		if ev := msprt(p1-p0-tailMargin, v, tailTau*tailTau); p1-p0 > tailMargin && ev >= 1/g.Alpha {
+			r.Verdict, r.Message = Fail, fmt.Sprintf("%s: p99 %.2fx legacy; %s of new requests slower than legacy's p99, %s of legacy (evidence %s, bar %s)",
+				seen, ratio(p99, lp99), pct(p1), pct(p0), ratioText(ev), ratioText(1/g.Alpha))
 			return r
 		}
 	}
@@ -356,6 +396,14 @@ func ratio(a, b int64) float64 {
 		return math.Inf(1)
 	}
 	return float64(a) / float64(b)
+}
+
+// ratioText shows a likelihood ratio: 2000, 3.1e+05.
+func ratioText(f float64) string {
+	if f >= 1e5 {
+		return fmt.Sprintf("%.2g", f)
+	}
+	return fmt.Sprintf("%.0f", f)
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }

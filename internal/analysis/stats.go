@@ -110,15 +110,38 @@ func (d Distribution) Normalize() Distribution {
 
 // mannWhitney returns the one-sided p-value that x tends to be larger than y, from
 // binned samples (equal bins are ties), with the normal approximation and tie
-// correction, as Kayenta's judge does.
+// correction, as Kayenta's judge does. It is valid for one look; the gates use
+// rankShift, whose evidence holds under repeated looks.
 func mannWhitney(x, y Distribution) float64 {
-	n1, n2 := float64(x.Count()), float64(y.Count())
-	if n1 == 0 || n2 == 0 {
+	u, variance, n1, n2 := rankSum(x, y)
+	if n1 == 0 || n2 == 0 || variance <= 0 {
 		return 1
 	}
-	// Walk both histograms in value order: U counts pairs with x > y, ties as half.
-	var u, yBelow float64
-	var tieTerm float64
+	z := (u - n1*n2/2 - 0.5) / math.Sqrt(variance) // continuity correction
+	return 1 - normalCDF(z)
+}
+
+// rankShift returns how much more often a request of x is slower than one of y than
+// chance would have it (the probability, ties as half, minus one half) and the
+// variance of that estimate when nothing differs: the normal approximation that
+// msprt turns into evidence that holds however often it is looked at.
+func rankShift(x, y Distribution) (est, v float64) {
+	u, variance, n1, n2 := rankSum(x, y)
+	if n1 == 0 || n2 == 0 || variance <= 0 {
+		return 0, 0
+	}
+	pairs := n1 * n2
+	return u/pairs - 0.5, variance / (pairs * pairs)
+}
+
+// rankSum walks both histograms in value order and returns U (pairs with x > y,
+// ties as half), its tie-corrected variance under no difference, and both counts.
+func rankSum(x, y Distribution) (u, variance, n1, n2 float64) {
+	n1, n2 = float64(x.Count()), float64(y.Count())
+	if n1 == 0 || n2 == 0 {
+		return 0, 0, n1, n2
+	}
+	var yBelow, tieTerm float64
 	i, j := 0, 0
 	for i < len(x) || j < len(y) {
 		var v int64
@@ -145,11 +168,6 @@ func mannWhitney(x, y Distribution) float64 {
 		tieTerm += t*t*t - t
 	}
 	n := n1 + n2
-	mean := n1 * n2 / 2
-	variance := n1 * n2 / 12 * ((n + 1) - tieTerm/(n*(n-1)))
-	if variance <= 0 {
-		return 1
-	}
-	z := (u - mean - 0.5) / math.Sqrt(variance) // continuity correction
-	return 1 - normalCDF(z)
+	variance = n1 * n2 / 12 * ((n + 1) - tieTerm/(n*(n-1)))
+	return u, variance, n1, n2
 }

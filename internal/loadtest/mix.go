@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/loadtest/accesslog"
-	"ferry.dev/ferry/internal/loadtest/pathtemplate"
+	"ferry.dev/ferry/internal/routes"
 )
 
 // request is one request of the mix.
@@ -27,7 +27,7 @@ type requestMix struct {
 }
 
 func newRequest(method, uri string) request {
-	return request{method: method, uri: uri, endpoint: method + " " + pathtemplate.Of(uri)}
+	return request{method: method, uri: uri, endpoint: routes.Endpoint(method, uri)}
 }
 
 // isReadOnly reports whether a method is safe to send to a production-like side.

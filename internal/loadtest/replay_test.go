@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/loadtest/accesslog"
-	"ferry.dev/ferry/internal/loadtest/pathtemplate"
+	"ferry.dev/ferry/internal/routes"
 )
 
 // logCounts reads a fixture log and counts its read-only requests by URI and by
@@ -30,7 +30,7 @@ func logCounts(t *testing.T, path string) (uris, endpoints map[string]int, write
 			continue
 		}
 		uris[e.URI]++
-		endpoints[e.Method+" "+pathtemplate.Of(e.URI)]++
+		endpoints[routes.Endpoint(e.Method, e.URI)]++
 	}
 	return uris, endpoints, writes
 }

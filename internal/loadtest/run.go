@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/baseline"
-	"ferry.dev/ferry/internal/loadtest/pathtemplate"
+	"ferry.dev/ferry/internal/routes"
 )
 
 // plan is a validated run, with its mix and baseline read, ready to send.
@@ -175,7 +175,7 @@ func baselineRow(b *baseline.Baseline, endpoint string, row EndpointRow) *Baseli
 		return nil
 	}
 	method, template, _ := cutEndpoint(endpoint)
-	e, ok := b.Find(method, template, pathtemplate.Of)
+	e, ok := b.Find(method, template, routes.Template)
 	if !ok {
 		return nil
 	}

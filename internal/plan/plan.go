@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
@@ -127,8 +128,45 @@ type MetricsConfig struct {
 type GatesConfig struct {
 	ErrorRate *ErrorRateConfig `json:"errorRate,omitempty" yaml:"errorRate,omitempty"`
 	Latency   *LatencyConfig   `json:"latency,omitempty" yaml:"latency,omitempty"`
-	// Disable turns gates off by name ("error-rate", "latency"); at least one must stay.
+	// Endpoints tunes the per-endpoint gates: the error-rate and latency gates run on
+	// each endpoint too, with the metrics of the proxy or Prometheus.
+	Endpoints *EndpointsConfig `json:"endpoints,omitempty" yaml:"endpoints,omitempty"`
+	// Disable turns gates off by name ("error-rate", "latency", "endpoints"); one of
+	// error-rate and latency must stay.
 	Disable []string `json:"disable,omitempty" yaml:"disable,omitempty"`
+}
+
+// EndpointsConfig tunes analysis.EndpointGate. Endpoints are named as the proxy
+// names them, "GET /users/{id}"; a template alone ("/healthz") names it for every
+// method.
+type EndpointsConfig struct {
+	// Critical endpoints must have enough data, and pass, before a step passes.
+	Critical []string `json:"critical,omitempty" yaml:"critical,omitempty"`
+	// Ignore leaves endpoints out of the per-endpoint gates.
+	Ignore []string `json:"ignore,omitempty" yaml:"ignore,omitempty"`
+	// MaxEndpoints judges the busiest endpoints (on legacy) apart, up to this many
+	// (default 100, at most 2000); the rest are judged together as "other". Fewer
+	// endpoints leave each a larger share of the false-alarm bound.
+	MaxEndpoints int `json:"maxEndpoints,omitempty" yaml:"maxEndpoints,omitempty"`
+}
+
+// Gate names, as gates.disable takes them.
+const (
+	GateErrorRate = "error-rate"
+	GateLatency   = "latency"
+	GateEndpoints = "endpoints"
+)
+
+// Per-endpoint defaults and limits.
+const (
+	DefaultMaxEndpoints = 100
+	MaxMaxEndpoints     = 2000
+)
+
+// EndpointsOn says whether the per-endpoint gates run: not disabled, and the metric
+// source gives endpoints (the proxy or Prometheus; Datadog does not).
+func (p *Plan) EndpointsOn() bool {
+	return !slices.Contains(p.Gates.Disable, GateEndpoints) && p.Metrics.Datadog == nil
 }
 
 // ErrorRateConfig tunes analysis.ErrorRateGate.
@@ -290,19 +328,32 @@ func (p *Plan) BuildGates(limits *analysis.Limits) []analysis.Gate {
 		disabled[d] = true
 	}
 	var gates []analysis.Gate
-	if !disabled["error-rate"] {
+	var perEndpoint analysis.EndpointGate
+	if !disabled[GateErrorRate] {
 		g := analysis.ErrorRateGate{}
 		if c := p.Gates.ErrorRate; c != nil {
 			g = analysis.ErrorRateGate{Alpha: c.Alpha, MinAbsolute: c.MinAbsolute, MinRelative: c.MinRelative, MaxRate: c.MaxRate}
 		}
 		gates = append(gates, g)
+		perEndpoint.ErrorRate = &g
 	}
-	if !disabled["latency"] {
+	if !disabled[GateLatency] {
 		g := analysis.LatencyGate{Limits: limits}
 		if c := p.Gates.Latency; c != nil {
 			g = analysis.LatencyGate{Alpha: c.Alpha, MaxP50Ratio: c.MaxP50Ratio, MaxP99Ratio: c.MaxP99Ratio, MaxRatio: c.MaxRatio, MinRequests: c.MinRequests, Limits: limits}
 		}
 		gates = append(gates, g)
+		perEndpoint.Latency = &g
+	}
+	if p.EndpointsOn() {
+		perEndpoint.MaxEndpoints = DefaultMaxEndpoints
+		if c := p.Gates.Endpoints; c != nil {
+			perEndpoint.Critical, perEndpoint.Ignore = c.Critical, c.Ignore
+			if c.MaxEndpoints > 0 {
+				perEndpoint.MaxEndpoints = c.MaxEndpoints
+			}
+		}
+		gates = append(gates, perEndpoint)
 	}
 	return gates
 }

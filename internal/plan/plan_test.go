@@ -26,8 +26,13 @@ func TestParseDefaults(t *testing.T) {
 	if p.State != "/srv/.ferry/migration-shop.json" || p.Deadline != DefaultDeadline || p.Interval != DefaultInterval {
 		t.Fatalf("defaults: %+v", p)
 	}
-	if gates := p.BuildGates(nil); len(gates) != 2 {
-		t.Fatalf("%d gates, want both", len(gates))
+	gates := p.BuildGates(nil)
+	var names []string
+	for _, g := range gates {
+		names = append(names, g.Name())
+	}
+	if strings.Join(names, ",") != "error-rate,latency,endpoints" {
+		t.Fatalf("gates %v, want error-rate, latency and the per-endpoint gates", names)
 	}
 }
 
@@ -43,7 +48,11 @@ func TestParseRefusesBadPlans(t *testing.T) {
 		{"unknown router", "name: x\nrouter:\n  nginx: {}\nmetrics:\n  proxy: {}\n", "field nginx not found"},
 		{"no router", "name: x\nmetrics:\n  proxy: {}\n", "router: name a router"},
 		{"gates without a metric source", "name: x\nrouter:\n  proxy:\n    admin: http://a\n", "metrics: name a metric source"},
-		{"every gate disabled", minimalPlan + "gates:\n  disable: [error-rate, latency]\n", "at least one gate"},
+		{"every gate disabled", minimalPlan + "gates:\n  disable: [error-rate, latency]\n", "error-rate or latency must stay on"},
+		{"endpoints named wrongly", minimalPlan + "gates:\n  endpoints:\n    critical: [payroll]\n    ignore: [\"GET /x?y=1\"]\n    maxEndpoints: 5000\n",
+			`gates.endpoints.critical[0] (line 9): "payroll" is not an endpoint`},
+		{"endpoints cap", minimalPlan + "gates:\n  endpoints:\n    maxEndpoints: 5000\n", "gates.endpoints.maxEndpoints (line 9): 5000 is out of range: want 1 to 2000"},
+		{"endpoints ignored and critical", minimalPlan + "gates:\n  endpoints:\n    critical: [/a]\n    ignore: [/a]\n", `"/a" is both critical and ignored`},
 		{"unknown gate", minimalPlan + "gates:\n  disable: [speed]\n", `unknown gate "speed"`},
 		{"notify without target", minimalPlan + "notify: [{}]\n", "notify[0] (line 7): name exactly one"},
 		{"bad duration", minimalPlan + "deadline: soon\n", "cannot unmarshal"},

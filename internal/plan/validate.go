@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,14 +101,55 @@ func (p *Plan) validateGates(ps *problems) {
 		ps.count(at+"minRequests", c.MinRequests)
 		ps.number(at+"tolerance", c.Tolerance, nonNegative, "a ratio of 0 or more, e.g. 1.2 (0 or unset: the default)")
 	}
-	if len(p.Gates.Disable) >= 2 {
-		ps.add("gates.disable", "at least one gate must stay on")
+	if slices.Contains(p.Gates.Disable, GateErrorRate) && slices.Contains(p.Gates.Disable, GateLatency) {
+		ps.add("gates.disable", "error-rate or latency must stay on")
 	}
 	for _, name := range p.Gates.Disable {
-		if name != "error-rate" && name != "latency" {
-			ps.add("gates.disable", "unknown gate %q (error-rate, latency)", name)
+		if name != GateErrorRate && name != GateLatency && name != GateEndpoints {
+			ps.add("gates.disable", "unknown gate %q (error-rate, latency, endpoints)", name)
 		}
 	}
+	p.validateEndpoints(ps)
+}
+
+// validateEndpoints checks the per-endpoint settings: names an endpoint can have, a
+// cap in range, and a metric source that gives endpoints.
+func (p *Plan) validateEndpoints(ps *problems) {
+	c := p.Gates.Endpoints
+	if c == nil {
+		return
+	}
+	const at = "gates.endpoints."
+	if p.Metrics.Datadog != nil && !slices.Contains(p.Gates.Disable, GateEndpoints) {
+		ps.add("gates.endpoints", "metrics.datadog gives no per-endpoint numbers: use the proxy's or Prometheus' metrics, or add endpoints to gates.disable")
+	}
+	if c.MaxEndpoints < 0 || c.MaxEndpoints > MaxMaxEndpoints {
+		ps.add(at+"maxEndpoints", "%d is out of range: want 1 to %d (0 or unset: %d)", c.MaxEndpoints, MaxMaxEndpoints, DefaultMaxEndpoints)
+	}
+	for _, list := range []struct {
+		name  string
+		names []string
+	}{{"critical", c.Critical}, {"ignore", c.Ignore}} {
+		for i, name := range list.names {
+			if !validEndpoint(name) {
+				ps.add(fmt.Sprintf("%s%s[%d]", at, list.name, i), "%q is not an endpoint: want \"METHOD /template\" such as \"POST /payroll/{id}/run\", or a template alone such as \"/healthz\"", name)
+			}
+		}
+	}
+	for _, name := range c.Critical {
+		if slices.Contains(c.Ignore, name) {
+			ps.add(at+"critical", "%q is both critical and ignored", name)
+		}
+	}
+}
+
+// validEndpoint says whether name is "METHOD /template" or "/template".
+func validEndpoint(name string) bool {
+	if strings.HasPrefix(name, "/") {
+		return !strings.ContainsAny(name, " ?#")
+	}
+	method, template, ok := strings.Cut(name, " ")
+	return ok && method != "" && strings.ToUpper(method) == method && strings.HasPrefix(template, "/") && !strings.ContainsAny(template, " ?#")
 }
 
 // validateNotify checks each receiver names one absolute http(s) URL.

@@ -11,7 +11,7 @@ import (
 	"ferry.dev/ferry/internal/plan"
 )
 
-func prometheusSource(c *plan.PrometheusConfig, secrets *Secrets) (migrate.MetricSource, error) {
+func prometheusSource(c *plan.PrometheusConfig, secrets *Secrets, byEndpoint bool) (migrate.MetricSource, error) {
 	token, err := readSecret(c.BearerTokenFile, "", "metrics.prometheus.bearerTokenFile")
 	if err != nil {
 		return nil, err
@@ -21,7 +21,9 @@ func prometheusSource(c *plan.PrometheusConfig, secrets *Secrets) (migrate.Metri
 	}
 	return prometheus.New(prometheus.Config{
 		Address: c.Address, BearerToken: token, Legacy: c.Legacy, Kubernetes: c.Kubernetes,
-		Queries: prometheus.Queries{Requests: c.Queries.Requests, Errors: c.Queries.Errors, Latency: c.Queries.Latency},
+		// The per-endpoint queries are the defaults, on the proxy's route label.
+		Queries:    prometheus.Queries{Requests: c.Queries.Requests, Errors: c.Queries.Errors, Latency: c.Queries.Latency},
+		ByEndpoint: byEndpoint,
 	})
 }
 

@@ -178,9 +178,11 @@ func (b *builder) metrics() (migrate.MetricSource, error) {
 		if b.admin == nil {
 			return nil, errors.New("metrics.proxy needs router.proxy or router.proxyFleet: the statistics come from the proxy's admin API")
 		}
-		return proxystats.FromAdmin(b.admin), nil
+		src := proxystats.FromAdmin(b.admin)
+		src.ByEndpoint = b.plan.EndpointsOn()
+		return src, nil
 	case m.Prometheus != nil:
-		return prometheusSource(m.Prometheus, b.opts.Secrets)
+		return prometheusSource(m.Prometheus, b.opts.Secrets, b.plan.EndpointsOn())
 	case m.Datadog != nil:
 		return datadogSource(m.Datadog, b.opts.Secrets)
 	}

@@ -18,6 +18,12 @@ type Queries struct {
 	// Latency returns a histogram's cumulative bucket counts over the window, one
 	// sample per bucket with its "le" label, in seconds.
 	Latency string `yaml:"latency,omitempty"`
+	// RouteRequests, RouteErrors and RouteLatency are the same by endpoint, one series
+	// per value of a "route" label ("GET /users/{id}", as the proxy names them); they
+	// are asked only when the per-endpoint gates are on.
+	RouteRequests string `yaml:"routeRequests,omitempty"`
+	RouteErrors   string `yaml:"routeErrors,omitempty"`
+	RouteLatency  string `yaml:"routeLatency,omitempty"`
 }
 
 // The default queries read ferry's embedded proxy: ferry_proxy_requests_total by side
@@ -27,7 +33,14 @@ const (
 	DefaultRequests = `sum(increase(ferry_proxy_requests_total{side="{{.Side}}"}[{{.Window}}]))`
 	DefaultErrors   = `sum(increase(ferry_proxy_requests_total{side="{{.Side}}",code_class=~"5xx|error"}[{{.Window}}]))`
 	DefaultLatency  = `sum by (le) (increase(ferry_proxy_request_duration_seconds_bucket{side="{{.Side}}"}[{{.Window}}]))`
+
+	DefaultRouteRequests = `sum by (route) (increase(ferry_proxy_requests_total{side="{{.Side}}"}[{{.Window}}]))`
+	DefaultRouteErrors   = `sum by (route) (increase(ferry_proxy_requests_total{side="{{.Side}}",code_class=~"5xx|error"}[{{.Window}}]))`
+	DefaultRouteLatency  = `sum by (route, le) (increase(ferry_proxy_request_duration_seconds_bucket{side="{{.Side}}"}[{{.Window}}]))`
 )
+
+// RouteLabel is the label the route queries' series are told apart by.
+const RouteLabel = "route"
 
 // vars are what a query template sees.
 type vars struct {
@@ -37,7 +50,8 @@ type vars struct {
 
 // templates are the parsed queries; a query left empty takes its default.
 type templates struct {
-	requests, errors, latency *template.Template
+	requests, errors, latency                *template.Template
+	routeRequests, routeErrors, routeLatency *template.Template
 }
 
 // parseQueries parses each query and checks it depends on the side: a query that
@@ -51,6 +65,9 @@ func parseQueries(q Queries) (*templates, error) {
 		{"requests", q.Requests, DefaultRequests, &out.requests},
 		{"errors", q.Errors, DefaultErrors, &out.errors},
 		{"latency", q.Latency, DefaultLatency, &out.latency},
+		{"routeRequests", q.RouteRequests, DefaultRouteRequests, &out.routeRequests},
+		{"routeErrors", q.RouteErrors, DefaultRouteErrors, &out.routeErrors},
+		{"routeLatency", q.RouteLatency, DefaultRouteLatency, &out.routeLatency},
 	} {
 		text := t.text
 		if text == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"text/template"
 	"time"
@@ -33,6 +34,9 @@ type Config struct {
 	Legacy, Kubernetes string
 	// Queries default to the proxy's metrics (DefaultRequests, …).
 	Queries Queries
+	// ByEndpoint adds each endpoint (the route queries) to the samples, for the
+	// per-endpoint gates.
+	ByEndpoint bool
 }
 
 // Source reads both sides from Prometheus.
@@ -99,6 +103,101 @@ func (s *Source) Sample(ctx context.Context, since time.Time) (analysis.Sample, 
 	if series == 0 {
 		return analysis.Sample{}, fmt.Errorf("prometheus %s: %w: the requests query matches nothing for %s or %s; check the metric name and the side labels",
 			redact.URL(s.cfg.Address), ErrNoSeries, s.cfg.Legacy, s.cfg.Kubernetes)
+	}
+	if s.cfg.ByEndpoint {
+		eps, err := s.endpoints(ctx, window, now)
+		if err != nil {
+			return analysis.Sample{}, err
+		}
+		out.Endpoints = eps
+	}
+	return out, nil
+}
+
+// endpoints runs the route queries for both sides and pairs their series by route.
+func (s *Source) endpoints(ctx context.Context, window time.Duration, now time.Time) ([]analysis.Endpoint, error) {
+	var out []analysis.Endpoint
+	at := map[string]int{}
+	get := func(route string) *analysis.Endpoint {
+		i, ok := at[route]
+		if !ok {
+			i = len(out)
+			at[route] = i
+			out = append(out, analysis.Endpoint{Name: route})
+		}
+		return &out[i]
+	}
+	for i, label := range []string{s.cfg.Legacy, s.cfg.Kubernetes} {
+		side := func(e *analysis.Endpoint) *analysis.Side {
+			if i == 0 {
+				return &e.Legacy
+			}
+			return &e.New
+		}
+		requests, err := s.byRoute(ctx, s.queries.routeRequests, label, window, now)
+		if err != nil {
+			return nil, err
+		}
+		errs, err := s.byRoute(ctx, s.queries.routeErrors, label, window, now)
+		if err != nil {
+			return nil, err
+		}
+		for route, n := range requests {
+			sd := side(get(route))
+			sd.Requests, sd.Errors = int64(math.Round(n)), min(int64(math.Round(errs[route])), int64(math.Round(n)))
+		}
+		latency, err := s.routeLatency(ctx, label, window, now)
+		if err != nil {
+			return nil, err
+		}
+		for route, d := range latency {
+			side(get(route)).Latency = d
+		}
+	}
+	// Series that exist but counted nothing in the window (a route the proxy saw
+	// earlier, its "other") are no endpoint of this window.
+	return slices.DeleteFunc(out, func(e analysis.Endpoint) bool { return e.Legacy.Requests == 0 && e.New.Requests == 0 }), nil
+}
+
+// byRoute runs a route query and returns its values by route.
+func (s *Source) byRoute(ctx context.Context, t *template.Template, side string, window time.Duration, now time.Time) (map[string]float64, error) {
+	v, err := s.query(ctx, t, side, window, now)
+	if err != nil {
+		return nil, err
+	}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		return nil, fmt.Errorf("prometheus: queries.%s for %s returned a %s, not a vector by %s", t.Name(), side, v.Type(), RouteLabel)
+	}
+	out := map[string]float64{}
+	for _, sample := range vec {
+		out[string(sample.Metric[RouteLabel])] += finite(float64(sample.Value))
+	}
+	return out, nil
+}
+
+// routeLatency runs the route latency query and returns a distribution by route.
+func (s *Source) routeLatency(ctx context.Context, side string, window time.Duration, now time.Time) (map[string]analysis.Distribution, error) {
+	v, err := s.query(ctx, s.queries.routeLatency, side, window, now)
+	if err != nil {
+		return nil, err
+	}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		return nil, fmt.Errorf("prometheus: queries.routeLatency for %s returned a %s, not a vector of buckets", side, v.Type())
+	}
+	buckets := map[string][]bucket{}
+	for _, sample := range vec {
+		le, err := strconv.ParseFloat(string(sample.Metric["le"]), 64)
+		if err != nil {
+			return nil, fmt.Errorf("prometheus: queries.routeLatency for %s must return histogram buckets with le and %s labels (sum by (%s, le)): got %s", side, RouteLabel, RouteLabel, sample.Metric)
+		}
+		route := string(sample.Metric[RouteLabel])
+		buckets[route] = append(buckets[route], bucket{le: le, count: finite(float64(sample.Value))})
+	}
+	out := make(map[string]analysis.Distribution, len(buckets))
+	for route, b := range buckets {
+		out[route] = distribution(b)
 	}
 	return out, nil
 }

@@ -112,6 +112,30 @@ func TestSampleAgreesWithTheProxy(t *testing.T) {
 		}
 	}
 
+	t.Run("by endpoint", func(t *testing.T) {
+		src, err := prometheus.New(prometheus.Config{Address: prom.URL, ByEndpoint: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sample, err := src.Sample(ctx, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The load asks for / only: one endpoint, with the sides' own numbers.
+		if len(sample.Endpoints) != 1 || sample.Endpoints[0].Name != "GET /" {
+			t.Fatalf("endpoints %+v, want GET / alone", sample.Endpoints)
+		}
+		e := sample.Endpoints[0]
+		if e.Legacy.Requests != sample.Legacy.Requests || e.New.Errors != sample.New.Errors || e.New.Latency.Count() != sample.New.Latency.Count() {
+			t.Errorf("GET /: legacy %d requests, new %d errors, %d latencies; the sides: %d, %d, %d",
+				e.Legacy.Requests, e.New.Errors, e.New.Latency.Count(), sample.Legacy.Requests, sample.New.Errors, sample.New.Latency.Count())
+		}
+		g := analysis.EndpointGate{ErrorRate: &analysis.ErrorRateGate{MinAbsolute: 0.02}}
+		if r := g.Evaluate(sample); r.Verdict != analysis.Fail || !strings.Contains(r.Message, "GET /") {
+			t.Errorf("per-endpoint gate: %s %s, want a failure of GET /", r.Verdict, r.Message)
+		}
+	})
+
 	t.Run("bad settings are one-line errors", func(t *testing.T) {
 		for _, tc := range []struct {
 			name string

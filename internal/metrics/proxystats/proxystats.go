@@ -12,17 +12,24 @@ import (
 
 // Source reads per-side statistics from a proxy, in-process or over its admin API.
 type Source struct {
-	stats func(ctx context.Context, window time.Duration) (proxy.Snapshot, error)
+	// ByEndpoint adds each endpoint's statistics to the samples (the proxy's routes),
+	// for the per-endpoint gates.
+	ByEndpoint bool
+
+	stats, byRoute func(ctx context.Context, window time.Duration) (proxy.Snapshot, error)
 }
 
 // FromProxy reads a proxy running in this process.
 func FromProxy(p *proxy.Proxy) *Source {
-	return &Source{stats: func(_ context.Context, w time.Duration) (proxy.Snapshot, error) { return p.Stats(w), nil }}
+	return &Source{
+		stats:   func(_ context.Context, w time.Duration) (proxy.Snapshot, error) { return p.Stats(w), nil },
+		byRoute: func(_ context.Context, w time.Duration) (proxy.Snapshot, error) { return p.StatsByRoute(w), nil },
+	}
 }
 
 // FromAdmin reads a proxy through its admin API.
 func FromAdmin(c *proxy.AdminClient) *Source {
-	return &Source{stats: func(ctx context.Context, w time.Duration) (proxy.Snapshot, error) { return c.Stats(ctx, w) }}
+	return &Source{stats: c.Stats, byRoute: c.StatsByRoute}
 }
 
 // Sample returns both sides over the window from since until now: requests, failed
@@ -30,11 +37,45 @@ func FromAdmin(c *proxy.AdminClient) *Source {
 // latency distribution.
 func (s *Source) Sample(ctx context.Context, since time.Time) (analysis.Sample, error) {
 	window := max(time.Since(since), time.Second)
-	snap, err := s.stats(ctx, window)
+	read := s.stats
+	if s.ByEndpoint {
+		read = s.byRoute
+	}
+	snap, err := read(ctx, window)
 	if err != nil {
 		return analysis.Sample{}, err
 	}
-	return analysis.Sample{Legacy: side(&snap.Legacy), New: side(&snap.Kubernetes)}, nil
+	out := analysis.Sample{Legacy: side(&snap.Legacy), New: side(&snap.Kubernetes)}
+	if s.ByEndpoint {
+		out.Endpoints = endpoints(&snap)
+	}
+	return out, nil
+}
+
+// endpoints pairs both sides' routes by name, busiest (on legacy) first.
+func endpoints(snap *proxy.Snapshot) []analysis.Endpoint {
+	var out []analysis.Endpoint
+	at := map[string]int{}
+	for i, sideStats := range []*proxy.SideStats{&snap.Legacy, &snap.Kubernetes} {
+		for _, r := range sideStats.Routes {
+			j, ok := at[r.Route]
+			if !ok {
+				j = len(out)
+				at[r.Route] = j
+				out = append(out, analysis.Endpoint{Name: r.Route})
+			}
+			s := analysis.Side{Requests: r.Requests, Errors: r.Status.ServerError}
+			for _, b := range r.LatencyBins {
+				s.Latency = append(s.Latency, analysis.Bin{Value: b[0], Count: b[1]})
+			}
+			if i == 0 {
+				out[j].Legacy = s
+			} else {
+				out[j].New = s
+			}
+		}
+	}
+	return out
 }
 
 func side(s *proxy.SideStats) analysis.Side {

@@ -74,13 +74,18 @@ func (b *Backend) serve(w http.ResponseWriter, _ *http.Request) {
 // second statistics buckets and all traffic on legacy.
 func StartProxy(tb TB, legacy, kubernetes *Backend) *proxy.Proxy {
 	tb.Helper()
+	return startProxy(tb, legacy.URL, kubernetes.URL)
+}
+
+func startProxy(tb TB, legacy, kubernetes string) *proxy.Proxy {
+	tb.Helper()
 	cfg := proxy.Config{
 		Listen: "127.0.0.1:0",
 		Admin:  proxy.AdminConfig{Listen: "127.0.0.1:0"},
 		Sticky: proxy.StickyConfig{Disabled: true},
 		Backends: proxy.BackendsConfig{
-			Legacy:     proxy.PoolConfig{Servers: []string{legacy.URL}},
-			Kubernetes: proxy.PoolConfig{Servers: []string{kubernetes.URL}},
+			Legacy:     proxy.PoolConfig{Servers: []string{legacy}},
+			Kubernetes: proxy.PoolConfig{Servers: []string{kubernetes}},
 		},
 		Stats: proxy.StatsConfig{Bucket: time.Second},
 	}

@@ -185,10 +185,21 @@ func (p *Proxy) getStats(w http.ResponseWriter, r *http.Request) {
 		}
 		window = d
 	}
-	snap := p.Stats(window)
-	if r.URL.Query().Get("bins") == "true" {
-		snap.Legacy.fillBins()
-		snap.Kubernetes.fillBins()
+	var snap Snapshot
+	if r.URL.Query().Get("routes") == "true" {
+		snap = p.StatsByRoute(window)
+	} else {
+		snap = p.Stats(window)
+	}
+	for _, side := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
+		s := snap.Side(side)
+		if r.URL.Query().Get("bins") == "true" {
+			s.fillBins()
+			continue
+		}
+		for i := range s.Routes {
+			s.Routes[i].LatencyBins = nil
+		}
 	}
 	writeJSON(w, http.StatusOK, snap)
 }

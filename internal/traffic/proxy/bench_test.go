@@ -4,13 +4,25 @@ import (
 	"bytes"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"ferry.dev/ferry/internal/traffic"
 )
 
 // BenchmarkHandle measures the request path (decide, pick, forward to a real backend
 // on loopback, record) without a client connection, so that its allocations show.
 func BenchmarkHandle(b *testing.B) {
+	handle := handleLoop(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		handle()
+	}
+}
+
+// handleLoop starts a proxy and returns one round of BenchmarkHandle's request.
+func handleLoop(b *testing.B) func() {
 	be := startFastBackend(b, "legacy-1")
 	cfg := testConfig(urls(be), urls(be))
 	p := startProxy(b, cfg)
@@ -22,8 +34,7 @@ func BenchmarkHandle(b *testing.B) {
 	template.Header.Set("Authorization", "Bearer abc")
 	var ctx fasthttp.RequestCtx
 	ctx.Init(&template, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 10), Port: 40000}, nil)
-	b.ReportAllocs()
-	for b.Loop() {
+	return func() {
 		template.CopyTo(&ctx.Request)
 		ctx.Response.Reset()
 		p.handle(&ctx)
@@ -58,4 +69,34 @@ func BenchmarkHandleUpload(b *testing.B) {
 			b.Fatalf("status %d", ctx.Response.StatusCode())
 		}
 	}
+}
+
+// BenchmarkRouteLookup measures what per-endpoint statistics add to each request: its
+// template built in a buffer on the stack and looked up in the route table, and the
+// route's counts and latency bin. It prints that cost beside BenchmarkHandle's whole
+// request path (which includes it) as a ratio.
+func BenchmarkRouteLookup(b *testing.B) {
+	handle, rounds := handleLoop(b), 2000
+	handle() // connections open
+	start := time.Now()
+	for range rounds {
+		handle()
+	}
+	handleNs := float64(time.Since(start).Nanoseconds()) / float64(rounds)
+	handleAllocs := testing.AllocsPerRun(200, handle)
+	stats := newStatsRecorder(10*time.Second, time.Minute)
+	be := startFastBackend(b, "legacy-1")
+	p := startProxy(b, testConfig(urls(be), urls(be)))
+	method, path := []byte("GET"), []byte("/products/1/reviews/3f2b1c9e-1d2a-4b7c-9e8f-0a1b2c3d4e5f")
+	p.routes.lookup(method, path, 200)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		r := p.routes.lookup(method, path, 200)
+		stats.record(traffic.Legacy, r.index, 200, false, 3*time.Millisecond, now)
+	}
+	perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perOp/handleNs, "of-handle")
+	b.Logf("per request: route %.0f ns (%.0f allocs) of %.0f ns for the whole request path (%.0f allocs): ratio %.3f",
+		perOp, testing.AllocsPerRun(100, func() { p.routes.lookup(method, path, 200) }), handleNs, handleAllocs, perOp/handleNs)
 }

@@ -50,6 +50,13 @@ func (c *AdminClient) Stats(ctx context.Context, window time.Duration) (Snapshot
 	return s, err
 }
 
+// StatsByRoute is Stats with each side's statistics by route, with their LatencyBins.
+func (c *AdminClient) StatsByRoute(ctx context.Context, window time.Duration) (Snapshot, error) {
+	var s Snapshot
+	err := c.do(ctx, http.MethodGet, PathStats+"?bins=true&routes=true&window="+url.QueryEscape(window.String()), nil, &s)
+	return s, err
+}
+
 // Backends returns every server's health.
 func (c *AdminClient) Backends(ctx context.Context) ([]BackendStatus, error) {
 	var b []BackendStatus

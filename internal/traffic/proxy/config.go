@@ -36,6 +36,8 @@ const (
 	DefaultStatsBucket        = 10 * time.Second
 	DefaultStatsRetention     = 30 * time.Minute
 	DefaultMaxStatsBuckets    = 8640
+	DefaultMaxRoutes          = 200
+	MaxMaxRoutes              = 2000
 	DefaultUpgradeProtocol    = "websocket"
 	OnZeroWeightMove          = "move"
 	OnZeroWeightKeep          = "keep"
@@ -267,10 +269,15 @@ type UpgradeConfig struct {
 	Protocols []string `yaml:"protocols"`
 }
 
-// StatsConfig sets the statistics' time buckets.
+// StatsConfig sets the statistics' time buckets and how many routes they tell apart.
 type StatsConfig struct {
 	Bucket    time.Duration `yaml:"bucket"`
 	Retention time.Duration `yaml:"retention"`
+	// MaxRoutes caps the distinct route templates ("GET /users/{id}") counted apart,
+	// in the statistics and as the route label of the metrics (default 200, at most
+	// 2000); requests past it count under "other", so memory and series stay bounded
+	// whatever the paths.
+	MaxRoutes int `yaml:"maxRoutes"`
 }
 
 // AccessLogConfig turns on a JSON access log, one line per request.
@@ -310,6 +317,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Retries.Attempts, DefaultRetryAttempts)
 	setDefault(&c.Stats.Bucket, DefaultStatsBucket)
 	setDefault(&c.Stats.Retention, DefaultStatsRetention)
+	setDefault(&c.Stats.MaxRoutes, DefaultMaxRoutes)
 	c.Backends.Legacy.Servers = append([]string(nil), c.Backends.Legacy.Servers...)
 	c.Backends.Kubernetes.Servers = append([]string(nil), c.Backends.Kubernetes.Servers...)
 	c.Force.Networks = append([]string(nil), c.Force.Networks...)

@@ -44,6 +44,7 @@ func TestParseConfigFull(t *testing.T) {
 		{"retry on timeout", c.Retries.OnTimeout, true},
 		{"trust forwarded", c.Forwarded.TrustIncoming, true},
 		{"stats bucket", c.Stats.Bucket, 5 * time.Second},
+		{"stats max routes", c.Stats.MaxRoutes, 50},
 		{"upgrades", strings.Join(c.Upgrade.Protocols, ","), "websocket,tls"},
 		{"access log", c.AccessLog.Path, "-"},
 	} {
@@ -79,6 +80,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		{"max request header", c.Limits.MaxRequestHeader, DefaultMaxRequestHeader},
 		{"max response header", c.Limits.MaxResponseHeader, DefaultMaxResponseHeader},
 		{"stats retention", c.Stats.Retention, DefaultStatsRetention},
+		{"stats max routes", c.Stats.MaxRoutes, DefaultMaxRoutes},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.got != tc.want {

@@ -347,6 +347,9 @@ func (c *Config) validateStats() error {
 	if c.Stats.Retention/c.Stats.Bucket > DefaultMaxStatsBuckets {
 		return fieldErr("stats.retention", "keeps more than %d buckets: raise stats.bucket or lower the retention", DefaultMaxStatsBuckets)
 	}
+	if c.Stats.MaxRoutes < 1 || c.Stats.MaxRoutes > MaxMaxRoutes {
+		return fieldErr("stats.maxRoutes", "%d is out of range: want 1 to %d (default %d)", c.Stats.MaxRoutes, MaxMaxRoutes, DefaultMaxRoutes)
+	}
 	return nil
 }
 

@@ -51,7 +51,7 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Add("Set-Cookie", rt.setCookie[c.side])
 	}
 	end := time.Now()
-	p.record(srv, status, err != nil, forced, end.Sub(start), end)
+	p.record(ctx, srv, status, err != nil, forced, end.Sub(start), end)
 	if p.access != nil {
 		p.access.log(ctx, logEntry{srv: srv, status: status, err: err, forced: forced, forceHeader: rt.cfg.Force.Header, d: end.Sub(start), start: start})
 	}
@@ -257,17 +257,18 @@ func isTimeout(err error) bool {
 	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
-// record counts one request in the statistics and metrics; a forced one apart from
-// those the migration gates read.
-func (p *Proxy) record(srv *server, status int, failed, forced bool, latency time.Duration, now time.Time) {
+// record counts one request in the statistics and metrics, under its route; a forced
+// one apart from those the migration gates read.
+func (p *Proxy) record(ctx *fasthttp.RequestCtx, srv *server, status int, failed, forced bool, latency time.Duration, now time.Time) {
 	if forced {
 		p.stats.recordForced(srv.side, status, failed, now)
 		p.metrics.forced[srv.side][statusClass(status, failed)].Inc()
 		return
 	}
-	p.stats.record(srv.side, status, failed, latency, now)
-	p.metrics.requests[srv.side][statusClass(status, failed)].Inc()
-	p.metrics.duration[srv.side].Observe(latency.Seconds())
+	r := p.routes.lookup(ctx.Method(), ctx.Path(), status)
+	p.stats.record(srv.side, r.index, status, failed, latency, now)
+	r.requests[srv.side][statusClass(status, failed)].Inc()
+	r.duration[srv.side].Observe(latency.Seconds())
 }
 
 // ejected reports a server taken out of rotation by passive health checks.

@@ -11,9 +11,11 @@ import (
 // only touches atomics.
 type metrics struct {
 	registry *prometheus.Registry
-	requests [2][6]prometheus.Counter
+	// requests and duration carry a route label; each route resolves its series once
+	// (resolveRoute), so they are as bounded as the route table.
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
 	forced   [2][6]prometheus.Counter
-	duration [2]prometheus.Observer
 	retries  [2]prometheus.Counter
 	failover [2]prometheus.Counter
 	// clientFailures by side and clientFailure (index 0 unused).
@@ -27,17 +29,17 @@ func newMetrics(openConns func() float64) *metrics {
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ferry_proxy_requests_total",
-		Help: "Requests by side and status class; code_class=error counts requests no backend answered. Forced requests and client failures are counted apart.",
-	}, []string{"side", "code_class"})
+		Help: "Requests by side, status class and route (\"GET /users/{id}\"; \"other\" past the proxy's cap of routes); code_class=error counts requests no backend answered. Forced requests and client failures are counted apart.",
+	}, []string{"side", "code_class", "route"})
 	forced := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ferry_proxy_forced_requests_total",
 		Help: "Requests sent to a side by the force header or cookie, by side and status class; not in ferry_proxy_requests_total.",
 	}, []string{"side", "code_class"})
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ferry_proxy_request_duration_seconds",
-		Help:    "Time from a request's arrival to its backend's response headers, by side.",
+		Help:    "Time from a request's arrival to its backend's response headers, by side and route (as ferry_proxy_requests_total).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-	}, []string{"side"})
+	}, []string{"side", "route"})
 	retries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ferry_proxy_retries_total", Help: "Idempotent requests tried again on another server, by side.",
 	}, []string{"side"})
@@ -50,6 +52,8 @@ func newMetrics(openConns func() float64) *metrics {
 	}, []string{"side", "reason"})
 	m := &metrics{
 		registry: reg,
+		requests: requests,
+		duration: duration,
 		ejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ferry_proxy_ejections_total", Help: "Servers taken out of rotation by passive health checks.",
 		}, []string{"side", "server"}),
@@ -62,11 +66,9 @@ func newMetrics(openConns func() float64) *metrics {
 	}
 	for _, s := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
 		// code_class values, indexed by status/100 (0 = no response).
-		for c, label := range [6]string{"error", "1xx", "2xx", "3xx", "4xx", "5xx"} {
-			m.requests[s][c] = requests.WithLabelValues(s.String(), label)
+		for c, label := range codeClasses {
 			m.forced[s][c] = forced.WithLabelValues(s.String(), label)
 		}
-		m.duration[s] = duration.WithLabelValues(s.String())
 		m.retries[s] = retries.WithLabelValues(s.String())
 		m.failover[s] = failover.WithLabelValues(s.String())
 		for _, f := range allClientFailures {
@@ -79,6 +81,19 @@ func newMetrics(openConns func() float64) *metrics {
 		}, openConns),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// codeClasses are the code_class values, indexed by statusClass.
+var codeClasses = [6]string{"error", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
+// resolveRoute gives a route its series.
+func (m *metrics) resolveRoute(r *route) {
+	for _, s := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
+		for c, label := range codeClasses {
+			r.requests[s][c] = m.requests.WithLabelValues(s.String(), label, r.name)
+		}
+		r.duration[s] = m.duration.WithLabelValues(s.String(), r.name)
+	}
 }
 
 // statusClass maps a status to an index of classLabels; 0 for "no response".

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// TestMetricsAndAccessLog: /metrics counts requests per side and status class and
+// TestMetricsAndAccessLog: /metrics counts requests per side, status class and route and
 // exposes latency histograms; the access log has one JSON line per request.
 func TestMetricsAndAccessLog(t *testing.T) {
 	l1, k1 := startBackend(t, "legacy-1"), startBackend(t, "k8s-1")
@@ -39,9 +39,9 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`ferry_proxy_requests_total{code_class="2xx",side="legacy"} 7`,
-		`ferry_proxy_requests_total{code_class="5xx",side="kubernetes"} 3`,
-		`ferry_proxy_request_duration_seconds_count{side="legacy"} 7`,
+		`ferry_proxy_requests_total{code_class="2xx",route="GET /",side="legacy"} 7`,
+		`ferry_proxy_requests_total{code_class="5xx",route="GET /orders",side="kubernetes"} 3`,
+		`ferry_proxy_request_duration_seconds_count{route="GET /",side="legacy"} 7`,
 		`ferry_proxy_weight_basis_points{side="legacy"} 10000`,
 		`ferry_proxy_server_up{server="` + k1.URL() + `",side="kubernetes"} 1`,
 		`ferry_proxy_open_connections`,

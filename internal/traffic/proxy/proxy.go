@@ -48,6 +48,7 @@ type Proxy struct {
 	reload  sync.Mutex      // serialises Reload and SetWeights against each other
 	fileW   traffic.Weights // the weights the config file gave last
 	stats   *statsRecorder
+	routes  *routeTable
 	metrics *metrics
 	access  *accessLog
 	uploads sync.Pool // of *upload
@@ -92,6 +93,7 @@ func New(cfg Config) (*Proxy, error) {
 		return float64(p.server.GetOpenConnectionsCount())
 	})
 	p.metrics.registry.MustRegister(newUpCollector(p))
+	p.routes = newRouteTable(cfg.Stats.MaxRoutes, p.metrics.resolveRoute)
 	p.rt.Store(newGeneration(cfg, files, p.transport))
 	return p, nil
 }
@@ -279,7 +281,14 @@ func (p *Proxy) current() traffic.Weights { return traffic.KubernetesShare(int(p
 // Stats returns both sides' statistics over the last window (rounded out to whole
 // buckets and capped at the retention).
 func (p *Proxy) Stats(window time.Duration) Snapshot {
-	snap := p.stats.snapshot(window, time.Now())
+	snap := p.stats.snapshot(window, time.Now(), nil)
+	snap.Weights = p.current()
+	return snap
+}
+
+// StatsByRoute is Stats with each side's statistics by route (SideStats.Routes).
+func (p *Proxy) StatsByRoute(window time.Duration) Snapshot {
+	snap := p.stats.snapshot(window, time.Now(), p.routes.names)
 	snap.Weights = p.current()
 	return snap
 }

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"math"
+	"sort"
 	"sync"
 	"time"
 
@@ -60,6 +62,15 @@ type bucket struct {
 	// the force header or cookie; both are kept out of everything above.
 	clientFailures int64
 	forced         ForcedStats
+	// routes are the counts by route index (see routeTable), grown as routes appear.
+	routes []routeCounts
+}
+
+// routeCounts are one route's requests in one bucket.
+type routeCounts struct {
+	status  StatusClasses
+	errors  int64
+	latency routeHist
 }
 
 // sideStats is a ring of buckets for one side.
@@ -95,20 +106,24 @@ func (s *statsRecorder) lock(side traffic.Side, now time.Time) (*sideStats, *buc
 	return ss, b
 }
 
-// record adds one request that ended at now.
-func (s *statsRecorder) record(side traffic.Side, status int, failed bool, latency time.Duration, now time.Time) {
+// record adds one request of the route with index route that ended at now.
+func (s *statsRecorder) record(side traffic.Side, route int, status int, failed bool, latency time.Duration, now time.Time) {
+	us := min(max(latency.Microseconds(), histMinMicros), histMaxMicros)
 	ss, b := s.lock(side, now)
 	b.status.count(status)
 	if failed {
 		b.errors++
 	}
-	us := latency.Microseconds()
-	if us < histMinMicros {
-		us = histMinMicros
-	} else if us > histMaxMicros {
-		us = histMaxMicros
-	}
 	_ = b.latency.RecordValue(us) // in range by construction
+	if route >= len(b.routes) {
+		b.routes = append(b.routes, make([]routeCounts, route+1-len(b.routes))...)
+	}
+	rc := &b.routes[route]
+	rc.status.count(status)
+	if failed {
+		rc.errors++
+	}
+	rc.latency.record(us)
 	ss.mu.Unlock()
 }
 
@@ -132,6 +147,11 @@ func (b *bucket) reset(start int64) {
 		b.latency = hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)
 	} else {
 		b.latency.Reset()
+	}
+	// The routes' bins keep their room: the same routes come back in the next bucket.
+	for i := range b.routes {
+		r := &b.routes[i]
+		r.status, r.errors, r.latency.bins = StatusClasses{}, 0, r.latency.bins[:0]
 	}
 }
 
@@ -159,6 +179,26 @@ type SideStats struct {
 	Histogram *hdrhistogram.Histogram `json:"-"`
 	// LatencyBins is the histogram as [microseconds, count] pairs, filled only when the
 	// admin API is asked for them (?bins=true), for metric sources in other processes.
+	LatencyBins [][2]int64 `json:"latencyBins,omitempty"`
+	// Routes are the statistics by endpoint ("GET /users/{id}", and "other" for what
+	// is past the proxy's cap of templates), busiest first, when asked for (StatsByRoute,
+	// or ?routes=true on the admin API). Their counts add up to the side's.
+	Routes []RouteStats `json:"routes,omitempty"`
+}
+
+// RouteStats are one endpoint's statistics on one side over a window.
+type RouteStats struct {
+	Route    string        `json:"route"`
+	Requests int64         `json:"requests"`
+	Status   StatusClasses `json:"status"`
+	// Errors counts requests no backend answered (in Status as 5xx too).
+	Errors int64 `json:"errors"`
+	// ErrorRate is the share of 5xx responses.
+	ErrorRate float64        `json:"errorRate"`
+	Latency   LatencySummary `json:"latencyMicros"`
+	// LatencyBins are the latencies as [microseconds, count] pairs, in bins of at most
+	// 3 %, each named by its largest value. In process they are always there; the
+	// admin API sends them with ?bins=true.
 	LatencyBins [][2]int64 `json:"latencyBins,omitempty"`
 }
 
@@ -225,7 +265,9 @@ func (s *Snapshot) Side(side traffic.Side) *SideStats {
 
 // snapshot merges the buckets that overlap [now-window, now]. The window is rounded out
 // to whole buckets and capped at the retention.
-func (s *statsRecorder) snapshot(window time.Duration, now time.Time) Snapshot {
+// With routes (which returns the route table's names by index, read after the merge
+// so that it names every route the buckets hold) it adds each side's routes.
+func (s *statsRecorder) snapshot(window time.Duration, now time.Time, routes func() []string) Snapshot {
 	w := int64(s.width)
 	end := now.UnixNano() - now.UnixNano()%w
 	first := end - (int64(window)+w-1)/w*w + w
@@ -236,15 +278,24 @@ func (s *statsRecorder) snapshot(window time.Duration, now time.Time) Snapshot {
 		first = end
 	}
 	snap := Snapshot{From: time.Unix(0, first).UTC(), To: now.UTC()}
+	var merged [2][]routeMerge
 	for _, side := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
-		*snap.Side(side) = s.sides[side].merge(side, first, end)
+		*snap.Side(side), merged[side] = s.sides[side].merge(side, first, end, routes != nil)
+	}
+	if routes != nil {
+		names := routes()
+		for _, side := range []traffic.Side{traffic.Legacy, traffic.Kubernetes} {
+			snap.Side(side).Routes = routeStats(merged[side], names)
+		}
 	}
 	return snap
 }
 
-func (ss *sideStats) merge(side traffic.Side, first, last int64) SideStats {
+// merge sums the buckets from first to last and, when routes is set, each route's.
+func (ss *sideStats) merge(side traffic.Side, first, last int64, routes bool) (SideStats, []routeMerge) {
 	out := SideStats{Side: side.String()}
 	hist := hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs)
+	var byRoute []routeMerge
 	ss.mu.Lock()
 	for i := range ss.buckets {
 		b := &ss.buckets[i]
@@ -256,11 +307,17 @@ func (ss *sideStats) merge(side traffic.Side, first, last int64) SideStats {
 		out.ClientFailures += b.clientFailures
 		out.Forced.add(b.forced)
 		hist.Merge(b.latency)
+		if routes && len(b.routes) > len(byRoute) {
+			byRoute = append(byRoute, make([]routeMerge, len(b.routes)-len(byRoute))...)
+		}
+		for i := range byRoute[:min(len(byRoute), len(b.routes))] {
+			byRoute[i].add(&b.routes[i])
+		}
 	}
 	ss.mu.Unlock()
 	out.Requests = hist.TotalCount()
 	if out.Requests == 0 {
-		return out
+		return out, byRoute
 	}
 	out.ErrorRate = float64(out.Status.ServerError) / float64(out.Requests)
 	out.Histogram = hist
@@ -268,5 +325,65 @@ func (ss *sideStats) merge(side traffic.Side, first, last int64) SideStats {
 		Mean: hist.Mean(), P50: hist.ValueAtQuantile(50), P90: hist.ValueAtQuantile(90),
 		P99: hist.ValueAtQuantile(99), P999: hist.ValueAtQuantile(99.9), Max: hist.Max(),
 	}
+	return out, byRoute
+}
+
+// routeMerge gathers one route's buckets.
+type routeMerge struct {
+	status StatusClasses
+	errors int64
+	bins   []int64 // by bin index, allocated on the first request
+}
+
+func (m *routeMerge) add(rc *routeCounts) {
+	if len(rc.latency.bins) == 0 {
+		return
+	}
+	if m.bins == nil {
+		m.bins = make([]int64, routeBins)
+	}
+	m.status.add(rc.status)
+	m.errors += rc.errors
+	rc.latency.addTo(m.bins)
+}
+
+// routeStats turns the merged routes into statistics, busiest first.
+func routeStats(merged []routeMerge, names []string) []RouteStats {
+	var out []RouteStats
+	for i := range merged {
+		m := &merged[i]
+		if m.bins == nil || i >= len(names) {
+			continue
+		}
+		r := RouteStats{Route: names[i], Status: m.status, Errors: m.errors}
+		var sum float64
+		for idx, n := range m.bins {
+			if n > 0 {
+				top := routeBinTop(uint16(idx))
+				r.LatencyBins = append(r.LatencyBins, [2]int64{top, n})
+				r.Requests += n
+				sum += float64(top) * float64(n)
+			}
+		}
+		r.ErrorRate = float64(r.Status.ServerError) / float64(r.Requests)
+		r.Latency = LatencySummary{
+			Mean: sum / float64(r.Requests), P50: binQuantile(r.LatencyBins, r.Requests, 0.5), P90: binQuantile(r.LatencyBins, r.Requests, 0.9),
+			P99: binQuantile(r.LatencyBins, r.Requests, 0.99), P999: binQuantile(r.LatencyBins, r.Requests, 0.999), Max: r.LatencyBins[len(r.LatencyBins)-1][0],
+		}
+		out = append(out, r)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Requests > out[j].Requests })
 	return out
+}
+
+// binQuantile returns the value at quantile q of bins holding n values.
+func binQuantile(bins [][2]int64, n int64, q float64) int64 {
+	rank := max(int64(math.Ceil(q*float64(n))), 1)
+	var seen int64
+	for _, b := range bins {
+		if seen += b[1]; seen >= rank {
+			return b[0]
+		}
+	}
+	return bins[len(bins)-1][0]
 }

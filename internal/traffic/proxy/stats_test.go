@@ -14,9 +14,9 @@ func TestStatsWindows(t *testing.T) {
 	// every tenth on kubernetes fails with 503.
 	for i := 0; i < 120; i++ {
 		now := t0.Add(time.Duration(i) * time.Second)
-		s.record(traffic.Legacy, 200, false, time.Duration(i+1)*time.Millisecond, now)
+		s.record(traffic.Legacy, 0, 200, false, time.Duration(i+1)*time.Millisecond, now)
 		if i%10 == 0 {
-			s.record(traffic.Kubernetes, 503, false, time.Millisecond, now)
+			s.record(traffic.Kubernetes, 0, 503, false, time.Millisecond, now)
 		}
 	}
 	now := t0.Add(119 * time.Second)
@@ -32,7 +32,7 @@ func TestStatsWindows(t *testing.T) {
 		{"window past retention is capped", time.Hour, 70, 7, 120},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			snap := s.snapshot(tc.window, now)
+			snap := s.snapshot(tc.window, now, nil)
 			if snap.Legacy.Requests != tc.wantLegacy || snap.Kubernetes.Requests != tc.wantK8s {
 				t.Fatalf("requests legacy %d kubernetes %d, want %d and %d",
 					snap.Legacy.Requests, snap.Kubernetes.Requests, tc.wantLegacy, tc.wantK8s)
@@ -54,10 +54,10 @@ func TestStatsPercentilesAreMicrosecondExact(t *testing.T) {
 	s := newStatsRecorder(time.Second, 10*time.Second)
 	now := time.Unix(2_000_000, 0)
 	for i := 1; i <= 100; i++ {
-		s.record(traffic.Kubernetes, 200, false, time.Duration(i)*time.Microsecond, now)
+		s.record(traffic.Kubernetes, 0, 200, false, time.Duration(i)*time.Microsecond, now)
 	}
-	s.record(traffic.Kubernetes, 502, true, 0, now)
-	got := s.snapshot(time.Second, now).Kubernetes
+	s.record(traffic.Kubernetes, 0, 502, true, 0, now)
+	got := s.snapshot(time.Second, now, nil).Kubernetes
 	if got.Latency.P50 != 50 || got.Latency.P99 != 99 || got.Latency.Max != 100 {
 		t.Errorf("latency %+v, want p50 50 µs, p99 99 µs, max 100 µs", got.Latency)
 	}
@@ -71,7 +71,7 @@ func TestStatsPercentilesAreMicrosecondExact(t *testing.T) {
 
 func TestStatsEmpty(t *testing.T) {
 	s := newStatsRecorder(time.Second, 10*time.Second)
-	snap := s.snapshot(time.Minute, time.Now())
+	snap := s.snapshot(time.Minute, time.Now(), nil)
 	if snap.Legacy.Requests != 0 || snap.Legacy.Histogram != nil || snap.Legacy.ErrorRate != 0 {
 		t.Errorf("empty stats %+v", snap.Legacy)
 	}

@@ -23,10 +23,10 @@ func (p *Proxy) tunnel(ctx *fasthttp.RequestCtx, rt *generation, srv *server, fo
 	end := time.Now()
 	if err != nil {
 		status = errorResponse(ctx, err)
-		p.record(srv, status, true, forced, end.Sub(start), end)
+		p.record(ctx, srv, status, true, forced, end.Sub(start), end)
 		return
 	}
-	p.record(srv, status, false, forced, end.Sub(start), end)
+	p.record(ctx, srv, status, false, forced, end.Sub(start), end)
 	if status != fasthttp.StatusSwitchingProtocols {
 		return
 	}

@@ -1,0 +1,110 @@
+package providers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/migrate/migratetest"
+)
+
+// TestRegressionConfinedToOneEndpoint: real traffic through the proxy to loopback
+// backends, mixed as the access log's fifty endpoints of different sizes. Payroll, 2 %
+// of the requests, breaks on the new side alone. With the per-endpoint gates the
+// migration aborts by the 10 % step and the abort names payroll with both sides'
+// numbers; with the whole-side gates alone the same traffic passes the 10 % step.
+func TestRegressionConfinedToOneEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		breakIt func(*migratetest.ShopApp)
+		want    []string
+	}{
+		{"errors 0.5% to 10%", func(a *migratetest.ShopApp) { a.SetPayrollErrors(0.10) }, []string{"error-rate: new", "vs legacy", "evidence"}},
+		{"p99 doubled", func(a *migratetest.ShopApp) { a.SetPayrollSlowTail(true) }, []string{"latency:", "p99", "slower than legacy's p99", "evidence"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newShopWorld(t)
+			tc.breakIt(w.kube)
+			stop := w.replay(12, 0)
+			defer stop()
+
+			t.Run("per-endpoint gates abort by the 10% step", func(t *testing.T) {
+				cfg := w.config(t, 8000, "")
+				var wholeSideFailed []string
+				lastPayroll := map[int]string{}
+				cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {
+					for _, r := range st.Gates {
+						for _, e := range r.Endpoints {
+							if e.Endpoint == payroll {
+								lastPayroll[st.Step+1] = fmt.Sprintf("%s %s (new side %d requests)", e.Verdict, e.Message, st.Sample.New.Requests)
+							}
+						}
+						if r.Gate != analysis.EndpointGateName && r.Verdict == analysis.Fail {
+							wholeSideFailed = append(wholeSideFailed, r.Gate+": "+r.Message)
+						}
+					}
+				}
+				st, err := start(t, cfg, 5*time.Minute)
+				if !errors.Is(err, migrate.ErrAborted) || st.Step > 1 {
+					t.Fatalf("run: %v at step %d (%s), want an abort by the 10%% step; payroll's last verdicts by step: %v", err, st.Step+1, st.Reason, lastPayroll)
+				}
+				if !strings.Contains(st.Reason, "gate endpoints failed") || !strings.Contains(st.Reason, payroll) {
+					t.Fatalf("abort %q, want the per-endpoint gate naming %s", st.Reason, payroll)
+				}
+				for _, want := range tc.want {
+					if !strings.Contains(st.Reason, want) {
+						t.Errorf("abort %q lacks %q", st.Reason, want)
+					}
+				}
+				if len(wholeSideFailed) > 0 {
+					t.Errorf("the whole-side gates failed on the same samples: %v", wholeSideFailed)
+				}
+				t.Logf("aborted at step %d: %s", st.Step+1, st.Reason)
+			})
+
+			t.Run("whole-side gates alone pass the 10% step", func(t *testing.T) {
+				cfg := w.config(t, 8000, "  disable: [endpoints]\n")
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				defer cancel()
+				var passed *migrate.State
+				cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {
+					if st.Step >= 2 && passed == nil {
+						copied := *st
+						passed = &copied
+						cancel()
+					}
+				}
+				st, err := migrate.Start(ctx, cfg)
+				if passed == nil {
+					t.Fatalf("run: %v at step %d (%s), want it past the 10%% step", err, st.Step+1, st.Reason)
+				}
+				t.Logf("whole-side gates alone: at step %d, %s", passed.Step+1, passed.Events[len(passed.Events)-1].Message)
+			})
+		})
+	}
+}
+
+// TestAAMigrationsWithEndpoints runs whole migrations through the proxy with identical
+// sides, the access log's 50 endpoints replayed, the whole-side and the per-endpoint
+// gates on: none may abort. Two runs here keep make test affordable; make
+// bench-migrate runs 30 (bench/migrate -aa).
+func TestAAMigrationsWithEndpoints(t *testing.T) {
+	for i := range 2 {
+		t.Run(fmt.Sprint("run ", i+1), func(t *testing.T) {
+			w := newShopWorld(t)
+			// A constant rate: the last step judges against the previous one, and a
+			// load that grew as the machine allowed would not be the same load.
+			stop := w.replay(32, 600)
+			defer stop()
+			st, err := start(t, w.config(t, 0, ""), 5*time.Minute)
+			if err != nil || st.Phase != migrate.PhaseCompleted {
+				t.Fatalf("A/A migration: %v, phase %s: %s", err, st.Phase, st.Reason)
+			}
+		})
+	}
+}
