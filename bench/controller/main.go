@@ -193,7 +193,7 @@ func measure(ctx context.Context, kc client.WithWatch, admin *fakeAdmin, cfg mea
 			}
 			switch m.Status.Phase {
 			case v1alpha1.PhaseAborted:
-				return res, fmt.Errorf("Migration %s aborted: %s", m.Name, m.Status.AbortReason)
+				return res, fmt.Errorf("the Migration %s aborted: %s", m.Name, m.Status.AbortReason)
 			case v1alpha1.PhaseCompleted:
 				if _, seen := completed[m.Name]; !seen {
 					i, _ := strconv.Atoi(strings.TrimPrefix(m.Name, "m"))

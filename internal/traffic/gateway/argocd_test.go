@@ -176,7 +176,7 @@ func rulesOwner(t *testing.T, c *cluster) string {
 			continue
 		}
 		var fields map[string]any
-		if err := json.Unmarshal(e.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(e.FieldsV1.GetRawBytes(), &fields); err != nil {
 			t.Fatal(err)
 		}
 		spec, _ := fields["f:spec"].(map[string]any)
