@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"ferry.dev/ferry/internal/analysis"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
 	"ferry.dev/ferry/internal/plan"
@@ -340,6 +341,9 @@ func TestManualAbortWhileRunning(t *testing.T) {
 // the step again.
 func TestRestartAfterTheFinalPassCompletesWithoutJudgingAgain(t *testing.T) {
 	e := newEnv(t, 400, "60s")
+	// This test is about the restart, not the gates: loose ones, so that a machine
+	// starved by other tests cannot end the run before the stop.
+	e.cfg.Gates = []analysis.Gate{analysis.ErrorRateGate{MinAbsolute: 0.2}, analysis.LatencyGate{MinRequests: 150, MaxP50Ratio: 20, MaxP99Ratio: 50}}
 	if _, err := e.stopAt(t, "every gate passed at 90%"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("run stopped after the final pass: %v", err)
 	}
