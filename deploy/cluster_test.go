@@ -272,6 +272,8 @@ func TestInstalledControllerBecomesReady(t *testing.T) {
 			a = "--health-addr=" + health
 		case strings.HasPrefix(a, "--metrics-addr="):
 			a = "--metrics-addr=0"
+		case strings.HasPrefix(a, "--dashboard-addr="):
+			a = "--dashboard-addr=" + freeAddress(t) // the pod's port may be taken here
 		}
 		args = append(args, a)
 	}
