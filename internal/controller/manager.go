@@ -31,13 +31,6 @@ const DefaultWorkers = 8
 // MaxWorkers bounds --workers.
 const MaxWorkers = 64
 
-func orDefaultInt(n, def int) int {
-	if n > 0 {
-		return n
-	}
-	return def
-}
-
 // LeaderElectionID names the Lease the controllers elect their leader with.
 const LeaderElectionID = "ferry-controller.ferry.dev"
 
@@ -95,7 +88,7 @@ func NewManager(rc *rest.Config, cfg Config) (manager.Manager, error) {
 		// A new leader must not start while the old one may still act; the stores'
 		// revision checks stop one that does anyway.
 		LeaderElectionReleaseOnCancel: true,
-		Controller:                    config.Controller{SkipNameValidation: &cfg.SeveralPerProcess, MaxConcurrentReconciles: orDefaultInt(cfg.Workers, DefaultWorkers)},
+		Controller:                    config.Controller{SkipNameValidation: &cfg.SeveralPerProcess, MaxConcurrentReconciles: orDefault(cfg.Workers, DefaultWorkers)},
 	}
 	if cfg.LeaseDuration > 0 {
 		opts.LeaseDuration = &cfg.LeaseDuration

@@ -235,9 +235,10 @@ func notDue(m *v1alpha1.Migration, st *migrate.State, interval time.Duration) ti
 	return time.Until(st.Updated.Add(interval))
 }
 
-func orDefault(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
+// orDefault returns v, or def when v is not set (zero or below).
+func orDefault[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
 	return def
 }
