@@ -63,20 +63,8 @@ func newFleetEnv(t *testing.T, startController bool) *fleetEnv {
 		t.Fatal(err)
 	}
 	if startController {
-		mgr, err := controller.NewManager(cfg, controller.Config{Namespace: e.ns, MetricsAddr: "0", HealthAddr: "0", SeveralPerProcess: true,
+		startManager(t, cfg, controller.Config{Namespace: e.ns, MetricsAddr: "0", HealthAddr: "0",
 			Kube: kube.Options{Kubeconfig: devclustertest.Kubeconfig(t)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- mgr.Start(ctx) }()
-		t.Cleanup(func() {
-			stop()
-			if err := <-done; err != nil {
-				t.Errorf("manager: %v", err)
-			}
-		})
 	}
 	f := &fleetEnv{env: e}
 	f.legacy = migratetest.NewBackend(t, 0.005, 5*time.Millisecond, 10*time.Millisecond)

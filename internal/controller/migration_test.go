@@ -60,19 +60,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.ns = devclustertest.Namespace(t, e.kube, "migration")
-	mgr, err := controller.NewManager(cfg, controller.Config{Namespace: e.ns, MetricsAddr: "0", HealthAddr: "0", SeveralPerProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	startManager(t, cfg, controller.Config{Namespace: e.ns, MetricsAddr: "0", HealthAddr: "0"})
 	e.legacy = migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
 	e.new_ = migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
 	e.proxy = migratetest.StartProxy(t, e.legacy, e.new_)
