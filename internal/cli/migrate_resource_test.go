@@ -165,7 +165,8 @@ warmup: 500ms
 deadline: 2h
 gates:
   errorRate: {minAbsolute: 0.02}
-  latency: {minRequests: 100}
+  # This test steers by hand; a latency verdict on a starved machine is not its subject.
+  disable: [latency, endpoints]
 notify:
 - webhook: %s
 `, e.proxyAdmin, notify)
@@ -212,6 +213,11 @@ func TestMigrateResourceIsAppliedAndSteered(t *testing.T) {
 	var applied v1alpha1.Migration
 	if code != 0 || json.Unmarshal([]byte(stdout), &applied) != nil || applied.Name != "shop-copy" || applied.Spec.Notify[0].Webhook.Name != "notify" {
 		t.Fatalf("apply -o json: exit %d, %s", code, stdout)
+	}
+	// The copy was only there to show -o json and --name: gone before a controller
+	// starts, so it does not walk the same proxy as shop.
+	if err := e.client.Delete(ctx, &applied); err != nil {
+		t.Fatal(err)
 	}
 	var m v1alpha1.Migration
 	if err := e.client.Get(ctx, key, &m); err != nil {

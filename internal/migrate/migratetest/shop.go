@@ -22,8 +22,10 @@ import (
 const Payroll = "POST /payroll/{id}/run"
 
 // PayrollP99 is payroll's p99 on a healthy side: 2 % of its requests take it, the
-// rest 10 to 15 ms; it is well above what a busy machine adds to a request.
-const PayrollP99 = 40 * time.Millisecond
+// rest 10 to 15 ms. It is well above what a starved machine adds to a request (tens of
+// milliseconds at a load of four per core), so that doubling it stays a regression
+// of the backend and not of the machine's scheduling.
+const PayrollP99 = 150 * time.Millisecond
 
 //go:embed shop-endpoints.log
 var shopLog []byte

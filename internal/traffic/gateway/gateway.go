@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
@@ -90,9 +93,11 @@ func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
 // FieldManager is the field manager ferry's server-side apply writes the weights as.
 const FieldManager = "ferry"
 
-// maxApplyAttempts bounds how often SetWeights reads the route again when it changed
-// between reading and applying.
-const maxApplyAttempts = 10
+// applyBackoff paces how SetWeights reads the route again when it changed between
+// reading and applying (another writer, or a Gateway writing the route's status): a
+// growing, jittered wait lets a busy writer finish instead of racing it a fixed number
+// of times. About 12 s in all before it gives up.
+var applyBackoff = wait.Backoff{Duration: 10 * time.Millisecond, Factor: 1.6, Jitter: 1, Steps: 16, Cap: 2 * time.Second}
 
 // SetWeights writes w into every rule with both backends by server-side apply, as field
 // manager ferry. HTTPRoute's spec.rules is an atomic list, so owning a weight means
@@ -105,34 +110,38 @@ func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	var err error
-	for range maxApplyAttempts {
-		var route *gatewayv1.HTTPRoute
-		var raw map[string]any
-		route, raw, err = r.read(ctx)
+	var final error // an error that is not worth another read
+	err := retry.OnError(applyBackoff, func(err error) bool {
+		return final == nil && ctx.Err() == nil && (apierrors.IsInvalid(err) || apierrors.IsConflict(err))
+	}, func() error {
+		route, raw, err := r.read(ctx)
 		if err != nil {
+			final = err
 			return err
 		}
-		rules, mErr := r.b.managed(&route.Spec)
-		if mErr != nil {
-			return fmt.Errorf("gateway: HTTPRoute %s: %w", r.name(), mErr)
+		rules, err := r.b.managed(&route.Spec)
+		if err != nil {
+			final = fmt.Errorf("gateway: HTTPRoute %s: %w", r.name(), err)
+			return final
 		}
 		changes := r.b.weightChanges(&route.Spec, rules, w)
 		if len(changes) == 0 {
 			return nil
 		}
-		body, bErr := weightApply(raw, changes)
-		if bErr != nil {
-			return fmt.Errorf("gateway: HTTPRoute %s: %w", r.name(), bErr)
+		body, err := weightApply(raw, changes)
+		if err != nil {
+			final = fmt.Errorf("gateway: HTTPRoute %s: %w", r.name(), err)
+			return final
 		}
 		force := true
 		_, err = r.cfg.Gateway.GatewayV1().HTTPRoutes(r.cfg.Namespace).Patch(ctx, r.cfg.Route, types.ApplyPatchType, body,
 			metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
-		if err == nil || !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
-			break
-		}
-	}
-	if err != nil {
+		return err
+	})
+	switch {
+	case final != nil:
+		return final
+	case err != nil:
 		return r.explain(err)
 	}
 	return nil
