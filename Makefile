@@ -12,6 +12,7 @@ STATICCHECK_VERSION := v0.7.0
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
 TEST_PARALLEL ?= 2
+TEST_PARALLEL_TESTS ?= 2
 
 .PHONY: all build image generate controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate bench-proxy bench-controller clean
 
@@ -69,10 +70,12 @@ tidy-check:
 
 ## unit: unit tests with the race detector, and integration tests against the local control plane
 # hack/test.sh starts one local control plane for the whole run and stops it at its end;
-# each test makes its own namespace in it. TEST_PARALLEL test binaries run at a time.
+# each test makes its own namespace in it. TEST_PARALLEL test binaries run at a time,
+# TEST_PARALLEL_TESTS tests of one binary (those that wait on a cluster or a migration's
+# steps run side by side).
 unit:
 	@echo "==> go test -race (one local control plane for all packages)"
-	@GO=$(GO) bash hack/test.sh -race -count=1 -p $(TEST_PARALLEL) -timeout $(TEST_TIMEOUT) ./...
+	@GO=$(GO) TEST_PARALLEL=$(TEST_PARALLEL) TEST_PARALLEL_TESTS=$(TEST_PARALLEL_TESTS) TEST_TIMEOUT=$(TEST_TIMEOUT) bash hack/test.sh
 
 ## demo: start the local cluster and deploy the example app onto it
 demo: build controlplane

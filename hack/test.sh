@@ -4,12 +4,43 @@
 # through FERRY_TEST_KUBECONFIG (each test makes its own namespace in it), and stops
 # it when the run ends, whether it passed, failed or was interrupted. With
 # FERRY_TEST_KUBECONFIG already set, that cluster is used and none is started.
+#
+# Without arguments it runs the whole suite, as `make test` does: every package with
+# the race detector (TEST_PARALLEL test binaries at a time, TEST_PARALLEL_TESTS tests
+# of one binary at a time), then, without it, the few single-goroutine tests that are
+# only heavy computation: the big revision tests (megabytes through gzip and JSON) and
+# the gates' false-alarm simulations. The race detector makes them minutes long and has
+# no concurrency in them to find. With arguments, it runs `go test ARGS`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 GO=${GO:-go}
 
+norace_tests=(
+  TestARevisionBiggerThanASecretDeploysRollsBackAndIsPruned # internal/release
+  TestABigRevisionIsSplitAndReadBackWhole
+  TestARevisionWithADamagedPartIsIncomplete
+  TestACrashBetweenPartsLeavesNoRevision
+  TestAAFalseAlarmsWithEndpoints # internal/analysis
+  TestErrorRateGateFalseAlarmsStayRareUnderRepeatedLooks
+  TestLatencyGateFalseAlarmsBesideASmallControl
+  TestLatencyGateFalseAlarmsUnderRepeatedLooks
+)
+norace="^($(IFS='|'; echo "${norace_tests[*]}"))\$"
+norace_pkgs=(./internal/release ./internal/analysis)
+suite() {
+  if [ "$#" -gt 0 ]; then
+    "$GO" test "$@"
+    return
+  fi
+  local timeout=${TEST_TIMEOUT:-30m}
+  "$GO" test -race -count=1 -p "${TEST_PARALLEL:-2}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" ./...
+  echo "==> go test, without the race detector: the computation-only tests"
+  "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${norace_pkgs[@]}"
+}
+
 if [ -n "${FERRY_TEST_KUBECONFIG:-}" ]; then
-  exec "$GO" test "$@"
+  suite "$@"
+  exit
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")
@@ -34,4 +65,4 @@ start=$SECONDS
 FERRY_TEST_KUBECONFIG=$("$ferry" dev cluster up --dir "$cluster")
 export FERRY_TEST_KUBECONFIG
 echo "==> local control plane up in $((SECONDS - start))s for the whole run ($cluster)"
-"$GO" test "$@"
+suite "$@"

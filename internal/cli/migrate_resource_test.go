@@ -122,7 +122,7 @@ func (e *resourceEnv) ferry(t *testing.T, args ...string) (int, string, string) 
 // waitFor watches the Migration until cond holds.
 func (e *resourceEnv) waitFor(t *testing.T, name, what string, cond func(*v1alpha1.Migration) bool) *v1alpha1.Migration {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, 90*time.Second))
 	defer cancel()
 	w, err := e.client.Watch(ctx, &v1alpha1.MigrationList{}, client.InNamespace(e.ns), client.MatchingFields{"metadata.name": name})
 	if err != nil {

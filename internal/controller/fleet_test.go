@@ -158,6 +158,7 @@ func history(r *fleettest.Replica) []string {
 }
 
 func TestFleetWalksEveryStepOnEveryReplica(t *testing.T) {
+	t.Parallel()
 	f := newFleetEnv(t, true)
 	for _, name := range []string{"proxy-a", "proxy-b", "proxy-c"} {
 		f.addReplica(t, name)
@@ -191,6 +192,7 @@ func TestFleetWalksEveryStepOnEveryReplica(t *testing.T) {
 }
 
 func TestFleetRegressionAbortsEveryReplica(t *testing.T) {
+	t.Parallel()
 	f := newFleetEnv(t, true)
 	for _, name := range []string{"proxy-a", "proxy-b", "proxy-c"} {
 		f.addReplica(t, name)
@@ -219,6 +221,7 @@ func TestFleetRegressionAbortsEveryReplica(t *testing.T) {
 }
 
 func TestFleetReplicaThatJoinsOrCannotBeReached(t *testing.T) {
+	t.Parallel()
 	f := newFleetEnv(t, true)
 	f.addReplica(t, "proxy-a")
 	f.addReplica(t, "proxy-b")

@@ -207,6 +207,7 @@ func (f *fleetEnv) walkedUpTo(t *testing.T, plan []string, highest string, abort
 }
 
 func TestLeaderKilledMidStep(t *testing.T) {
+	t.Parallel()
 	f := newFleetEnv(t, false)
 	f.addReplica(t, "proxy-a")
 	f.addReplica(t, "proxy-b")
@@ -239,6 +240,7 @@ func TestLeaderKilledMidStep(t *testing.T) {
 }
 
 func TestLeaderKilledMidAbort(t *testing.T) {
+	t.Parallel()
 	f := newFleetEnv(t, false)
 	f.addReplica(t, "proxy-a")
 	f.addReplica(t, "proxy-b")

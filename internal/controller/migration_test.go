@@ -92,22 +92,28 @@ func (e *env) migration(name string) *v1alpha1.Migration {
 // each (when set) with every version seen.
 func (e *env) waitMigration(t *testing.T, name string, timeout time.Duration, until func(*v1alpha1.Migration) bool) *v1alpha1.Migration {
 	t.Helper()
+	timeout = devclustertest.Patience(t, timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var list v1alpha1.MigrationList
-	w, err := e.client.Watch(ctx, &list, client.InNamespace(e.ns), client.MatchingFields{"metadata.name": name})
-	if err != nil {
-		t.Fatal(err)
+	watchIt := func() watch.Interface {
+		w, err := e.client.Watch(ctx, &list, client.InNamespace(e.ns), client.MatchingFields{"metadata.name": name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
 	}
-	defer w.Stop()
+	w := watchIt()
+	defer func() { w.Stop() }()
 	var last *v1alpha1.Migration
 	for {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("migration %s: gave up after %s; last seen %+v", name, timeout, last.Status)
+			t.Fatalf("migration %s: gave up after %s; last seen %+v", name, timeout.Round(time.Second), last.Status)
 		case ev, ok := <-w.ResultChan():
-			if !ok {
-				t.Fatalf("migration %s: the watch ended", name)
+			if !ok { // the API server ends watches after a while: watch again
+				w = watchIt()
+				continue
 			}
 			if m, isMig := ev.Object.(*v1alpha1.Migration); isMig && ev.Type != watch.Deleted {
 				last = m
@@ -122,7 +128,7 @@ func (e *env) waitMigration(t *testing.T, name string, timeout time.Duration, un
 // waitEvent watches the namespace's Events until one with reason regards name.
 func (e *env) waitEvent(t *testing.T, name, reason string) *eventsv1.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, 30*time.Second))
 	defer cancel()
 	w, err := e.kube.EventsV1().Events(e.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "reason=" + reason})
 	if err != nil {
@@ -151,6 +157,7 @@ func done(m *v1alpha1.Migration) bool {
 }
 
 func TestMigrationWalksItsStepsToCompleted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if err := e.client.Create(context.Background(), e.migration("shop")); err != nil {
 		t.Fatal(err)
@@ -188,6 +195,7 @@ func TestMigrationWalksItsStepsToCompleted(t *testing.T) {
 }
 
 func TestRegressionAbortsTheMigration(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if err := e.client.Create(context.Background(), e.migration("shop")); err != nil {
 		t.Fatal(err)
@@ -215,6 +223,7 @@ func TestRegressionAbortsTheMigration(t *testing.T) {
 }
 
 func TestInvalidMigrationIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, tc := range []struct {
 		name   string

@@ -117,6 +117,7 @@ series:
 }
 
 func TestMetricsEndpointShowsEachMigration(t *testing.T) {
+	t.Parallel()
 	e := envWithout(t)
 	addr := freeAddr(t)
 	startManager(t, devclustertest.RESTConfig(t), controller.Config{Namespace: e.ns, MetricsAddr: addr, HealthAddr: "0"})
@@ -176,6 +177,7 @@ func TestMetricsEndpointShowsEachMigration(t *testing.T) {
 }
 
 func TestPrinterColumnsAndHoldReasons(t *testing.T) {
+	t.Parallel()
 	e := envWithout(t)
 	cfg := devclustertest.RESTConfig(t)
 	startManager(t, cfg, controller.Config{Namespace: e.ns, MetricsAddr: "0", HealthAddr: "0"})
@@ -257,6 +259,7 @@ func getTable(t *testing.T, cfg *rest.Config, ns string) *metav1.Table {
 }
 
 func TestGeneratedRoleIsEnough(t *testing.T) {
+	t.Parallel()
 	e := envWithout(t)
 	ctx := context.Background()
 	admin := devclustertest.RESTConfig(t)
@@ -360,6 +363,7 @@ func TestGeneratedRoleIsEnough(t *testing.T) {
 }
 
 func TestAbortLandsOnAnUnusableState(t *testing.T) {
+	t.Parallel()
 	e := envWithout(t)
 	startManager(t, devclustertest.RESTConfig(t), controller.Config{Namespace: e.ns, MetricsAddr: "0", HealthAddr: "0"})
 	ctx := context.Background()

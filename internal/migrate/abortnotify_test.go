@@ -14,6 +14,7 @@ import (
 // A receiver that fails to take the notice of a manual abort with no runner is in
 // the migration's recorded log, its URL redacted.
 func TestAFailedNotificationOfAManualAbortIsRecorded(t *testing.T) {
+	t.Parallel()
 	const token = "abcdEFGHijklMNOPqrstUVWX"
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "no", http.StatusServiceUnavailable)

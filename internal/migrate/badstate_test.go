@@ -27,6 +27,7 @@ var badStates = []struct{ name, content, want string }{
 // error naming the file and the field, never a panic; an abort still sends all
 // traffic to legacy and records a fresh aborted state in its place.
 func TestAnUnusableStateIsRefusedButAbortStillWorks(t *testing.T) {
+	t.Parallel()
 	for _, tc := range badStates {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, 50, "60s")

@@ -58,6 +58,7 @@ func (r *recorder) maxKubernetes() int {
 // whose lock lapsed, say), the runner's next save conflicts and it stops without
 // setting another weight.
 func TestARunnerWhoseSaveConflictsSetsNoFurtherWeight(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	errorGateOnly(e) // steps 50 %, 100 %
 	other := &migrate.FileStore{Path: e.cfg.Plan.State}

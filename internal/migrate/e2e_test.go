@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
 	"ferry.dev/ferry/internal/plan"
@@ -104,7 +105,7 @@ func newEnv(t *testing.T, rate int, deadline string) *env {
 
 func (e *env) run(t *testing.T, timeout time.Duration) (*migrate.State, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, timeout))
 	defer cancel()
 	return migrate.Start(ctx, e.cfg)
 }
@@ -118,6 +119,7 @@ func (e *env) kubernetesShare(t *testing.T) int {
 }
 
 func TestHealthyMigrationCompletes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	st, err := e.run(t, 2*time.Minute)
 	if err != nil {
@@ -151,6 +153,7 @@ func (e *env) regressAt(step int, regress func()) {
 }
 
 func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		regress func(e *env)
@@ -187,6 +190,7 @@ func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
 }
 
 func TestLowTrafficHoldsTheStep(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 20, "60s")
 	// Stop after five judged evaluations (past the warm-up).
 	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
@@ -216,6 +220,7 @@ func TestLowTrafficHoldsTheStep(t *testing.T) {
 }
 
 func TestTooLittleDataPastTheDeadlineAborts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 20, "2s")
 	st, err := e.run(t, 30*time.Second)
 	if !errors.Is(err, migrate.ErrAborted) || !strings.Contains(st.Reason, "too little data") {
@@ -239,6 +244,7 @@ func (e *env) stopAt(t *testing.T, prefix string) (*migrate.State, error) {
 }
 
 func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	// Stop the runner three times at different moments: once the first weight is
 	// applied, once the second step is recorded but before its weight is applied, and
@@ -283,7 +289,8 @@ func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
 }
 
 func TestAACheckNeverAborts(t *testing.T) {
-	const runs = 3 // the 30-run check with its rate is bench/migrate
+	t.Parallel()
+	const runs = 1 // the 30-run check with its rate is bench/migrate -aa
 	for i := range runs {
 		e := newEnv(t, 400, "60s")
 		st, err := e.run(t, 2*time.Minute)
@@ -294,6 +301,7 @@ func TestAACheckNeverAborts(t *testing.T) {
 }
 
 func TestManualAbortWhileRunning(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	judging := make(chan struct{}) // closed when the runner judges its first weight
 	var once sync.Once
@@ -340,6 +348,7 @@ func TestManualAbortWhileRunning(t *testing.T) {
 // before it was applied: the next run applies 100 % and completes without judging
 // the step again.
 func TestRestartAfterTheFinalPassCompletesWithoutJudgingAgain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	// This test is about the restart, not the gates: loose ones, so that a machine
 	// starved by other tests cannot end the run before the stop.

@@ -31,6 +31,7 @@ func errorGateOnly(e *env) {
 }
 
 func TestOnCompleteRunsAtFullShareAndIsRetriedUntilItSucceeds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	errorGateOnly(e)
 	var calls []int // the Kubernetes share when the hook ran
@@ -64,6 +65,7 @@ func TestOnCompleteRunsAtFullShareAndIsRetriedUntilItSucceeds(t *testing.T) {
 }
 
 func TestOnStartErrorRefusesTheRunBeforeAnyChange(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 50, "60s")
 	e.cfg.OnStart = func(context.Context, func(string, ...any)) error {
 		return errors.New("no CronJob matches app=shop in namespace shop")
@@ -81,6 +83,7 @@ func TestOnStartErrorRefusesTheRunBeforeAnyChange(t *testing.T) {
 }
 
 func TestPromoteByHandAtTheFinalStepRunsOnComplete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	errorGateOnly(e)
 	ctx, stop := context.WithCancel(context.Background())
@@ -132,6 +135,7 @@ func (s *settling) ApplyTimeout() time.Duration { return s.apply }
 func (s *settling) SettleTime() time.Duration   { return s.settle }
 
 func TestSettleTimeIsKeptOutOfTheStepWindow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 200, "60s")
 	router := &settling{Router: e.cfg.Router, settle: 2 * time.Second, apply: 3 * time.Minute}
 	e.cfg.Router = router

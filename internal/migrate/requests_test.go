@@ -33,6 +33,7 @@ func (e *env) stopAtFirstJudgement(t *testing.T) *migrate.State {
 // An abort queued with other requests wins: the pause and the promote queued after
 // it, taken in the same batch, neither move the step nor finish the migration.
 func TestAnAbortQueuedWithOtherRequestsWins(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		step int // where the requests are made
@@ -81,6 +82,7 @@ func TestAnAbortQueuedWithOtherRequestsWins(t *testing.T) {
 // A request queued for a run that has ended (its runner exited between the request's
 // check and its queueing) is dropped by the next run, not applied to it.
 func TestARequestForAnotherRunIsDropped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	old := e.stopAtFirstJudgement(t)
 	if err := migrate.Control(context.Background(), e.cfg, migrate.Request{Action: "abort"}); err != nil {
@@ -101,6 +103,7 @@ func TestARequestForAnotherRunIsDropped(t *testing.T) {
 
 // A request older than RequestExpiry is dropped with a log line.
 func TestAnExpiredRequestIsDropped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, "60s")
 	st := e.stopAtFirstJudgement(t)
 	old := migrate.Request{ID: "old", Action: "pause", Run: st.Run, At: time.Now().Add(-migrate.RequestExpiry - time.Minute)}
@@ -116,6 +119,7 @@ func TestAnExpiredRequestIsDropped(t *testing.T) {
 // A request made while a process holds the lock but no migration is recorded, or the
 // recorded one has ended, is refused and never queued.
 func TestARequestWithoutALiveMigrationIsRefused(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, e *env)

@@ -92,6 +92,7 @@ func (c *shopCluster) cronJob(t *testing.T) *batchv1.CronJob {
 }
 
 func TestGatewayMigrationEndToEnd(t *testing.T) {
+	t.Parallel()
 	c := newShopCluster(t)
 	w := newWorld(t, 400)
 	w.follow(t, 0, c.routeWeights)
@@ -166,6 +167,7 @@ func changeBatches(srv *route53test.Server) int {
 }
 
 func TestRoute53MigrationEndToEnd(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 400)
 	srv, yaml := route53World(t, w)
 	cfg, err := config(t, w.prom.URL, []int{10, 100}, yaml)
@@ -191,6 +193,7 @@ func TestRoute53MigrationEndToEnd(t *testing.T) {
 // The Kubernetes side starts failing 8% of requests (legacy 0.5%) once the first step
 // is in place: the error-rate gate, reading Prometheus, aborts there.
 func TestPrometheusGatesAbortARoute53MigrationOnARegression(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, 400)
 	srv, yaml := route53World(t, w)
 	cfg, err := config(t, w.prom.URL, []int{25, 100}, yaml)

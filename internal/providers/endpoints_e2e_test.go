@@ -19,6 +19,7 @@ import (
 // migration aborts by the 10 % step and the abort names payroll with both sides'
 // numbers; with the whole-side gates alone the same traffic passes the 10 % step.
 func TestRegressionConfinedToOneEndpoint(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		breakIt func(*migratetest.ShopApp)
@@ -91,20 +92,17 @@ func TestRegressionConfinedToOneEndpoint(t *testing.T) {
 
 // TestAAMigrationsWithEndpoints runs whole migrations through the proxy with identical
 // sides, the access log's 50 endpoints replayed, the whole-side and the per-endpoint
-// gates on: none may abort. Two runs here keep make test affordable; make
-// bench-migrate runs 30 (bench/migrate -aa).
+// gates on: none may abort. One run here keeps make test affordable; make
+// bench-migrate runs 30 (bench/migrate -aa) and the 2 000-step simulation.
 func TestAAMigrationsWithEndpoints(t *testing.T) {
-	for i := range 2 {
-		t.Run(fmt.Sprint("run ", i+1), func(t *testing.T) {
-			w := newShopWorld(t)
-			// A constant rate: the last step judges against the previous one, and a
-			// load that grew as the machine allowed would not be the same load.
-			stop := w.replay(32, 600)
-			defer stop()
-			st, err := start(t, w.config(t, 0, ""), 5*time.Minute)
-			if err != nil || st.Phase != migrate.PhaseCompleted {
-				t.Fatalf("A/A migration: %v, phase %s: %s", err, st.Phase, st.Reason)
-			}
-		})
+	t.Parallel()
+	w := newShopWorld(t)
+	// A constant rate: the last step judges against the previous one, and a load
+	// that grew as the machine allowed would not be the same load.
+	stop := w.replay(32, 600)
+	defer stop()
+	st, err := start(t, w.config(t, 0, ""), 5*time.Minute)
+	if err != nil || st.Phase != migrate.PhaseCompleted {
+		t.Fatalf("A/A migration: %v, phase %s: %s", err, st.Phase, st.Reason)
 	}
 }

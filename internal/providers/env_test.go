@@ -116,7 +116,7 @@ func config(t *testing.T, promURL string, steps []int, providersYAML string) (mi
 
 func start(t *testing.T, cfg migrate.Config, timeout time.Duration) (*migrate.State, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, timeout))
 	defer cancel()
 	return migrate.Start(ctx, cfg)
 }

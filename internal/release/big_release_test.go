@@ -68,19 +68,22 @@ func (f *fixture) blob(name string) []byte {
 }
 
 func TestARevisionBiggerThanASecretDeploysRollsBackAndIsPruned(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.setHistoryLimit(2)
-	f.writeBigConfigMaps(3, 1)
+	// Two blobs, about 1.8 MiB recorded: two parts. The store's own tests split 2.7 MiB
+	// into three; this one is about deploy, rollback and pruning of a split revision.
+	f.writeBigConfigMaps(2, 1)
 	f.mustDeploy("shop/web:v1")
 	heads, parts := f.revisionSecrets(1)
-	if len(heads) != 1 || len(parts) < 3 {
-		t.Fatalf("revision 1 is held by %v and parts %v, want one head and at least 3 parts", heads, parts)
+	if len(heads) != 1 || len(parts) < 2 {
+		t.Fatalf("revision 1 is held by %v and parts %v, want one head and at least 2 parts", heads, parts)
 	}
 	f.assertLandedOn(1)
 	v1blob := f.blob("blob-0")
 
-	f.writeBigConfigMaps(3, 2)
+	f.writeBigConfigMaps(2, 2)
 	f.mustDeploy("shop/web:v2")
 	f.assertLandedOn(2)
 	if got := statuses(f.history()); got != "1:superseded 2:deployed" {
@@ -107,7 +110,7 @@ func TestARevisionBiggerThanASecretDeploysRollsBackAndIsPruned(t *testing.T) {
 	}
 
 	rep, err := release.Inspect(ctx, f.config())
-	if err != nil || rep.Current == nil || rep.Current.Revision != 3 || rep.Current.Objects != 7 || !rep.Healthy {
+	if err != nil || rep.Current == nil || rep.Current.Revision != 3 || rep.Current.Objects != 6 || !rep.Healthy {
 		t.Fatalf("status %+v (%v)", rep, err)
 	}
 

@@ -77,6 +77,7 @@ func (f *fixture) assertJobRan(name string, command string, before ...types.UID)
 }
 
 func TestJobWithAChangedTemplateIsRecreated(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.addManifest("db-migrate.yaml")
@@ -120,6 +121,7 @@ func TestJobWithAChangedTemplateIsRecreated(t *testing.T) {
 }
 
 func TestJobNotFerrysIsNeverRecreated(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	data, err := os.ReadFile(filepath.Join("testdata", "jobs", "legacy-report.yaml"))

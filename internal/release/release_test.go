@@ -14,6 +14,7 @@ import (
 )
 
 func TestDeployRollbackAndHistoryRestoreEveryObject(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustDeploy("shop/web:v1")
@@ -61,6 +62,7 @@ func TestDeployRollbackAndHistoryRestoreEveryObject(t *testing.T) {
 }
 
 func TestBrokenReleaseRollsBackToThePreviousStateObjectForObject(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustDeploy("shop/web:v1")
 	f.edit("configmap.yaml", `FEATURE_CHECKOUT_V2: "off"`, `FEATURE_CHECKOUT_V2: "broken"`)
@@ -82,6 +84,7 @@ func TestBrokenReleaseRollsBackToThePreviousStateObjectForObject(t *testing.T) {
 }
 
 func TestNoRollbackLeavesTheFailedRevision(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustDeploy("shop/web:v1")
 	f.edit("deployment.yaml", "labels: {app: web}\n    spec:", "labels: {app: web}\n      annotations: {ferry.dev/simulate: crashloop}\n    spec:")
@@ -96,6 +99,7 @@ func TestNoRollbackLeavesTheFailedRevision(t *testing.T) {
 }
 
 func TestRollbackRestoresDriftedObjects(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustDeploy("shop/web:v1")
@@ -123,6 +127,7 @@ func TestRollbackRestoresDriftedObjects(t *testing.T) {
 }
 
 func TestRejectedManifestChangesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustDeploy("shop/web:v1")
@@ -143,6 +148,7 @@ func TestRejectedManifestChangesNothing(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -183,6 +189,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestPreDeployJobGatesTheRollout(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cfg := f.config()
@@ -216,6 +223,7 @@ func TestPreDeployJobGatesTheRollout(t *testing.T) {
 }
 
 func TestStatusReportsTheCurrentRevision(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustDeploy("shop/web:v1")
 	rep, err := release.Inspect(context.Background(), f.config())

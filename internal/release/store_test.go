@@ -119,6 +119,7 @@ func sameManifests(t *testing.T, got, want []*unstructured.Unstructured) {
 }
 
 func TestAnOldRevisionSecretStillReads(t *testing.T) {
+	t.Parallel()
 	f := newStoreFixture(t)
 	ctx := context.Background()
 	data, err := os.ReadFile("testdata/revision-secret-v1.yaml")
@@ -151,6 +152,7 @@ func TestAnOldRevisionSecretStillReads(t *testing.T) {
 }
 
 func TestASmallRevisionIsOneSecret(t *testing.T) {
+	t.Parallel()
 	f := newStoreFixture(t)
 	f.mustCreate(revision(1, release.StatusPending, bigConfigMaps(1, 1)))
 	all := f.secrets("")
@@ -160,6 +162,7 @@ func TestASmallRevisionIsOneSecret(t *testing.T) {
 }
 
 func TestABigRevisionIsSplitAndReadBackWhole(t *testing.T) {
+	t.Parallel()
 	f := newStoreFixture(t)
 	ctx := context.Background()
 	manifests := bigConfigMaps(3, 1)
@@ -217,6 +220,7 @@ func TestABigRevisionIsSplitAndReadBackWhole(t *testing.T) {
 }
 
 func TestARevisionWithADamagedPartIsIncomplete(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		damage func(f *storeFixture, part *corev1.Secret)
@@ -268,6 +272,7 @@ func TestARevisionWithADamagedPartIsIncomplete(t *testing.T) {
 }
 
 func TestACrashBetweenPartsLeavesNoRevision(t *testing.T) {
+	t.Parallel()
 	f := newStoreFixture(t)
 	ctx := context.Background()
 	f.mustCreate(revision(1, release.StatusDeployed, bigConfigMaps(1, 1)))
@@ -321,6 +326,7 @@ func (c countingGets) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestAnUpdateWritesWithoutReadingFirstUnlessTheSecretChanged(t *testing.T) {
+	t.Parallel()
 	f := newStoreFixture(t)
 	ctx := context.Background()
 	var gets atomic.Int32

@@ -14,11 +14,12 @@ import (
 )
 
 // WatchFor lists and watches the objects of lw until cond holds for one of them and
-// returns that object; it fails the test when none does within timeout. T is the
+// returns that object; it fails the test when none does within timeout (or the test's
+// Patience). T is the
 // object's pointer type (*coordinationv1.Lease); deletions are not shown to cond.
 func WatchFor[T runtime.Object](tb testing.TB, timeout time.Duration, what string, lw cache.ListerWatcher, cond func(T) bool) T {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), Patience(tb, timeout))
 	defer cancel()
 	example := reflect.New(reflect.TypeFor[T]().Elem()).Interface().(runtime.Object)
 	ev, err := watchtools.UntilWithSync(ctx, lw, example, nil, func(e watch.Event) (bool, error) {
