@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +67,10 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			if _, num := strconv.ParseFloat(n.Value, 64); t == durationType && num == nil {
+				c.add(path, n.Line, "%q is not %s: a number needs a unit, such as %ss or %sm", n.Value, want, n.Value, n.Value)
+				return
+			}
 			c.add(path, n.Line, "%q is not %s", n.Value, want)
 		}
 	}
