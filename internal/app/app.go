@@ -114,36 +114,14 @@ func Load(path string) (*Definition, error) {
 func Parse(data []byte, dir string) (*Definition, error) {
 	var def Definition
 	ps := strictyaml.NewProblems(data)
-	if err := strictyaml.Decode(data, &def); err != nil {
-		if errors.Is(err, strictyaml.ErrEmpty) {
-			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
-		}
-		ps.AddError(err)
-		if !decoded(err) {
-			return nil, fmt.Errorf("%w: %w", ErrInvalid, ps.Err())
-		}
+	if ps.Decode(&def) {
+		def.validate(ps)
 	}
-	def.validate(ps)
 	if err := ps.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	def.complete(dir)
 	return &def, nil
-}
-
-// decoded says whether Decode's error still left a definition to check: it does
-// unless the file is not YAML at all (a problem without a line or field).
-func decoded(err error) bool {
-	var e *strictyaml.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	for _, p := range e.Problems {
-		if p.Line == 0 && p.Path == "" {
-			return false
-		}
-	}
-	return true
 }
 
 const wantDNSLabel = "lower-case letters, digits and '-', starting and ending with a letter or digit"

@@ -2,6 +2,7 @@ package strictyaml
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,13 +49,35 @@ func (e *Error) Error() string {
 // YAML (Decode) and those of its values (Add), so that the file reports all of them
 // in one run.
 type Problems struct {
+	data  []byte
 	lines Lines
 	list  []Problem
 }
 
 // NewProblems starts the list of mistakes of the document data.
 func NewProblems(data []byte) *Problems {
-	return &Problems{lines: NewLines(data)}
+	return &Problems{data: data, lines: NewLines(data)}
+}
+
+// Decode decodes the document into out (see Decode) and records its mistakes. It says
+// whether out holds a document whose values are worth checking: not when the file is
+// empty or not YAML at all.
+func (ps *Problems) Decode(out any) bool {
+	err := Decode(ps.data, out)
+	if err == nil {
+		return true
+	}
+	ps.AddError(err)
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, p := range e.Problems {
+		if p.Line == 0 && p.Path == "" {
+			return false // the parser's own message: no document
+		}
+	}
+	return true
 }
 
 // Add records a mistake at a field's dotted path; its line is looked up in the
