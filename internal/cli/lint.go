@@ -50,7 +50,9 @@ missing requests, limits and disruption budgets. ferry deploy runs the same rule
 
 Output: -o table (text), json, yaml or sarif (SARIF 2.1.0).
 Exit codes: 0 nothing at or above --fail-on; 5 warnings (or info); 6 errors; 1 unreadable
-input, nothing to check, or an app container no workload has; 2 usage. Switch rules off per object with the annotation
+input, nothing to check, or an app container no workload has; 2 usage.
+
+Switch rules off per object with the annotation
 ferry.dev/lint-ignore: FERRY-CRON-003,FERRY-IMG-001, or per run with --disable.`,
 		Args: exactArgs(0),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

@@ -152,7 +152,7 @@ func TestMigrateBadInputChangesNoWeight(t *testing.T) {
 	}{
 		{"missing plan", []string{"migrate", "start", "--plan", filepath.Join(dir, "nope.yaml")}, ExitError, "no such file"},
 		{"weights out of order", []string{"migrate", "start", "--file", write("order.yaml", "name: x\nsteps: [{weight: 50}, {weight: 10}, {weight: 100}]\nrouter: {proxy: {admin: http://a}}\nmetrics: {proxy: {}}\n")}, ExitError, "weights must rise"},
-		{"unknown router", []string{"migrate", "start", "--plan", write("router.yaml", "name: x\nrouter: {haproxy: {}}\nmetrics: {proxy: {}}\n")}, ExitError, "router.haproxy (line 2): unknown field (valid here: proxy, proxyFleet, route53, gateway, alb)"},
+		{"unknown router", []string{"migrate", "start", "--plan", write("router.yaml", "name: x\nrouter: {haproxy: {}}\nmetrics: {proxy: {}}\n")}, ExitError, "router.haproxy (line 2): unknown field (did you mean proxy? valid here: proxy, proxyFleet, route53, gateway, alb)"},
 		{"gates without metrics", []string{"migrate", "start", "--plan", write("metrics.yaml", "name: x\nrouter: {proxy: {admin: http://a}}\n")}, ExitError, "name a metric source"},
 		{"unreachable router", []string{"migrate", "start", "--plan", unreachable}, ExitError, "router:"},
 		{"status before start", []string{"migrate", "status", "--plan", plan}, ExitError, "no migration recorded"},

@@ -205,7 +205,7 @@ func newRollbackCommand(g *globalOptions) *cobra.Command {
 	var o releaseOptions
 	var to int
 	cmd := &cobra.Command{
-		Use:   "rollback [--to REVISION]",
+		Use:   "rollback [--to REVISION] [-f ferry.yaml | --app NAME]",
 		Short: "Re-apply exactly the manifests of an earlier revision (default: the last good one before the latest)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -249,7 +249,7 @@ func renderResult(g *globalOptions, res *release.Result) error {
 func newHistoryCommand(g *globalOptions) *cobra.Command {
 	var o releaseOptions
 	cmd := &cobra.Command{
-		Use:   "history",
+		Use:   "history [-f ferry.yaml | --app NAME]",
 		Short: "List the app's recorded revisions",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -283,7 +283,7 @@ func newHistoryCommand(g *globalOptions) *cobra.Command {
 func newStatusCommand(g *globalOptions) *cobra.Command {
 	var o releaseOptions
 	cmd := &cobra.Command{
-		Use:   "status",
+		Use:   "status [-f ferry.yaml | --app NAME]",
 		Short: "Show the app's current revision and the health of its objects",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
