@@ -75,7 +75,7 @@ func TestLoadtestFailedVerdictHasItsOwnExitCode(t *testing.T) {
 	kube, _ := countingServer(t, 80*time.Millisecond)
 	code, stdout, stderr := run(t, "loadtest", "--legacy", legacy.URL, "--kubernetes", kube.URL, "--rate", "40", "--duration", "1s",
 		"--min-samples", "20", "--min-delta", "10ms", "--request-timeout", "5s", "--html", "")
-	if code != ExitLoadtestFailed || !strings.Contains(stdout, "verdict: FAIL") || !strings.HasPrefix(stderr, "ferry: verdict fail") {
+	if code != ExitLoadtestFailed || !strings.Contains(stdout, "verdict: FAIL") || !strings.Contains("\n"+stderr, "\nferry: verdict fail: ") {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and a failed verdict", code, stdout, stderr, ExitLoadtestFailed)
 	}
 }
