@@ -83,6 +83,8 @@ func (p *Plan) validateGates(ps problems) {
 		ps.count(at+"minRequests", c.MinRequests)
 		ps.number(at+"tolerance", c.Tolerance, nonNegative, "a ratio of 0 or more, e.g. 1.2 (0 or unset: the default)")
 	}
+	// A copy: the list may be a Migration resource's own, which keeps its spelling.
+	p.Gates.Disable = slices.Clone(p.Gates.Disable)
 	for i, name := range p.Gates.Disable {
 		if canonical, ok := gateSpellings[name]; ok {
 			p.Gates.Disable[i] = canonical
