@@ -96,8 +96,8 @@ done
 echo "==> a tester forces Kubernetes with the X-Ferry-Side header and the secret (kept out of the gates' stats)"
 curl -s -H "X-Ferry-Side: kubernetes:$force_secret" "$url/checkout" | sed 's/^/    /'
 echo
-echo "==> ferry proxy weights set --kubernetes 50%, then the same visitor again"
-bin/ferry proxy weights set --config "$config" --kubernetes 50%
+echo "==> ferry proxy weights set --kubernetes-weight 50%, then the same visitor again"
+bin/ferry proxy weights set -f "$config" --kubernetes-weight 50%
 curl -s -c "$work/jar" -b "$work/jar" "$url/cart" | sed 's/^/    /'
 echo
 bin/ferry proxy backends --config "$config"

@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"ferry.dev/ferry/internal/strictyaml"
 )
@@ -111,41 +108,37 @@ func Load(path string) (*Definition, error) {
 	return def, nil
 }
 
-// Parse validates a definition whose relative paths are relative to dir. Errors name
-// the line of the mistake where the YAML gives one.
+// Parse validates a definition whose relative paths are relative to dir. Its error
+// wraps ErrInvalid and names every mistake, each with its field, its line and what
+// would be valid.
 func Parse(data []byte, dir string) (*Definition, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, strictyaml.Clean(err))
-	}
 	var def Definition
-	if err := strictyaml.Decode(data, &def); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	ps := strictyaml.NewProblems(data)
+	if ps.Decode(&def) {
+		def.validate(ps)
 	}
-	if err := def.validate(&root); err != nil {
-		return nil, err
+	if err := ps.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	def.complete(dir)
 	return &def, nil
 }
 
-func (d *Definition) validate(root *yaml.Node) error {
-	fail := func(path, format string, args ...any) error {
-		where := ""
-		if line := lineOf(root, path); line > 0 {
-			where = fmt.Sprintf("line %d: ", line)
-		}
-		return fmt.Errorf("%w: %s%s: %s", ErrInvalid, where, path, fmt.Sprintf(format, args...))
-	}
+const wantDNSLabel = "lower-case letters, digits and '-', starting and ending with a letter or digit"
+
+// validate adds every mistake of the definition to ps.
+func (d *Definition) validate(ps *strictyaml.Problems) {
 	switch {
 	case d.App == "":
-		return fail("app", "is required")
+		ps.Add("app", "required: the app's name, a DNS label such as shop-web")
 	case !dnsLabel.MatchString(d.App) || len(d.App) > 40:
-		return fail("app", "%q must be a lower-case DNS label of at most 40 characters", d.App)
+		ps.Add("app", "%q is not a name ferry can use: want at most 40 %s", d.App, wantDNSLabel)
+	}
+	switch {
 	case d.Namespace == "":
-		return fail("namespace", "is required")
+		ps.Add("namespace", "required: the namespace the app runs in")
 	case !dnsLabel.MatchString(d.Namespace) || len(d.Namespace) > 63:
-		return fail("namespace", "%q must be a lower-case DNS label", d.Namespace)
+		ps.Add("namespace", "%q is not a namespace name: want at most 63 %s", d.Namespace, wantDNSLabel)
 	}
 	sources := 0
 	for _, set := range []bool{d.Manifests.Directory != "", d.Manifests.Kustomize != "", d.Manifests.Helm != nil} {
@@ -154,36 +147,36 @@ func (d *Definition) validate(root *yaml.Node) error {
 		}
 	}
 	if sources != 1 {
-		return fail("manifests", "name exactly one of directory, kustomize or helm")
+		ps.Add("manifests", "name exactly one of directory, kustomize or helm (found %d)", sources)
 	}
 	if d.Manifests.Helm != nil && d.Manifests.Helm.Chart == "" {
-		return fail("manifests.helm.chart", "is required")
+		ps.Add("manifests.helm.chart", "required: a chart directory or a packaged chart (.tgz)")
 	}
 	if len(d.Image.Containers) == 0 {
-		return fail("image.containers", "name at least one container that gets the deployed image")
+		ps.Add("image.containers", "name at least one container that gets the deployed image")
 	}
-	for _, c := range d.Image.Containers {
+	for i, c := range d.Image.Containers {
 		if !dnsLabel.MatchString(c) {
-			return fail("image.containers", "%q is not a valid container name", c)
+			ps.Add(fmt.Sprintf("image.containers[%d]", i), "%q is not a container name: want %s", c, wantDNSLabel)
 		}
 	}
 	if d.Health.Timeout < 0 {
-		return fail("health.timeout", "must be positive")
+		ps.Add("health.timeout", "%s is negative: want a duration such as 90s or 5m", d.Health.Timeout)
 	}
 	if d.History.Limit < 0 || d.History.Limit == 1 {
-		return fail("history.limit", "must be at least 2 (the current revision and one to roll back to), got %d", d.History.Limit)
+		ps.Add("history.limit", "must be at least 2 (the current revision and one to roll back to), got %d", d.History.Limit)
 	}
 	if p := d.PreDeploy; p != nil {
-		switch {
-		case p.FromDeployment == "":
-			return fail("preDeploy.fromDeployment", "is required")
-		case len(p.Command) == 0:
-			return fail("preDeploy.command", "is required")
-		case p.Timeout < 0:
-			return fail("preDeploy.timeout", "must be positive")
+		if p.FromDeployment == "" {
+			ps.Add("preDeploy.fromDeployment", "required: the Deployment whose pod template the Job copies")
+		}
+		if len(p.Command) == 0 {
+			ps.Add("preDeploy.command", "required: the command the Job runs, a list such as [bin/rails, db:migrate]")
+		}
+		if p.Timeout < 0 {
+			ps.Add("preDeploy.timeout", "%s is negative: want a duration such as 10m", p.Timeout)
 		}
 	}
-	return nil
 }
 
 func (d *Definition) complete(dir string) {
@@ -213,31 +206,4 @@ func (d *Definition) complete(dir string) {
 	if d.PreDeploy != nil && d.PreDeploy.Timeout == 0 {
 		d.PreDeploy.Timeout = DefaultPreDeployTimeout
 	}
-}
-
-// lineOf returns the line of the value (or key) at a dotted path, or 0.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	for _, key := range strings.Split(path, ".") {
-		if n.Kind != yaml.MappingNode {
-			return line
-		}
-		found := false
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				line = n.Content[i].Line
-				n = n.Content[i+1]
-				found = true
-				break
-			}
-		}
-		if !found {
-			return line
-		}
-	}
-	return line
 }

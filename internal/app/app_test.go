@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ferry.dev/ferry/internal/golden"
 )
 
 func TestParseValid(t *testing.T) {
@@ -44,39 +46,40 @@ func TestParseHelmDefaultsReleaseName(t *testing.T) {
 	}
 }
 
+// goInternals are words of Go and of the YAML library that a user must never see.
+var goInternals = []string{"!!", "unmarshal", "app.Definition", "time.Duration", "in type", "yaml:"}
+
+// TestParseErrorsSayWhatAndWhere reads every file of testdata/invalid and compares its
+// error with the .golden file beside it (go test -update rewrites them): one line,
+// every mistake with its field, line and what would be valid, in ferry's words.
 func TestParseErrorsSayWhatAndWhere(t *testing.T) {
-	for _, tc := range []struct {
-		name, yaml, want string
-	}{
-		{"empty", "", "the file is empty"},
-		{"not yaml", "app: [", "did not find expected"},
-		{"unknown field", "app: shop\nnamespace: shop\nreplicas: 3\n", "line 3: field replicas not found"},
-		{"wrong type", "app: shop\nnamespace: shop\nhistory:\n  limit: many\n", "line 4: cannot unmarshal"},
-		{"missing app", "namespace: shop\n", "app: is required"},
-		{"bad app name", "app: Shop_App\nnamespace: shop\n", "line 1: app: \"Shop_App\" must be a lower-case DNS label"},
-		{"missing namespace", "app: shop\n", "namespace: is required"},
-		{"no source", "app: shop\nnamespace: shop\nmanifests: {}\n", "line 3: manifests: name exactly one"},
-		{"two sources", "app: shop\nnamespace: shop\nmanifests:\n  directory: a\n  kustomize: b\n", "name exactly one"},
-		{"helm without chart", "app: shop\nnamespace: shop\nmanifests:\n  helm:\n    values: [a]\n", "manifests.helm.chart: is required"},
-		{"no containers", "app: shop\nnamespace: shop\nmanifests:\n  directory: k8s\n", "image.containers: name at least one"},
-		{"bad duration", "app: shop\nnamespace: shop\nhealth:\n  timeout: soon\n", "line 4"},
-		{"history of one", "app: shop\nnamespace: shop\nmanifests:\n  directory: k\nimage:\n  containers: [web]\nhistory:\n  limit: 1\n", "line 8: history.limit: must be at least 2"},
-		{"predeploy without command", "app: shop\nnamespace: shop\nmanifests:\n  directory: k\nimage:\n  containers: [web]\npreDeploy:\n  fromDeployment: web\n", "preDeploy.command: is required"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.yaml), "/x")
+	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/invalid/*.yaml: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Parse(data, "/x")
 			if err == nil {
 				t.Fatal("no error")
 			}
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("error %v does not wrap ErrInvalid", err)
 			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q, want it to contain %q", err, tc.want)
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error spans lines: %q", msg)
 			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error spans lines: %q", err)
+			for _, w := range goInternals {
+				if strings.Contains(msg, w) {
+					t.Errorf("error %q shows %q", msg, w)
+				}
 			}
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".golden", msg+"\n")
 		})
 	}
 }

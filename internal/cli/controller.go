@@ -7,9 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	"ferry.dev/ferry/internal/controller"
 	"ferry.dev/ferry/internal/dashboard"
@@ -34,7 +32,8 @@ It watches the namespace given with --namespace, or all namespaces without it. I
 connects with --kubeconfig/--context, or in-cluster when run in a Pod. With
 --leader-elect, replicas elect one leader with a Lease; only the leader runs
 Migrations.`,
-		Args: exactArgs(0),
+		Args:        exactArgs(0),
+		Annotations: map[string]string{ownsLogs: "json on stderr"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -59,7 +58,7 @@ func (o *controllerOptions) run(ctx context.Context, g *globalOptions) error {
 	if err != nil {
 		return err
 	}
-	ctrl.SetLogger(logr.FromSlogHandler(slog.NewJSONHandler(g.stderr, nil)))
+	routeLibraries(slog.NewJSONHandler(g.stderr, nil))
 	cfg := o.cfg
 	cfg.Namespace = g.kube.Namespace // the flag only: without it, all namespaces
 	cfg.Kube = g.kube

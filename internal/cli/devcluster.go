@@ -82,7 +82,9 @@ func newClusterUpCommand(g *globalOptions, dir *string) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&nodes, "nodes", devcluster.DefaultNodes, "number of fake nodes (16 CPU, 64 GiB, 110 pods each)")
 	cmd.Flags().DurationVar(&podReadyDelay, "pod-ready-delay", devcluster.DefaultPodReadyDelay, "how long a scheduled pod stays Pending before it turns Ready")
-	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the cluster to become ready")
+	f := cmd.Flags()
+	f.DurationVar(&timeout, "ready-timeout", 2*time.Minute, "how long to wait for the cluster to become ready (--timeout is the same)")
+	alias(f, f.Lookup("ready-timeout"), "timeout")
 	return cmd
 }
 

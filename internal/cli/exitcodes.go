@@ -13,8 +13,9 @@ const (
 	// finding at or above `--fail-on`; for `ferry loadtest`, the verdict is pass.
 	ExitOK = 0
 	// ExitError means an error, printed as one line on stderr starting `ferry:`;
-	// nothing was changed unless it says so. Also a `ferry loadtest` whose verdict is
-	// fail or inconclusive, or that was interrupted.
+	// nothing was changed unless it says so. Also a `ferry loadtest` that was
+	// interrupted (its report covers what ran), and a `ferry lint` with nothing to
+	// check.
 	ExitError = 1
 	// ExitUsage means a usage error: an unknown command or flag, a missing or extra
 	// argument, or a flag value ferry does not accept.
@@ -34,6 +35,13 @@ const (
 	// ExitLintErrors means `ferry lint` found at least one error, and `--fail-on` is
 	// not `none`.
 	ExitLintErrors = 6
+	// ExitLoadtestFailed means `ferry loadtest` ran to its end and its verdict is
+	// fail: the Kubernetes side was slower or failed more than the thresholds allow.
+	ExitLoadtestFailed = 7
+	// ExitLoadtestInconclusive means `ferry loadtest` ran to its end with too few
+	// responses to judge (fewer than `--min-samples` a side): run it longer or at a
+	// higher rate.
+	ExitLoadtestInconclusive = 8
 )
 
 // usageError marks errors in how ferry was called (ExitUsage).

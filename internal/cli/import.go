@@ -57,8 +57,8 @@ func newImportCrontabCommand(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.cfg.NamePrefix, "name-prefix", "", "a prefix for every CronJob name")
 	f.DurationVar(&o.cfg.StartingDeadline, "starting-deadline", legacy.DefaultStartingDeadline, "how late a missed run may still start")
 	f.DurationVar(&o.cfg.ActiveDeadline, "active-deadline", legacy.DefaultActiveDeadline, "the longest a run may take (never more than the time between runs)")
-	f.StringArrayVar(&o.cfg.ConfigMaps, "env-from-configmap", nil, "a ConfigMap whose keys every job gets as variables (repeatable)")
-	f.StringArrayVar(&o.cfg.Secrets, "env-from-secret", nil, "a Secret whose keys every job gets as variables (repeatable)")
+	f.StringSliceVar(&o.cfg.ConfigMaps, "env-from-configmap", nil, "ConfigMaps whose keys every job gets as variables (repeatable, or comma-separated)")
+	f.StringSliceVar(&o.cfg.Secrets, "env-from-secret", nil, "Secrets whose keys every job gets as variables (repeatable, or comma-separated)")
 	f.StringVar(&o.cfg.Secret, "secret-name", "", "the Secret the jobs read the crontab's secret-looking variables from (default "+legacy.DefaultCronSecret+", after --name-prefix)")
 	f.StringVar(&o.secretOut, "secret-out", "", "write that Secret's manifest, values included, to this file (mode 0600); nothing else ever shows the values")
 	f.StringVar(&o.cfg.CPU, "cpu", "", "each job's CPU request, such as 250m")
@@ -181,8 +181,10 @@ func newImportEnvCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.name, "name", "app", "names the objects: NAME-env (ConfigMap) and NAME-secrets (Secret)")
 	f.StringVar(&o.secretOut, "secret-out", "", "write the Secret manifest, values included, to this file (mode 0600); nothing else ever shows the values")
-	f.StringArrayVar(&o.cfg.Secrets, "secret", nil, "put this variable in the Secret whatever its name (repeatable)")
-	f.StringArrayVar(&o.cfg.Config, "config", nil, "put this variable in the ConfigMap whatever its name (repeatable)")
+	f.StringSliceVar(&o.cfg.Secrets, "secret", nil, "variables to put in the Secret whatever their names (repeatable, or comma-separated)")
+	f.StringSliceVar(&o.cfg.Config, "configmap", nil, "variables to put in the ConfigMap whatever their names (repeatable, or comma-separated)")
+	// --config names a config file everywhere else.
+	deprecatedAlias(f, f.Lookup("configmap"), "config", "use --configmap (--config names a config file elsewhere)")
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -49,10 +50,14 @@ missing requests, limits and disruption budgets. ferry deploy runs the same rule
 
 Output: -o table (text), json, yaml or sarif (SARIF 2.1.0).
 Exit codes: 0 nothing at or above --fail-on; 5 warnings (or info); 6 errors; 1 unreadable
-input; 2 usage. Switch rules off per object with the annotation
+input, nothing to check, or an app container no workload has; 2 usage.
+
+Switch rules off per object with the annotation
 ferry.dev/lint-ignore: FERRY-CRON-003,FERRY-IMG-001, or per run with --disable.`,
 		Args: exactArgs(0),
-		PersistentPreRunE: func(*cobra.Command, []string) error {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			quietLibraries(cmd)
+			warnDeprecated(cmd, g.stderr)
 			if g.output == "sarif" {
 				return nil
 			}
@@ -74,15 +79,17 @@ ferry.dev/lint-ignore: FERRY-CRON-003,FERRY-IMG-001, or per run with --disable.`
 	f.StringVar(&o.dir, "dir", "", "check a directory of manifests instead")
 	f.StringVar(&o.kustomize, "kustomize", "", "check a kustomization instead")
 	f.StringVar(&o.chart, "helm-chart", "", "check a Helm chart instead")
-	f.StringArrayVar(&o.values, "values", nil, "a values file for --helm-chart (repeatable)")
-	f.StringArrayVar(&o.set, "set", nil, "a KEY=VALUE for --helm-chart (repeatable)")
+	f.StringSliceVar(&o.values, "values", nil, "values files for --helm-chart (repeatable, or comma-separated)")
+	f.StringArrayVar(&o.set, "set", nil, "KEY=VALUE for --helm-chart (repeatable; commas separate pairs as in helm --set)")
 	f.StringVar(&o.releaseName, "release-name", "", "the chart's release name (default: the chart's directory name)")
-	f.StringArrayVar(&o.envFiles, "env-file", nil, "a dotenv file of the legacy app: its variables must reach the app containers (repeatable)")
-	f.StringArrayVar(&o.envLists, "env-list", nil, "a file of variable names the legacy app had, one a line or NAME=value as env prints (repeatable)")
-	f.StringArrayVar(&o.capistrano, "capistrano", nil, "a Capistrano config (config/deploy.rb): its linked_files and linked_dirs must be provided (repeatable)")
-	f.StringArrayVar(&o.containers, "container", nil, "a container that runs the app (default: ferry.yaml's image.containers, else all)")
-	f.StringSliceVar(&o.disable, "disable", nil, "rule IDs not to run, comma-separated")
-	f.StringVar(&o.failOn, "fail-on", "warning", "the lowest severity that makes the exit code non-zero: error, warning, info or none")
+	f.StringSliceVar(&o.envFiles, "env-file", nil, "dotenv files of the legacy app: their variables must reach the app containers (repeatable, or comma-separated)")
+	f.StringSliceVar(&o.envLists, "env-list", nil, "files of variable names the legacy app had, one a line or NAME=value as env prints (repeatable, or comma-separated)")
+	f.StringSliceVar(&o.capistrano, "capistrano", nil, "Capistrano configs (config/deploy.rb): their linked_files and linked_dirs must be provided (repeatable, or comma-separated)")
+	f.StringSliceVar(&o.containers, "container", nil, "containers that run the app (repeatable, or comma-separated; default: ferry.yaml's image.containers, else all)")
+	f.StringSliceVar(&o.disable, "disable", nil, "rule IDs not to run (repeatable, or comma-separated; see --list-rules)")
+	f.StringVar(&o.failOn, "fail-on", "warning", "the lowest severity that makes the exit code non-zero: error, warning, info, or none (never)")
+	// lint's own -o, which takes sarif too; it sets the same value as everyone's -o.
+	f.StringVarP(&g.output, "output", "o", "table", "output format: table (text), json, yaml or sarif (SARIF 2.1.0)")
 	f.BoolVar(&o.listRules, "list-rules", false, "print the rules and exit")
 	return cmd
 }
@@ -159,12 +166,19 @@ func (o *lintOptions) run(g *globalOptions) error {
 		return err
 	}
 	objs, err := rendering.Source(def)
-	if err != nil && !errors.Is(err, rendering.ErrNoObjects) {
+	if errors.Is(err, rendering.ErrNoObjects) {
+		return fmt.Errorf("nothing to check: %s", sourceName(def))
+	}
+	if err != nil {
 		return err
 	}
 	cfg := lint.Config{Namespace: def.Namespace, AppContainers: def.Image.Containers, Disabled: o.disable}
+	what := "image.containers of " + o.file
 	if len(o.containers) > 0 {
-		cfg.AppContainers = o.containers
+		cfg.AppContainers, what = o.containers, "--container"
+	}
+	if err := checkAppContainers(objs, cfg.AppContainers, what); err != nil {
+		return err
 	}
 	if cfg.Legacy, err = o.legacyInputs(); err != nil {
 		return err
@@ -180,6 +194,56 @@ func (o *lintOptions) run(g *globalOptions) error {
 		return err
 	}
 	return lintExit(report, o.failOn)
+}
+
+// sourceName says which manifests a definition renders, for errors.
+func sourceName(def *app.Definition) string {
+	m := def.Manifests
+	switch {
+	case m.Directory != "":
+		return "no manifests (*.yaml, *.yml, *.json) in " + m.Directory
+	case m.Kustomize != "":
+		return "the kustomization " + m.Kustomize + " renders no objects"
+	case m.Helm != nil:
+		return "the chart " + m.Helm.Chart + " renders no objects"
+	}
+	return "no manifests"
+}
+
+// checkAppContainers refuses app containers that no workload has: the rules that
+// look at the app's containers would pass for want of one, as ferry deploy would
+// refuse to set the image on none.
+func checkAppContainers(objs []*unstructured.Unstructured, names []string, what string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	var have []string
+	for _, obj := range objs {
+		path := rendering.PodSpecPath(obj.GetKind())
+		if path == nil {
+			continue
+		}
+		for _, field := range []string{"containers", "initContainers"} {
+			list, _, _ := unstructured.NestedSlice(obj.Object, append(path, field)...)
+			for _, item := range list {
+				if c, ok := item.(map[string]any); ok {
+					if name, _ := c["name"].(string); name != "" && !slices.Contains(have, name) {
+						have = append(have, name)
+					}
+				}
+			}
+		}
+	}
+	for _, n := range names {
+		if slices.Contains(have, n) {
+			return nil
+		}
+	}
+	if len(have) == 0 {
+		return fmt.Errorf("%s names %s, but the manifests have no workload with containers", what, strings.Join(names, ", "))
+	}
+	slices.Sort(have)
+	return fmt.Errorf("%s names %s, but no workload has such a container: the containers are %s", what, strings.Join(names, ", "), strings.Join(have, ", "))
 }
 
 func writeReport(g *globalOptions, report lint.Report) error {

@@ -199,6 +199,16 @@ func TestLintBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	broken := writeManifests(t, map[string]string{"w.yaml": "kind: Deployment\n"})
+	empty := t.TempDir()
+	// A ferry.yaml whose app container is named as no workload's container: the rules
+	// about the app's containers would pass for want of one.
+	misnamed := writeManifests(t, map[string]string{"ferry.yaml": "app: worker\nnamespace: shop\nmanifests: {directory: k8s}\nimage: {containers: [app]}\n"})
+	if err := os.Mkdir(filepath.Join(misnamed, "k8s"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(misnamed, "k8s", "w.yaml"), []byte(lintWorker), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -217,6 +227,10 @@ func TestLintBadInput(t *testing.T) {
 		{"broken manifest", []string{"--dir", broken}, ExitError, "apiVersion is missing"},
 		{"broken env file", []string{"--dir", dir, "--env-file", badEnv}, ExitError, badEnv + ":2: B: the quoted value is never closed"},
 		{"missing capistrano file", []string{"--dir", dir, "--capistrano", filepath.Join(dir, "deploy.rb")}, ExitError, "read Capistrano config"},
+		{"empty directory", []string{"--dir", empty}, ExitError, "nothing to check: no manifests (*.yaml, *.yml, *.json) in " + empty},
+		{"image.containers naming no container", []string{"-f", filepath.Join(misnamed, "ferry.yaml")}, ExitError,
+			"image.containers of " + filepath.Join(misnamed, "ferry.yaml") + " names app, but no workload has such a container: the containers are worker"},
+		{"--container naming no container", []string{"--dir", dir, "--container", "web,app"}, ExitError, "--container names web, app, but no workload has such a container: the containers are worker"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := run(t, append([]string{"lint"}, tc.args...)...)

@@ -52,16 +52,17 @@ OPTIONS requests are sent unless --allow-writes. Ctrl-C stops the run and still 
 	f.StringVar(&c.Kubernetes, "kubernetes", "", "base URL of the Kubernetes side (http://host:port)")
 	f.Float64Var(&c.Rate, "rate", 0, fmt.Sprintf("requests per second to each side (default %d, at most %d)", loadtest.DefaultRate, loadtest.MaxRate))
 	f.DurationVar(&c.Duration, "duration", 0, fmt.Sprintf("how long to run (default %s, or one pass of --log; at most %s)", loadtest.DefaultDuration, loadtest.MaxDuration))
-	f.StringArrayVar(&c.Paths, "path", nil, "a path to request, repeatable; the paths are sent in turn (default /)")
+	f.StringArrayVar(&c.Paths, "path", nil, "a path to request, repeatable (not split at commas: a query may hold them); the paths are sent in turn (default /)")
 	f.StringVar(&c.Method, "method", http.MethodGet, "HTTP method for --path requests")
-	f.StringArrayVarP(&o.headers, "header", "H", nil, `a header for every request, "Name: value", repeatable ("Host: shop.example.com" sets the Host)`)
+	f.StringArrayVarP(&o.headers, "header", "H", nil, `a header for every request, "Name: value", repeatable (not split at commas: a value may hold them; "Host: shop.example.com" sets the Host)`)
 	f.StringVar(&c.LogPath, "log", "", "access log whose requests make the mix")
 	f.StringVar(&o.logFormat, "log-format", "auto", "access-log format: auto, combined (nginx, apache) or alb")
 	f.Float64Var(&c.Speed, "speed", 0, "replay --log with its own timing sped up by this factor, instead of at --rate")
 	f.BoolVar(&c.AllowWrites, "allow-writes", false, "also send the log's POST, PUT, PATCH and DELETE requests (without bodies)")
 	f.StringVar(&c.BaselinePath, "baseline", "", "APM baseline export to compare with (CSV or JSON)")
 	f.StringVar(&o.html, "html", "loadtest-report.html", `write the HTML report here ("" for none)`)
-	f.DurationVar(&c.Timeout, "timeout", loadtest.DefaultTimeout, "timeout of each request")
+	f.DurationVar(&c.Timeout, "request-timeout", loadtest.DefaultTimeout, "how long each request may take (--timeout is the same)")
+	alias(f, f.Lookup("request-timeout"), "timeout")
 	f.IntVar(&c.MaxInFlight, "max-in-flight", loadtest.DefaultMaxInFlight, "most requests in flight per side")
 	f.Float64Var(&c.Thresholds.MaxRatio, "max-ratio", loadtest.DefaultMaxRatio, "verdict: highest kubernetes/legacy ratio of mean and p99")
 	f.Float64Var(&c.Thresholds.MaxBaselineRatio, "max-baseline-ratio", loadtest.DefaultMaxBaselineRatio, "verdict: highest kubernetes/baseline ratio of mean and p99")
@@ -149,14 +150,17 @@ func (o *loadtestOptions) writeHTML(r *loadtest.Report, g *globalOptions) error 
 	return nil
 }
 
-// outcomeError makes an interrupted run and a verdict other than pass exit non-zero,
-// after the report is out.
+// outcomeError gives an interrupted run and a verdict other than pass their exit
+// codes, after the report is out.
 func outcomeError(r *loadtest.Report) error {
+	code := ExitLoadtestFailed
 	switch {
 	case r.Interrupted:
 		return fmt.Errorf("interrupted after %.1fs of %.1fs: the report covers what ran", r.Elapsed, r.Planned)
 	case r.Verdict.Outcome == loadtest.Pass:
 		return nil
+	case r.Verdict.Outcome == loadtest.Inconclusive:
+		code = ExitLoadtestInconclusive
 	}
 	msg := fmt.Sprintf("verdict %s", r.Verdict.Outcome)
 	if n := len(r.Verdict.Reasons); n > 0 {
@@ -165,5 +169,5 @@ func outcomeError(r *loadtest.Report) error {
 			msg += fmt.Sprintf(" (and %d more)", n-1)
 		}
 	}
-	return errors.New(msg)
+	return exitCodeError{code, errors.New(msg)}
 }

@@ -63,8 +63,20 @@ func TestLoadtestWritesReportAndHTML(t *testing.T) {
 	}
 
 	code, stdout, _ = run(t, "loadtest", "--legacy", legacy.URL, "--kubernetes", kube.URL, "--rate", "20", "--duration", "500ms", "--html", "")
-	if code != ExitError || !strings.Contains(stdout, "verdict: INCONCLUSIVE") || !strings.Contains(stdout, "ENDPOINT") {
+	if code != ExitLoadtestInconclusive || !strings.Contains(stdout, "verdict: INCONCLUSIVE") || !strings.Contains(stdout, "ENDPOINT") {
 		t.Errorf("a run too short to judge: exit %d, table %q", code, stdout)
+	}
+}
+
+// TestLoadtestFailedVerdictHasItsOwnExitCode: a Kubernetes side far slower than legacy
+// fails the verdict, which a script tells from an inconclusive run and from an error.
+func TestLoadtestFailedVerdictHasItsOwnExitCode(t *testing.T) {
+	legacy, _ := countingServer(t, time.Millisecond)
+	kube, _ := countingServer(t, 80*time.Millisecond)
+	code, stdout, stderr := run(t, "loadtest", "--legacy", legacy.URL, "--kubernetes", kube.URL, "--rate", "40", "--duration", "1s",
+		"--min-samples", "20", "--min-delta", "10ms", "--request-timeout", "5s", "--html", "")
+	if code != ExitLoadtestFailed || !strings.Contains(stdout, "verdict: FAIL") || !strings.Contains("\n"+stderr, "\nferry: verdict fail: ") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and a failed verdict", code, stdout, stderr, ExitLoadtestFailed)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/kube"
@@ -20,6 +21,8 @@ import (
 
 type migrateOptions struct {
 	plan string
+	// planFlag is -f/--file, which apply takes as --filename too.
+	planFlag *pflag.Flag
 	// kube is the global connection flags, for plans whose providers live in the cluster.
 	kube *kube.Options
 }
@@ -32,7 +35,10 @@ func newMigrateCommand(g *globalOptions) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.PersistentFlags().StringVar(&o.plan, "plan", "migration.yaml", "the migration plan")
+	f := cmd.PersistentFlags()
+	f.StringVarP(&o.plan, "file", "f", "migration.yaml", `the migration plan (--plan is the same; "-": stdin, for apply)`)
+	o.planFlag = f.Lookup("file")
+	alias(f, o.planFlag, "plan")
 	cmd.AddCommand(
 		newMigrateRunCommand(g, o, "start", "Start the migration at its first step (or continue the recorded one) and run it in the foreground"),
 		newMigrateRunCommand(g, o, "resume", "Un-pause the migration and run it in the foreground (with NAME: un-pause the Migration resource)"),
@@ -50,7 +56,7 @@ const resourceNote = `
 
 With NAME, the command works on the Migration resource NAME (in --namespace or the
 kubeconfig's namespace) that ` + "`ferry controller`" + ` runs, instead of the local plan and state
-file; it waits (--wait, up to --timeout) until the controller acknowledged it.`
+file; it waits (--wait, up to --wait-timeout) until the controller acknowledged it.`
 
 // rangeArgs is cobra.RangeArgs with a usage error.
 func rangeArgs(lo, hi int) cobra.PositionalArgs {
@@ -64,8 +70,10 @@ func rangeArgs(lo, hi int) cobra.PositionalArgs {
 
 // steerFlags adds the flags of a command that waits for the controller.
 func steerFlags(cmd *cobra.Command, s *steer) {
-	cmd.Flags().BoolVar(&s.wait, "wait", true, "with NAME: wait until the controller acknowledged the command")
-	cmd.Flags().DurationVar(&s.timeout, "timeout", DefaultSteerTimeout, "with NAME: how long to wait for the controller")
+	f := cmd.Flags()
+	f.BoolVar(&s.wait, "wait", true, "with NAME: wait until the controller acknowledged the command")
+	f.DurationVar(&s.timeout, "wait-timeout", DefaultSteerTimeout, "with NAME: how long --wait waits for the controller (--timeout is the same)")
+	alias(f, f.Lookup("wait-timeout"), "timeout")
 }
 
 // config loads the plan and turns it into a run's configuration.

@@ -385,9 +385,9 @@ func readPlanFile(path string) ([]byte, error) {
 }
 
 func newMigrateApplyCommand(g *globalOptions, o *migrateOptions) *cobra.Command {
-	var file, name string
+	var name string
 	cmd := &cobra.Command{
-		Use:   "apply -f PLAN [--name NAME]",
+		Use:   "apply [-f PLAN] [--name NAME]",
 		Short: "Create or update the Migration resource from a plan file, for `ferry controller` to run",
 		Long: `Create or update the Migration resource (ferry.dev/v1alpha1) from a plan file, by
 server-side apply with the field manager "ferry", in --namespace or the kubeconfig's
@@ -400,13 +400,13 @@ appKeySecretRef, notify[].slack or notify[].webhook as {name: SECRET, key: KEY}.
 plan with a secret inline, in a file or in an environment variable is refused.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			data, err := readPlanFile(or(file, o.plan))
+			data, err := readPlanFile(o.plan)
 			if err != nil {
 				return err
 			}
 			p, err := parseClusterPlan(data)
 			if err != nil {
-				return fmt.Errorf("%s: %w", or(file, o.plan), err)
+				return fmt.Errorf("%s: %w", o.plan, err)
 			}
 			if p.State != "" {
 				fmt.Fprintln(g.stderr, "note: state is for `ferry migrate start`; a Migration keeps its state in its status")
@@ -431,7 +431,8 @@ plan with a secret inline, in a file or in an environment variable is refused.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "filename", "f", "", `the plan file ("-": stdin; default: --plan)`)
+	// kubectl's spelling; the plan is migrate's -f/--file, as for every migrate command.
+	alias(cmd.Flags(), o.planFlag, "filename")
 	cmd.Flags().StringVar(&name, "name", "", "the Migration's name (default: the plan's name)")
 	return cmd
 }

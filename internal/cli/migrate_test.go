@@ -50,7 +50,7 @@ gates:
 
 func migrationState(t *testing.T, plan string) *migrate.State {
 	t.Helper()
-	code, stdout, stderr := run(t, "migrate", "status", "--plan", plan, "-o", "json")
+	code, stdout, stderr := run(t, "migrate", "status", "-f", plan, "-o", "json")
 	if code != 0 {
 		t.Fatalf("status: %d %s", code, stderr)
 	}
@@ -151,8 +151,8 @@ func TestMigrateBadInputChangesNoWeight(t *testing.T) {
 		want     string
 	}{
 		{"missing plan", []string{"migrate", "start", "--plan", filepath.Join(dir, "nope.yaml")}, ExitError, "no such file"},
-		{"weights out of order", []string{"migrate", "start", "--plan", write("order.yaml", "name: x\nsteps: [{weight: 50}, {weight: 10}, {weight: 100}]\nrouter: {proxy: {admin: http://a}}\nmetrics: {proxy: {}}\n")}, ExitError, "weights must rise"},
-		{"unknown router", []string{"migrate", "start", "--plan", write("router.yaml", "name: x\nrouter: {haproxy: {}}\nmetrics: {proxy: {}}\n")}, ExitError, "field haproxy not found"},
+		{"weights out of order", []string{"migrate", "start", "--file", write("order.yaml", "name: x\nsteps: [{weight: 50}, {weight: 10}, {weight: 100}]\nrouter: {proxy: {admin: http://a}}\nmetrics: {proxy: {}}\n")}, ExitError, "weights must rise"},
+		{"unknown router", []string{"migrate", "start", "--plan", write("router.yaml", "name: x\nrouter: {haproxy: {}}\nmetrics: {proxy: {}}\n")}, ExitError, "router.haproxy (line 2): unknown field (did you mean proxy? valid here: proxy, proxyFleet, route53, gateway, alb)"},
 		{"gates without metrics", []string{"migrate", "start", "--plan", write("metrics.yaml", "name: x\nrouter: {proxy: {admin: http://a}}\n")}, ExitError, "name a metric source"},
 		{"unreachable router", []string{"migrate", "start", "--plan", unreachable}, ExitError, "router:"},
 		{"status before start", []string{"migrate", "status", "--plan", plan}, ExitError, "no migration recorded"},

@@ -38,9 +38,10 @@ func newProxyCommand(g *globalOptions) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	f := cmd.PersistentFlags()
-	f.StringVar(&o.config, "config", "", "the proxy's YAML config file")
-	f.StringVar(&o.admin, "admin", "", "admin API address of a running proxy (default: admin.listen of --config)")
-	f.StringVar(&o.token, "token", "", "admin bearer token (default $"+EnvProxyToken+", or the token in --config)")
+	f.StringVarP(&o.config, "file", "f", "", "the proxy's YAML config file (--config is the same)")
+	alias(f, f.Lookup("file"), "config")
+	f.StringVar(&o.admin, "admin", "", "admin API address of a running proxy (default: admin.listen of --file)")
+	f.StringVar(&o.token, "token", "", "admin bearer token (default $"+EnvProxyToken+", or the token in --file)")
 	weights := newProxyWeightsCommand(g, o)
 	weights.AddCommand(newProxyWeightsSetCommand(g, o))
 	cmd.AddCommand(newProxyRunCommand(g, o), newProxyCheckCommand(g, o), weights,
@@ -50,14 +51,14 @@ func newProxyCommand(g *globalOptions) *cobra.Command {
 
 func (o *proxyOptions) loadConfig() (proxy.Config, error) {
 	if o.config == "" {
-		return proxy.Config{}, usageError{errors.New("--config is required")}
+		return proxy.Config{}, usageError{errors.New("-f/--file is required: the proxy's YAML config file")}
 	}
 	return proxy.LoadConfig(o.config)
 }
 
 func newProxyRunCommand(g *globalOptions, o *proxyOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "run --config FILE",
+		Use:   "run -f FILE",
 		Short: "Run the proxy in the foreground; SIGHUP reloads the config, SIGINT/SIGTERM drain and stop",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -115,7 +116,7 @@ type checkOutput struct {
 
 func newProxyCheckCommand(g *globalOptions, o *proxyOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "check --config FILE",
+		Use:   "check -f FILE",
 		Short: "Validate a proxy config file and print what it sets up",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -154,7 +155,7 @@ func (o *proxyOptions) client() (*proxy.AdminClient, error) {
 	}
 	if addr == "" || token == "" {
 		if o.config == "" && addr == "" {
-			return nil, usageError{errors.New("say which proxy: --admin ADDRESS or --config FILE")}
+			return nil, usageError{errors.New("say which proxy: --admin ADDRESS or -f FILE (its config)")}
 		}
 		if o.config != "" {
 			cfg, err := proxy.LoadConfig(o.config)
@@ -222,7 +223,7 @@ func renderWeights(g *globalOptions, w traffic.Weights) error {
 func newProxyWeightsSetCommand(g *globalOptions, o *proxyOptions) *cobra.Command {
 	var legacy, kubernetes string
 	cmd := &cobra.Command{
-		Use:   "set --kubernetes PERCENT | --legacy PERCENT",
+		Use:   "set --kubernetes-weight PERCENT | --legacy-weight PERCENT",
 		Short: "Set a running proxy's weights (percent with up to two decimals; the other side gets the rest)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -240,31 +241,35 @@ func newProxyWeightsSetCommand(g *globalOptions, o *proxyOptions) *cobra.Command
 			return renderWeights(g, w)
 		},
 	}
-	cmd.Flags().StringVar(&kubernetes, "kubernetes", "", "Kubernetes share, e.g. 10% or 0.5")
-	cmd.Flags().StringVar(&legacy, "legacy", "", "legacy share, e.g. 90%")
+	f := cmd.Flags()
+	f.StringVar(&kubernetes, "kubernetes-weight", "", "Kubernetes share in percent, e.g. 10% or 0.5")
+	f.StringVar(&legacy, "legacy-weight", "", "legacy share in percent, e.g. 90%")
+	// --kubernetes and --legacy are URLs in ferry loadtest.
+	deprecatedAlias(f, f.Lookup("kubernetes-weight"), "kubernetes", "use --kubernetes-weight (--kubernetes is a URL in ferry loadtest)")
+	deprecatedAlias(f, f.Lookup("legacy-weight"), "legacy", "use --legacy-weight (--legacy is a URL in ferry loadtest)")
 	return cmd
 }
 
-// weightsFromFlags reads --legacy/--kubernetes percentages into weights.
+// weightsFromFlags reads --legacy-weight/--kubernetes-weight percentages into weights.
 func weightsFromFlags(legacy, kubernetes string) (traffic.Weights, error) {
 	if legacy == "" && kubernetes == "" {
-		return traffic.Weights{}, errors.New("give --kubernetes or --legacy (a percentage such as 10%)")
+		return traffic.Weights{}, errors.New("give --kubernetes-weight or --legacy-weight (a percentage such as 10%)")
 	}
 	var w traffic.Weights
 	if kubernetes != "" {
 		bp, err := traffic.ParsePercent(kubernetes)
 		if err != nil {
-			return w, fmt.Errorf("--kubernetes: %w", err)
+			return w, fmt.Errorf("--kubernetes-weight: %w", err)
 		}
 		w = traffic.KubernetesShare(bp)
 	}
 	if legacy != "" {
 		bp, err := traffic.ParsePercent(legacy)
 		if err != nil {
-			return w, fmt.Errorf("--legacy: %w", err)
+			return w, fmt.Errorf("--legacy-weight: %w", err)
 		}
 		if kubernetes != "" && bp != w.Legacy {
-			return w, fmt.Errorf("--legacy %s and --kubernetes %s must add up to 100%%", legacy, kubernetes)
+			return w, fmt.Errorf("--legacy-weight %s and --kubernetes-weight %s must add up to 100%%", legacy, kubernetes)
 		}
 		w = traffic.KubernetesShare(traffic.Total - bp)
 	}

@@ -86,9 +86,13 @@ func TestProxyRunAndAdminCommands(t *testing.T) {
 	}
 	client := []string{"--admin", adminAddr, "--token", "cli-test-token"}
 
+	// --kubernetes, loadtest's URL, is still taken here, with a notice on stderr.
 	code, stdout, stderr := run(t, append([]string{"proxy", "weights", "set", "--kubernetes", "100%"}, client...)...)
 	if code != 0 || !strings.Contains(stdout, "kubernetes  100%") {
 		t.Fatalf("weights set: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if stderr != "ferry: warning: --kubernetes is deprecated here: use --kubernetes-weight (--kubernetes is a URL in ferry loadtest)\n" {
+		t.Errorf("weights set --kubernetes: stderr %q, want one deprecation notice", stderr)
 	}
 	if got := backendOf(t, addr); got != "k8s-1" {
 		t.Fatalf("at 100 %% kubernetes the proxy answered from %q", got)
@@ -149,13 +153,13 @@ func TestProxyCommandErrors(t *testing.T) {
 		wantCode int
 		want     string
 	}{
-		{"run without config", []string{"proxy", "run"}, ExitUsage, "--config is required"},
+		{"run without config", []string{"proxy", "run"}, ExitUsage, "-f/--file is required"},
 		{"run with missing file", []string{"proxy", "run", "--config", filepath.Join(dir, "none.yaml")}, ExitError, "no such file"},
-		{"check bad config", []string{"proxy", "check", "--config", bad}, ExitError, `line 10: percentage "0.001"`},
-		{"weights without target", []string{"proxy", "weights"}, ExitUsage, "--admin ADDRESS or --config FILE"},
-		{"set without share", []string{"proxy", "weights", "set", "--admin", "127.0.0.1:1"}, ExitUsage, "give --kubernetes or --legacy"},
-		{"set bad share", []string{"proxy", "weights", "set", "--kubernetes", "ten", "--admin", "127.0.0.1:1"}, ExitUsage, `--kubernetes: percentage "ten"`},
-		{"set shares not adding up", []string{"proxy", "weights", "set", "--kubernetes", "10", "--legacy", "80", "--admin", "127.0.0.1:1"}, ExitUsage, "must add up to 100%"},
+		{"check bad config", []string{"proxy", "check", "-f", bad}, ExitError, `line 10: percentage "0.001"`},
+		{"weights without target", []string{"proxy", "weights"}, ExitUsage, "--admin ADDRESS or -f FILE"},
+		{"set without share", []string{"proxy", "weights", "set", "--admin", "127.0.0.1:1"}, ExitUsage, "give --kubernetes-weight or --legacy-weight"},
+		{"set bad share", []string{"proxy", "weights", "set", "--kubernetes-weight", "ten", "--admin", "127.0.0.1:1"}, ExitUsage, `--kubernetes-weight: percentage "ten"`},
+		{"set shares not adding up", []string{"proxy", "weights", "set", "--kubernetes-weight", "10", "--legacy-weight", "80", "--admin", "127.0.0.1:1"}, ExitUsage, "must add up to 100%"},
 		{"stats bad window", []string{"proxy", "stats", "--window", "-1s", "--admin", "127.0.0.1:1"}, ExitUsage, "--window must be positive"},
 		{"admin unreachable", []string{"proxy", "weights", "--config", good}, ExitError, "cannot reach the proxy's admin API"},
 	} {

@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"ferry.dev/ferry/internal/app"
 	"ferry.dev/ferry/internal/kube"
@@ -22,25 +26,45 @@ import (
 
 // releaseOptions are the flags every release command shares.
 type releaseOptions struct {
-	file    string
+	file string
+	// app names the app instead of file, for the commands that need only what the
+	// cluster recorded (history, status, rollback).
+	app     string
 	timeout time.Duration
 	noWait  bool
 	// createNamespace is only offered by deploy.
 	createNamespace bool
 }
 
-func (o *releaseOptions) addFlags(cmd *cobra.Command, lock bool) {
-	cmd.Flags().StringVarP(&o.file, "file", "f", app.FileName, "the app definition")
-	if lock {
-		cmd.Flags().DurationVar(&o.timeout, "timeout", 0, "how long to wait for health (default: health.timeout of the app definition)")
-		cmd.Flags().BoolVar(&o.noWait, "no-wait", false, "fail at once (exit code 4) instead of waiting when another deploy of the app runs")
+// releaseFlags says which of the shared flags a release command takes.
+type releaseFlags struct {
+	// lock: the command takes the deploy lock and waits for health.
+	lock bool
+	// byName: the command can work from the cluster's records alone (--app).
+	byName bool
+}
+
+func (o *releaseOptions) addFlags(cmd *cobra.Command, with releaseFlags) {
+	f := cmd.Flags()
+	f.StringVarP(&o.file, "file", "f", app.FileName, "the app definition")
+	if with.byName {
+		f.StringVar(&o.app, "app", "", "the app's name, instead of -f: what the cluster recorded of it is enough (in -n NAMESPACE, default the context's), no checkout needed")
+	}
+	if with.lock {
+		f.DurationVar(&o.timeout, "health-timeout", 0, "how long to wait for every object to be healthy (default: health.timeout of the app definition, or "+app.DefaultHealthTimeout.String()+" with --app; --timeout is the same)")
+		alias(f, f.Lookup("health-timeout"), "timeout")
+		f.BoolVar(&o.noWait, "no-wait", false, "fail at once (exit code 4) instead of waiting when another deploy of the app runs")
 	}
 }
 
-// config loads the definition and connects; -n overrides the definition's namespace.
-func (o *releaseOptions) config(g *globalOptions) (release.Config, error) {
+// config loads the definition (or makes one of --app) and connects; -n overrides
+// the definition's namespace.
+func (o *releaseOptions) config(cmd *cobra.Command, g *globalOptions) (release.Config, error) {
 	if o.timeout < 0 {
-		return release.Config{}, usageError{fmt.Errorf("--timeout must be positive, got %s", o.timeout)}
+		return release.Config{}, usageError{fmt.Errorf("--health-timeout must be positive, got %s", o.timeout)}
+	}
+	if o.app != "" {
+		return o.configByName(cmd, g)
 	}
 	def, err := app.Load(o.file)
 	if err != nil {
@@ -57,6 +81,54 @@ func (o *releaseOptions) config(g *globalOptions) (release.Config, error) {
 		Client: client, Def: def, Progress: g.stderr, User: release.DefaultUser(),
 		GitCommit: gitCommit(filepath.Dir(def.Path)), NoWait: o.noWait, Timeout: o.timeout, CreateNamespace: o.createNamespace,
 	}, nil
+}
+
+// configByName is the configuration of --app: the app's name and namespace are all
+// that finding its revisions needs, and a rollback re-applies a revision's recorded
+// manifests. Without ferry.yaml's history.limit, it forgets no old revision.
+func (o *releaseOptions) configByName(cmd *cobra.Command, g *globalOptions) (release.Config, error) {
+	if cmd.Flags().Changed("file") {
+		return release.Config{}, usageError{errors.New("give -f or --app, not both")}
+	}
+	if errs := validation.IsDNS1123Label(o.app); len(errs) > 0 {
+		return release.Config{}, usageError{fmt.Errorf("--app %q is not an app name: want lower-case letters, digits and '-'", o.app)}
+	}
+	client, err := kube.New(g.kube)
+	if err != nil {
+		return release.Config{}, err
+	}
+	def := &app.Definition{
+		App: o.app, Namespace: client.Namespace,
+		Health:  app.Health{Timeout: app.DefaultHealthTimeout},
+		History: app.History{Limit: math.MaxInt},
+	}
+	return release.Config{
+		Client: client, Def: def, Progress: g.stderr, User: release.DefaultUser(),
+		GitCommit: os.Getenv("FERRY_GIT_COMMIT"), NoWait: o.noWait, Timeout: o.timeout,
+	}, nil
+}
+
+// unknownApp explains an --app with no revisions: it names the apps that have some in
+// the namespace, as the cluster recorded them.
+func unknownApp(ctx context.Context, cfg release.Config) error {
+	ns := cfg.Def.Namespace
+	list, err := cfg.Client.Clientset.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{
+		LabelSelector: release.LabelOwner + "=ferry," + release.LabelApp + ",!" + release.LabelPart,
+	})
+	if err != nil {
+		return fmt.Errorf("no revisions of app %s in namespace %s", cfg.Def.App, ns)
+	}
+	var apps []string
+	for _, s := range list.Items {
+		if s.Type == release.SecretType && !slices.Contains(apps, s.Labels[release.LabelApp]) {
+			apps = append(apps, s.Labels[release.LabelApp])
+		}
+	}
+	slices.Sort(apps)
+	if len(apps) == 0 {
+		return fmt.Errorf("no revisions of app %s in namespace %s, nor of any other app: pass -n with the app's namespace", cfg.Def.App, ns)
+	}
+	return fmt.Errorf("no revisions of app %s in namespace %s; apps with revisions there: %s", cfg.Def.App, ns, strings.Join(apps, ", "))
 }
 
 // gitCommit is the commit checked out where the app definition lives, if any.
@@ -102,7 +174,7 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 			if opts.Image == "" {
 				return usageError{errors.New("--image is required")}
 			}
-			cfg, err := o.config(g)
+			cfg, err := o.config(cmd, g)
 			if err != nil {
 				return err
 			}
@@ -120,7 +192,7 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 			return releaseError(cfg, err)
 		},
 	}
-	o.addFlags(cmd, true)
+	o.addFlags(cmd, releaseFlags{lock: true})
 	cmd.Flags().StringVar(&opts.Image, "image", "", "the image to deploy, REPOSITORY:TAG (required)")
 	cmd.Flags().BoolVar(&opts.AllowMutableTag, "allow-mutable-tag", false, "allow \"latest\" or no tag")
 	cmd.Flags().BoolVar(&opts.NoRollback, "no-rollback", false, "leave a failed revision in place instead of rolling back")
@@ -133,20 +205,25 @@ func newRollbackCommand(g *globalOptions) *cobra.Command {
 	var o releaseOptions
 	var to int
 	cmd := &cobra.Command{
-		Use:   "rollback [--to REVISION]",
+		Use:   "rollback [--to REVISION] [-f ferry.yaml | --app NAME]",
 		Short: "Re-apply exactly the manifests of an earlier revision (default: the last good one before the latest)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to < 0 {
 				return usageError{fmt.Errorf("--to must be a revision number, got %d", to)}
 			}
-			cfg, err := o.config(g)
+			cfg, err := o.config(cmd, g)
 			if err != nil {
 				return err
 			}
 			ctx, stop := interruptible(cmd)
 			defer stop()
 			res, err := release.Rollback(ctx, cfg, to)
+			if errors.Is(err, release.ErrNoRevision) && o.app != "" {
+				if hist, herr := release.History(ctx, cfg); herr == nil && len(hist) == 0 {
+					return unknownApp(ctx, cfg)
+				}
+			}
 			if res != nil {
 				if rerr := renderResult(g, res); rerr != nil {
 					return rerr
@@ -155,7 +232,7 @@ func newRollbackCommand(g *globalOptions) *cobra.Command {
 			return releaseError(cfg, err)
 		},
 	}
-	o.addFlags(cmd, true)
+	o.addFlags(cmd, releaseFlags{lock: true, byName: true})
 	cmd.Flags().IntVar(&to, "to", 0, "the revision to roll back to")
 	return cmd
 }
@@ -172,17 +249,20 @@ func renderResult(g *globalOptions, res *release.Result) error {
 func newHistoryCommand(g *globalOptions) *cobra.Command {
 	var o releaseOptions
 	cmd := &cobra.Command{
-		Use:   "history",
+		Use:   "history [-f ferry.yaml | --app NAME]",
 		Short: "List the app's recorded revisions",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.config(g)
+			cfg, err := o.config(cmd, g)
 			if err != nil {
 				return err
 			}
 			hist, err := release.History(cmd.Context(), cfg)
 			if err != nil {
 				return releaseError(cfg, err)
+			}
+			if len(hist) == 0 && o.app != "" {
+				return unknownApp(cmd.Context(), cfg)
 			}
 			return render(g.stdout, g.output, hist, func(tw *tabwriter.Writer) {
 				fmt.Fprintln(tw, "REVISION\tSTATUS\tKIND\tIMAGE\tAGE\tUSER\tREASON")
@@ -196,24 +276,27 @@ func newHistoryCommand(g *globalOptions) *cobra.Command {
 			})
 		},
 	}
-	o.addFlags(cmd, false)
+	o.addFlags(cmd, releaseFlags{byName: true})
 	return cmd
 }
 
 func newStatusCommand(g *globalOptions) *cobra.Command {
 	var o releaseOptions
 	cmd := &cobra.Command{
-		Use:   "status",
+		Use:   "status [-f ferry.yaml | --app NAME]",
 		Short: "Show the app's current revision and the health of its objects",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.config(g)
+			cfg, err := o.config(cmd, g)
 			if err != nil {
 				return err
 			}
 			rep, err := release.Inspect(cmd.Context(), cfg)
 			if err != nil {
 				return releaseError(cfg, err)
+			}
+			if rep.Latest == nil && o.app != "" {
+				return unknownApp(cmd.Context(), cfg)
 			}
 			return render(g.stdout, g.output, rep, func(tw *tabwriter.Writer) {
 				fmt.Fprintf(tw, "App:\t%s (namespace %s)\n", rep.App, rep.Namespace)
@@ -234,7 +317,7 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 			})
 		},
 	}
-	o.addFlags(cmd, false)
+	o.addFlags(cmd, releaseFlags{byName: true})
 	return cmd
 }
 

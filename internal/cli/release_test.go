@@ -226,7 +226,7 @@ func TestReleaseCommandsBadInput(t *testing.T) {
 	}{
 		{"no image", ferryArgs(file, "deploy"), ExitUsage, "--image is required"},
 		{"mutable tag", ferryArgs(file, "deploy", "--image", "shop/web:latest"), ExitError, "mutable image tag"},
-		{"malformed ferry.yaml", ferryArgs(broken, "deploy", "--image", "shop/web:v1"), ExitError, "line 3: field replicas not found"},
+		{"malformed ferry.yaml", ferryArgs(broken, "deploy", "--image", "shop/web:v1"), ExitError, "replicas (line 3): unknown field (valid here: app, namespace, manifests, image, health, history, preDeploy)"},
 		{"missing ferry.yaml", ferryArgs(filepath.Join(t.TempDir(), "nope.yaml"), "history"), ExitError, "no such file"},
 		{"unknown revision", ferryArgs(file, "rollback", "--to", "7"), ExitError, "revision 7 is not in the history"},
 		{"negative revision", ferryArgs(file, "rollback", "--to", "-1"), ExitUsage, "--to must be a revision number"},
@@ -267,5 +267,58 @@ func TestDeployFailureExitCode(t *testing.T) {
 	var rep release.StatusReport
 	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || rep.Current.Revision != 3 || rep.Latest.Revision != 3 || !rep.Healthy {
 		t.Fatalf("status after the automatic rollback: %d %s", code, stdout)
+	}
+}
+
+// TestOnCallWithoutACheckout: history, status and rollback find the app by --app and
+// -n from what the cluster recorded, with no ferry.yaml anywhere near.
+func TestOnCallWithoutACheckout(t *testing.T) {
+	file, ns, cs := appDir(t, 2)
+	for _, image := range []string{"shop/web:v1", "shop/web:v2"} {
+		if code, _, stderr := run(t, ferryArgs(file, "deploy", "--image", image)...); code != 0 {
+			t.Fatalf("deploy %s: %d %s", image, code, stderr)
+		}
+	}
+	kubeconfig := []string{"--kubeconfig", os.Getenv(devclustertest.EnvKubeconfig)}
+	byName := func(args ...string) []string {
+		return append(append(append([]string{}, kubeconfig...), "--app", "web", "-n", ns), args...)
+	}
+	code, stdout, stderr := run(t, byName("history", "-o", "json")...)
+	var h []release.Summary
+	if code != 0 || json.Unmarshal([]byte(stdout), &h) != nil || len(h) != 2 || h[1].Image != "shop/web:v2" {
+		t.Fatalf("history --app: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, byName("status", "-o", "json")...)
+	var rep release.StatusReport
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || rep.Current == nil || rep.Current.Revision != 2 || rep.Namespace != ns {
+		t.Fatalf("status --app: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, byName("rollback", "--health-timeout", "90s", "-o", "json")...)
+	var res release.Result
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Release.Revision != 3 || res.Release.RollbackOf != 1 {
+		t.Fatalf("rollback --app: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if image, _ := liveImage(t, cs, ns); image != "shop/web:v1" {
+		t.Fatalf("after rollback --app the cluster runs %s, want shop/web:v1", image)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"unknown app", append(append([]string{}, kubeconfig...), "history", "--app", "shop", "-n", ns), ExitError,
+			"no revisions of app shop in namespace " + ns + "; apps with revisions there: web"},
+		{"unknown app's status", append(append([]string{}, kubeconfig...), "status", "--app", "shop", "-n", ns), ExitError, "apps with revisions there: web"},
+		{"unknown app's rollback", append(append([]string{}, kubeconfig...), "rollback", "--app", "shop", "-n", ns), ExitError, "apps with revisions there: web"},
+		{"both -f and --app", byName("history", "-f", file), ExitUsage, "give -f or --app, not both"},
+		{"not a name", append(append([]string{}, kubeconfig...), "history", "--app", "Web_App"), ExitUsage, `--app "Web_App" is not an app name`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != tc.wantCode || !strings.Contains(stderr, tc.want) || stdout != "" {
+				t.Fatalf("exit %d stdout %q stderr %q, want exit %d and %q", code, stdout, stderr, tc.wantCode, tc.want)
+			}
+		})
 	}
 }

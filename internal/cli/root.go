@@ -27,6 +27,8 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			quietLibraries(cmd)
+			warnDeprecated(cmd, g.stderr)
 			return validateOutput(g.output)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -36,7 +36,7 @@ var hasLetter = regexp.MustCompile(`[a-z]`)
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // validate checks router.proxyFleet's settings.
-func (c *ProxyFleetConfig) validate(ps *problems) {
+func (c *ProxyFleetConfig) validate(ps problems) {
 	const at = "router.proxyFleet."
 	switch {
 	case c.Service == "":

@@ -131,8 +131,9 @@ type GatesConfig struct {
 	// Endpoints tunes the per-endpoint gates: the error-rate and latency gates run on
 	// each endpoint too, with the metrics of the proxy or Prometheus.
 	Endpoints *EndpointsConfig `json:"endpoints,omitempty" yaml:"endpoints,omitempty"`
-	// Disable turns gates off by name ("error-rate", "latency", "endpoints"); one of
-	// error-rate and latency must stay.
+	// Disable turns gates off by the names of their sections ("errorRate", "latency",
+	// "endpoints"); one of errorRate and latency must stay. The older spelling
+	// "error-rate" is still taken, as errorRate.
 	Disable []string `json:"disable,omitempty" yaml:"disable,omitempty"`
 }
 
@@ -150,12 +151,16 @@ type EndpointsConfig struct {
 	MaxEndpoints int `json:"maxEndpoints,omitempty" yaml:"maxEndpoints,omitempty"`
 }
 
-// Gate names, as gates.disable takes them.
+// Gate names, as gates.disable takes them: the names of the gates' own sections.
 const (
-	GateErrorRate = "error-rate"
+	GateErrorRate = "errorRate"
 	GateLatency   = "latency"
 	GateEndpoints = "endpoints"
 )
+
+// gateSpellings are other names gates.disable takes for a gate: error-rate, from
+// before gates.disable used the sections' names (and the Migration resource's).
+var gateSpellings = map[string]string{"error-rate": GateErrorRate}
 
 // Per-endpoint defaults and limits.
 const (
@@ -214,19 +219,18 @@ func Load(path string) (*Plan, error) {
 // ErrInvalid and names every mistake, each with its field and line.
 func Parse(data []byte, dir string) (*Plan, error) {
 	var p Plan
-	if err := strictyaml.Decode(data, &p); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	ps := problems{strictyaml.NewProblems(data)}
+	if ps.Decode(&p) {
+		p.complete(dir, ps)
 	}
-	var ps problems
-	p.complete(dir, &ps)
-	if len(ps) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, ps.render(data))
+	if err := ps.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return &p, nil
 }
 
 // complete checks the plan, adding each mistake to ps, and fills in the defaults.
-func (p *Plan) complete(dir string, ps *problems) {
+func (p *Plan) complete(dir string, ps problems) {
 	if p.Name == "" {
 		ps.add("name", "required: the migration's name, under which its state is kept")
 	}
@@ -264,7 +268,7 @@ func (p *Plan) complete(dir string, ps *problems) {
 
 // completeSteps parses the steps' weights (the defaults when there are none) and
 // checks they rise to 100 %.
-func (p *Plan) completeSteps(ps *problems) {
+func (p *Plan) completeSteps(ps problems) {
 	if len(p.Steps) == 0 {
 		for _, w := range DefaultWeights {
 			p.Steps = append(p.Steps, Step{Weight: w})
@@ -297,7 +301,7 @@ func (p *Plan) completeSteps(ps *problems) {
 
 // completeFinal parses the final step's control share and checks that the last step
 // is still judged above the step before it.
-func (p *Plan) completeFinal(ps *problems, stepsParsed bool) {
+func (p *Plan) completeFinal(ps problems, stepsParsed bool) {
 	c := p.Final.Control
 	if c == "" {
 		c = DefaultControl

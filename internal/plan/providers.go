@@ -112,7 +112,7 @@ func named(set map[string]bool) []string {
 }
 
 // required adds a problem for each empty field of section.
-func required(ps *problems, section string, fields ...[2]string) {
+func required(ps problems, section string, fields ...[2]string) {
 	for _, f := range fields {
 		if strings.TrimSpace(f[1]) == "" {
 			ps.add(section+"."+f[0], "required")
@@ -122,7 +122,7 @@ func required(ps *problems, section string, fields ...[2]string) {
 
 // validateProviders checks the plan names exactly one router and one metric source,
 // with the settings each needs.
-func (p *Plan) validateProviders(ps *problems) {
+func (p *Plan) validateProviders(ps problems) {
 	r := p.Router
 	routers := named(map[string]bool{"proxy": r.Proxy != nil, "proxyFleet": r.ProxyFleet != nil, "route53": r.Route53 != nil, "gateway": r.Gateway != nil, "alb": r.ALB != nil})
 	switch len(routers) {
@@ -165,7 +165,7 @@ func (p *Plan) validateProviders(ps *problems) {
 	}
 }
 
-func (p *Plan) validateMetrics(ps *problems) {
+func (p *Plan) validateMetrics(ps problems) {
 	m := p.Metrics
 	sources := named(map[string]bool{"proxy": m.Proxy != nil, "prometheus": m.Prometheus != nil, "datadog": m.Datadog != nil})
 	switch len(sources) {

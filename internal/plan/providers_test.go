@@ -27,7 +27,7 @@ func TestParseProviders(t *testing.T) {
 		{"datadog without latency, gate disabled", route53 + "metrics:\n  datadog:\n    queries: {requests: a, errors: b}\ngates: {disable: [latency]}\n", ""},
 		{"datadog with an odd unit", route53 + "metrics:\n  datadog:\n    latencyUnit: minutes\n    queries: {requests: a, errors: b, latency: {p50: c}}\n", `metrics.datadog.latencyUnit (line 6): "minutes"`},
 		{"cronJobs without a selector", route53 + prom + "cronJobs: {namespace: shop}\n", "cronJobs.selector (line 6): required"},
-		{"an unknown route53 field", "router:\n  route53:\n    hostedZoneID: Z1\n    ttl: 60\n" + prom, "field ttl not found"},
+		{"an unknown route53 field", "router:\n  route53:\n    hostedZoneID: Z1\n    ttl: 60\n" + prom, "router.route53.ttl (line 5): unknown field (valid here: hostedZoneID,"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := Parse([]byte("name: shop\n"+tc.yaml), "/srv/shop")

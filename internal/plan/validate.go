@@ -12,32 +12,14 @@ import (
 )
 
 // problems collects a plan's mistakes, each at a field's dotted path, so that a plan
-// reports all of them in one run.
-type problems []problem
+// reports all of them in one run, with those of its YAML.
+type problems struct{ *strictyaml.Problems }
 
-type problem struct{ path, msg string }
-
-func (ps *problems) add(path, format string, args ...any) {
-	*ps = append(*ps, problem{path, fmt.Sprintf(format, args...)})
-}
-
-// render makes one line of the mistakes, each with the line of its field in data.
-func (ps problems) render(data []byte) string {
-	lines := strictyaml.NewLines(data)
-	out := make([]string, 0, len(ps))
-	for _, p := range ps {
-		if line := lines.Of(p.path); line > 0 && !strings.Contains(p.path, " ") {
-			out = append(out, fmt.Sprintf("%s (line %d): %s", p.path, line, p.msg))
-		} else {
-			out = append(out, p.path+": "+p.msg)
-		}
-	}
-	return strings.Join(out, "; ")
-}
+func (ps problems) add(path, format string, args ...any) { ps.Add(path, format, args...) }
 
 // number checks a float setting: finite, and in range by ok. Zero, a setting left out
 // (its default), always passes.
-func (ps *problems) number(path string, v float64, ok func(float64) bool, want string) {
+func (ps problems) number(path string, v float64, ok func(float64) bool, want string) {
 	switch {
 	case v == 0:
 	case math.IsNaN(v):
@@ -50,14 +32,14 @@ func (ps *problems) number(path string, v float64, ok func(float64) bool, want s
 }
 
 // count checks an integer setting is not negative.
-func (ps *problems) count(path string, v int64) {
+func (ps problems) count(path string, v int64) {
 	if v < 0 {
 		ps.add(path, "%d is out of range: want 0 or more", v)
 	}
 }
 
 // duration checks a duration setting is not negative.
-func (ps *problems) duration(path string, d time.Duration) {
+func (ps problems) duration(path string, d time.Duration) {
 	if d < 0 {
 		ps.add(path, "%s is negative: want a duration such as 30s or 5m", d)
 	}
@@ -65,7 +47,7 @@ func (ps *problems) duration(path string, d time.Duration) {
 
 // httpURL checks an absolute http(s) URL with a host. The URL is not shown: a webhook
 // URL is its own credential.
-func (ps *problems) httpURL(path, raw string) {
+func (ps problems) httpURL(path, raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
 		ps.add(path, "not an absolute http:// or https:// URL with a host")
@@ -80,7 +62,7 @@ const (
 
 // validateGates range-checks every gate setting: an out-of-range one (minAbsolute: 5
 // meant as 5 %, a NaN) would make a gate pass what it must fail.
-func (p *Plan) validateGates(ps *problems) {
+func (p *Plan) validateGates(ps problems) {
 	isAlpha := func(v float64) bool { return v > 0 && v <= 0.5 }
 	isShare := func(v float64) bool { return v >= 0 && v <= 1 }
 	isRatio := func(v float64) bool { return v >= 1 }
@@ -101,20 +83,24 @@ func (p *Plan) validateGates(ps *problems) {
 		ps.count(at+"minRequests", c.MinRequests)
 		ps.number(at+"tolerance", c.Tolerance, nonNegative, "a ratio of 0 or more, e.g. 1.2 (0 or unset: the default)")
 	}
-	if slices.Contains(p.Gates.Disable, GateErrorRate) && slices.Contains(p.Gates.Disable, GateLatency) {
-		ps.add("gates.disable", "error-rate or latency must stay on")
-	}
-	for _, name := range p.Gates.Disable {
-		if name != GateErrorRate && name != GateLatency && name != GateEndpoints {
-			ps.add("gates.disable", "unknown gate %q (error-rate, latency, endpoints)", name)
+	// A copy: the list may be a Migration resource's own, which keeps its spelling.
+	p.Gates.Disable = slices.Clone(p.Gates.Disable)
+	for i, name := range p.Gates.Disable {
+		if canonical, ok := gateSpellings[name]; ok {
+			p.Gates.Disable[i] = canonical
+		} else if name != GateErrorRate && name != GateLatency && name != GateEndpoints {
+			ps.add(fmt.Sprintf("gates.disable[%d]", i), "unknown gate %q: want %s, %s or %s", name, GateErrorRate, GateLatency, GateEndpoints)
 		}
+	}
+	if slices.Contains(p.Gates.Disable, GateErrorRate) && slices.Contains(p.Gates.Disable, GateLatency) {
+		ps.add("gates.disable", "%s or %s must stay on", GateErrorRate, GateLatency)
 	}
 	p.validateEndpoints(ps)
 }
 
 // validateEndpoints checks the per-endpoint settings: names an endpoint can have, a
 // cap in range, and a metric source that gives endpoints.
-func (p *Plan) validateEndpoints(ps *problems) {
+func (p *Plan) validateEndpoints(ps problems) {
 	c := p.Gates.Endpoints
 	if c == nil {
 		return
@@ -153,7 +139,7 @@ func validEndpoint(name string) bool {
 }
 
 // validateNotify checks each receiver names one absolute http(s) URL.
-func (p *Plan) validateNotify(ps *problems) {
+func (p *Plan) validateNotify(ps problems) {
 	for i, n := range p.Notify {
 		at := fmt.Sprintf("notify[%d]", i)
 		switch {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -15,30 +16,56 @@ import (
 // ErrEmpty means the document holds nothing.
 var ErrEmpty = errors.New("the file is empty")
 
-// Decode decodes one YAML document into out, rejecting fields out does not have and
-// any further document: a decoder would silently ignore one, and with it what the
-// user meant to configure. Empty documents after the first (a trailing ---) are fine.
+// Decode decodes one YAML document into out, a pointer to a struct. A document that
+// is not YAML gives an *Error with the parser's one mistake; otherwise every field
+// out does not have, every key set twice, every value of the wrong kind and any
+// further document (a decoder would silently ignore one, and with it what the user
+// meant to configure) is a Problem of one *Error, each with its line, and out holds
+// what could be decoded. Empty documents after the first (a trailing ---) are fine.
 func Decode(data []byte, out any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return ErrEmpty
 		}
-		return errors.New(Clean(err))
+		return syntaxError(err)
 	}
+	if emptyDocument(&doc) {
+		return ErrEmpty
+	}
+	var c checker
+	c.check(doc.Content[0], reflect.TypeOf(out).Elem(), "")
 	for {
 		var next yaml.Node
 		err := dec.Decode(&next)
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil
-		case err != nil:
-			return errors.New(Clean(err))
-		case !emptyDocument(&next):
-			return fmt.Errorf("line %d: a second YAML document starts here (after ---): ferry reads one document per file; merge them or remove the ---", next.Line)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return syntaxError(err)
+		}
+		if !emptyDocument(&next) {
+			c.problems = append(c.problems, Problem{Line: next.Line, yaml: true,
+				Msg: "a second YAML document starts here (after ---): ferry reads one document per file; merge them or remove the ---"})
+			break
 		}
 	}
+	// The checker found what the decoder would refuse, in ferry's words; what it
+	// decodes here is the rest. A refusal the checker missed is still reported.
+	err := doc.Content[0].Decode(out)
+	switch {
+	case len(c.problems) > 0:
+		return &Error{Problems: c.problems}
+	case err != nil:
+		return syntaxError(err)
+	}
+	return nil
+}
+
+// syntaxError is a YAML library error as a one-problem *Error.
+func syntaxError(err error) *Error {
+	return &Error{Problems: []Problem{{Msg: Clean(err), yaml: true}}}
 }
 
 // emptyDocument says a document holds nothing but perhaps comments.

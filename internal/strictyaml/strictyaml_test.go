@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecode(t *testing.T) {
@@ -14,8 +15,8 @@ func TestDecode(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"ok", "name: a\ncount: 2\n", ""},
 		{"empty", "", ErrEmpty.Error()},
-		{"unknown field", "name: a\nspeed: 3\n", "line 2: field speed not found"},
-		{"wrong type", "count: many\n", "line 1: cannot unmarshal"},
+		{"unknown field", "name: a\nspeed: 3\n", "speed (line 2): unknown field (valid here: name, count)"},
+		{"wrong type", "count: many\n", `count (line 1): "many" is not a whole number`},
 		{"broken", "name: [\n", "did not find expected"},
 		{"second document", "name: a\ncount: 2\n---\nname: b\n", "line 3: a second YAML document starts here"},
 		{"second document after an empty one", "name: a\ncount: 2\n---\n# nothing\n---\ncount: 3\n", "line 5: a second YAML document starts here"},
@@ -39,6 +40,59 @@ func TestDecode(t *testing.T) {
 				t.Fatal("not ErrEmpty")
 			}
 		})
+	}
+}
+
+// TestDecodeReportsEveryMistake: one run names every mistake, each with its line and
+// what would be valid, in ferry's words (no Go type names, no library prefixes).
+func TestDecodeReportsEveryMistake(t *testing.T) {
+	type health struct {
+		Timeout time.Duration `yaml:"timeout,omitempty"`
+	}
+	type config struct {
+		App      string            `yaml:"app"`
+		Replicas int               `yaml:"replicas"`
+		Health   health            `yaml:"health"`
+		Names    []string          `yaml:"names"`
+		Labels   map[string]string `yaml:"labels"`
+		On       *bool             `yaml:"on"`
+		Share    float64           `yaml:"share"`
+		Skipped  string            `yaml:"-"`
+	}
+	doc := `app: shop
+replicas: many
+health:
+  timeout: 1d
+  healthcheck: /up
+names: web
+labels: [a]
+on: maybe
+share: lots
+apps: x
+app: again
+`
+	var c config
+	err := Decode([]byte(doc), &c)
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v, want an *Error", err)
+	}
+	want := []string{
+		`replicas (line 2): "many" is not a whole number`,
+		`health.timeout (line 4): "1d" is not a valid duration (e.g. 5s, 1m30s)`,
+		`health.healthcheck (line 5): unknown field (valid here: timeout)`,
+		`names (line 6): want a list, not "web"`,
+		`labels (line 7): want a mapping, not a list`,
+		`on (line 8): "maybe" is not true or false`,
+		`share (line 9): "lots" is not a number`,
+		`apps (line 10): unknown field (did you mean app? valid here: app, replicas, health, names, labels, on, share)`,
+		`app (line 11): set twice (first at line 1)`,
+	}
+	if got := strings.Join(want, "; "); err.Error() != got {
+		t.Errorf("error\n  %s\nwant\n  %s", err, got)
+	}
+	if c.App != "shop" {
+		t.Errorf("what could be decoded was not: %+v", c)
 	}
 }
 
