@@ -28,10 +28,11 @@ type Capacity struct {
 	// knows; Healthy those it sees healthy now.
 	Servers int `json:"servers"`
 	Healthy int `json:"healthy"`
-	// RPS is both sides' requests per second now (over the last minute), and
-	// HealthyPeakRPS the sum over the healthy legacy servers of the most requests per
-	// second each handled within the recent window (the proxy's stats retention). Both
-	// are 0 where the router sees no requests (DNS, load balancers).
+	// RPS is both sides' requests per second now (the proxy: its busiest stats bucket
+	// of the last minute), and HealthyPeakRPS the sum over the healthy legacy servers
+	// of the most requests per second each handled within the recent window (the
+	// proxy: its busiest bucket within the stats retention). Both are 0 where the
+	// router sees no requests (DNS, load balancers).
 	RPS            float64 `json:"rps,omitempty"`
 	HealthyPeakRPS float64 `json:"healthyPeakRPS,omitempty"`
 }

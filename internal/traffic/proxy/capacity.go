@@ -82,9 +82,12 @@ func (ls *serverLoads) attach(rt *generation) {
 type CapacityReport struct {
 	// BucketSeconds is the width of the load buckets (stats.bucket).
 	BucketSeconds float64 `json:"bucketSeconds"`
-	// RPS is both sides' requests per second over the last minute, forced ones
-	// included: they load the servers too.
-	RPS float64 `json:"rps"`
+	// RPS is both sides' requests per second now: the busiest bucket of the last
+	// minute, averaged over the bucket as the servers' peaks are, forced requests
+	// included (they load the servers too). Requests holds those buckets, as
+	// [start in unix seconds, requests] pairs, for MergeCapacity.
+	RPS      float64    `json:"rps"`
+	Requests [][2]int64 `json:"requests,omitempty"`
 	// Legacy are the legacy servers, in the configuration's order.
 	Legacy []ServerLoad `json:"legacy"`
 }
@@ -140,9 +143,12 @@ func MergeCapacity(reports []CapacityReport) CapacityReport {
 	}
 	byURL := map[string]*merged{}
 	var order []string
+	requests := map[int64]int64{}
 	for _, r := range reports {
-		out.RPS += r.RPS
 		out.BucketSeconds = max(out.BucketSeconds, r.BucketSeconds)
+		for _, b := range r.Requests {
+			requests[b[0]] += b[1]
+		}
 		for _, s := range r.Legacy {
 			m := byURL[s.URL]
 			if m == nil {
@@ -159,16 +165,24 @@ func MergeCapacity(reports []CapacityReport) CapacityReport {
 			}
 		}
 	}
+	out.Requests = sortedBuckets(requests)
+	out.RPS = peakRPS(out.Requests, out.BucketSeconds)
 	for _, url := range order {
 		m := byURL[url]
-		s := ServerLoad{URL: url, Healthy: 2*m.healthy >= m.seen}
-		for start, n := range m.load {
-			s.Load = append(s.Load, [2]int64{start, n})
-		}
-		slices.SortFunc(s.Load, func(a, b [2]int64) int { return int(a[0] - b[0]) })
+		s := ServerLoad{URL: url, Healthy: 2*m.healthy >= m.seen, Load: sortedBuckets(m.load)}
 		s.PeakRPS = peakRPS(s.Load, out.BucketSeconds)
 		out.Legacy = append(out.Legacy, s)
 	}
+	return out
+}
+
+// sortedBuckets returns buckets by start as [start, requests] pairs, oldest first.
+func sortedBuckets(m map[int64]int64) [][2]int64 {
+	out := make([][2]int64, 0, len(m))
+	for start, n := range m {
+		out = append(out, [2]int64{start, n})
+	}
+	slices.SortFunc(out, func(a, b [2]int64) int { return int(a[0] - b[0]) })
 	return out
 }
 
@@ -178,12 +192,20 @@ func (p *Proxy) CapacityReport() CapacityReport {
 	rt, now := p.rt.Load(), time.Now()
 	width := rt.cfg.Stats.Bucket
 	r := CapacityReport{BucketSeconds: width.Seconds()}
-	snap := p.stats.snapshot(time.Minute, now, nil)
-	if d := snap.To.Sub(snap.From).Seconds(); d > 0 {
-		n := snap.Legacy.Requests + snap.Kubernetes.Requests + snap.Legacy.Forced.Requests + snap.Kubernetes.Forced.Requests
-		r.RPS = float64(n) / d
+	first, lastMinute := now.Add(-rt.cfg.Stats.Retention).UnixNano(), now.Add(-time.Minute).UnixNano()
+	requests := map[int64]int64{}
+	for _, pl := range rt.pools {
+		for _, s := range pl.servers {
+			if s.load == nil {
+				continue
+			}
+			for _, b := range s.load.buckets(lastMinute - lastMinute%int64(width)) {
+				requests[b[0]] += b[1]
+			}
+		}
 	}
-	first := now.Add(-rt.cfg.Stats.Retention).UnixNano()
+	r.Requests = sortedBuckets(requests)
+	r.RPS = peakRPS(r.Requests, r.BucketSeconds)
 	for _, s := range rt.pools[traffic.Legacy].servers {
 		sl := ServerLoad{URL: s.url, Healthy: s.available(now)}
 		if s.load != nil {

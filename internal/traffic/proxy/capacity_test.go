@@ -76,21 +76,21 @@ func TestCapacityReport(t *testing.T) {
 // TestMergeCapacity: replicas' loads add up bucket by bucket before the peak is
 // taken, and a server is healthy when at least half of the replicas see it so.
 func TestMergeCapacity(t *testing.T) {
-	a := CapacityReport{BucketSeconds: 10, RPS: 6, Legacy: []ServerLoad{
+	a := CapacityReport{BucketSeconds: 10, Requests: [][2]int64{{100, 60}, {110, 60}}, Legacy: []ServerLoad{
 		{URL: "http://vm1", Healthy: true, Load: [][2]int64{{100, 30}, {110, 50}}},
 		{URL: "http://vm2", Healthy: false, Load: [][2]int64{{100, 40}}},
 	}}
-	b := CapacityReport{BucketSeconds: 10, RPS: 4, Legacy: []ServerLoad{
+	b := CapacityReport{BucketSeconds: 10, Requests: [][2]int64{{100, 40}, {120, 60}}, Legacy: []ServerLoad{
 		{URL: "http://vm1", Healthy: true, Load: [][2]int64{{100, 40}, {120, 60}}},
 		{URL: "http://vm2", Healthy: true, Load: [][2]int64{{110, 10}}},
 	}}
-	c := CapacityReport{BucketSeconds: 10, RPS: 2, Legacy: []ServerLoad{
+	c := CapacityReport{BucketSeconds: 10, Requests: [][2]int64{{100, 20}}, Legacy: []ServerLoad{
 		{URL: "http://vm1", Healthy: false},
 		{URL: "http://vm2", Healthy: false},
 	}}
 	m := MergeCapacity([]CapacityReport{a, b, c})
 	if m.RPS != 12 || len(m.Legacy) != 2 {
-		t.Fatalf("merged %+v: want rate 12 and two servers", m)
+		t.Fatalf("merged %+v: want a rate of 12/s (60+40+20 in one bucket) and two servers", m)
 	}
 	vm1, vm2 := m.Legacy[0], m.Legacy[1]
 	if vm1.URL != "http://vm1" || !vm1.Healthy || vm1.PeakRPS != 7 {
