@@ -69,11 +69,7 @@ func (c Capacity) String() string {
 	if c.Servers == 1 {
 		noun = "server"
 	}
-	s := fmt.Sprintf("legacy has %d of %d %s healthy", c.Healthy, c.Servers, noun)
-	if c.RPS > 0 && c.HealthyPeakRPS > 0 {
-		s += fmt.Sprintf(" (at their peak they handled %.1f req/s together; now %.1f req/s in all)", c.HealthyPeakRPS, c.RPS)
-	}
-	return s
+	return fmt.Sprintf("legacy has %d of %d %s healthy", c.Healthy, c.Servers, noun)
 }
 
 // CapAbort returns the weights an abort from applied may send when legacy can take at
