@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"ferry.dev/ferry/internal/traffic"
@@ -81,22 +82,24 @@ func (r *runner) capacity(ctx context.Context) (c traffic.Capacity, ok bool, err
 	defer cancel()
 	c, err = r.cfg.Capacity.LegacyCapacity(callCtx)
 	if errors.Is(err, traffic.ErrNoCapacity) {
-		r.guardNote(fmt.Sprintf("the legacy-capacity guard cannot check: %v; it does not hold", err))
+		line := fmt.Sprintf("the legacy-capacity guard cannot check: %v; it does not hold", err)
+		r.guardNote(line, line)
 		return c, false, nil
 	}
 	return c, err == nil, err
 }
 
-// guardNote records and logs the guard's finding when it changed; it reports whether
-// it did.
-func (r *runner) guardNote(line string) bool {
-	if r.st.Guard == line {
+// guardNote records the guard's finding, and logs it when it differs from the last
+// one in more than numbers that move at every evaluation: a finding that starts
+// with the same kind (such as "legacy has 1 of 3 servers healthy") is recorded but not
+// logged again. It reports whether it logged.
+func (r *runner) guardNote(line, kind string) bool {
+	same := r.st.Guard == line || (kind != "" && strings.HasPrefix(r.st.Guard, kind))
+	r.st.Guard = line
+	if same || line == "" {
 		return false
 	}
-	r.st.Guard = line
-	if line != "" {
-		r.logf("%s", line)
-	}
+	r.logf("%s", line)
 	return true
 }
 
@@ -110,32 +113,34 @@ func (r *runner) guardStepUp(ctx context.Context, d Decision) Decision {
 	switch {
 	case err != nil:
 		reason := fmt.Sprintf("legacy capacity: %v (holding; retrying)", err)
-		r.guardNote(reason)
+		r.guardNote(reason, reason)
 		return Decision{ActionHold, reason}
 	case !ok:
 		return d
 	}
 	reason := stepUpHold(c, r.st.Applied.Kubernetes)
 	if reason == "" {
-		r.guardNote("")
+		r.guardNote("", "")
 		return d
 	}
-	r.guardNote(reason)
+	r.guardNote(reason, c.String())
 	return Decision{ActionHold, reason}
 }
 
 // abortTarget returns the weights the abort sends now and, when they are not all
-// legacy, why (see abortLimit). Without a guard, or when it cannot check, it is all
-// legacy.
-func (r *runner) abortTarget(ctx context.Context) (traffic.Weights, string) {
+// legacy, why (see abortLimit) and the kind of finding that is (see guardNote).
+// Without a guard, or when it cannot check, it is all legacy.
+func (r *runner) abortTarget(ctx context.Context) (w traffic.Weights, why, kind string) {
 	all := traffic.KubernetesShare(0)
 	c, ok, err := r.capacity(ctx)
 	if err != nil {
-		r.guardNote(fmt.Sprintf("legacy capacity: %v: the abort sends all traffic back unguarded", err))
-		return all, ""
+		line := fmt.Sprintf("legacy capacity: %v: the abort sends all traffic back unguarded", err)
+		r.guardNote(line, line)
+		return all, "", ""
 	}
 	if !ok {
-		return all, ""
+		return all, "", ""
 	}
-	return abortLimit(c, r.st.Applied)
+	w, why = abortLimit(c, r.st.Applied)
+	return w, why, c.String()
 }

@@ -426,14 +426,14 @@ func (r *runner) abort(ctx context.Context, reason string) error {
 			return err
 		}
 	}
-	target, limit := r.abortTarget(ctx)
+	target, limit, kind := r.abortTarget(ctx)
 	if target != r.st.Applied || limit == "" {
 		if err := r.setAbortWeights(ctx, target); err != nil {
 			return err
 		}
 	}
 	if limit != "" {
-		return r.limitedAbort(ctx, target, limit)
+		return r.limitedAbort(ctx, target, limit, kind)
 	}
 	r.st.Applied, r.st.Guard = target, ""
 	r.st.Phase = PhaseAborted
@@ -469,20 +469,23 @@ func (r *runner) setAbortWeights(ctx context.Context, w traffic.Weights) error {
 // limitedAbort records an abort that sent legacy only what it can take (applied
 // now): logged and saved when the weights or the reason changed, alerted the first
 // time.
-func (r *runner) limitedAbort(ctx context.Context, applied traffic.Weights, limit string) error {
-	line := "abort limited: " + limit
-	first := !strings.HasPrefix(r.st.Guard, "abort limited: ")
-	if applied != r.st.Applied || r.guardNote(line) {
-		r.st.Guard, r.st.Applied = line, applied
+func (r *runner) limitedAbort(ctx context.Context, applied traffic.Weights, limit, kind string) error {
+	const prefix = "abort limited: "
+	first := !strings.HasPrefix(r.st.Guard, prefix)
+	if applied != r.st.Applied {
+		kind = "" // new weights: always logged
+	}
+	if r.guardNote(prefix+limit, prefix+kind) || first {
+		r.st.Applied = applied
 		if err := r.save(ctx); err != nil {
 			return err
 		}
 	}
 	if first {
-		r.notify(ctx, "abort-limited", r.st.Reason+"; "+line)
+		r.notify(ctx, "abort-limited", r.st.Reason+"; "+r.st.Guard)
 	}
 	if r.cfg.OnEvaluate != nil {
-		r.cfg.OnEvaluate(r.st, Decision{ActionAbort, line})
+		r.cfg.OnEvaluate(r.st, Decision{ActionAbort, r.st.Guard})
 	}
 	return fmt.Errorf("%w: %s", ErrAbortLimited, limit)
 }
