@@ -76,6 +76,10 @@ type MigrationSpec struct {
 	//
 	// +optional
 	Final Final `json:"final,omitempty"`
+	// Guard says what is checked before a step up and before an abort.
+	//
+	// +optional
+	Guard Guard `json:"guard,omitempty"`
 	// Paused stops evaluations and weight changes until it is cleared; the weight
 	// applied stays.
 	//
@@ -99,6 +103,19 @@ type Step struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	MinRequests int64 `json:"minRequests,omitempty"`
+}
+
+// Guard turns the checks made before a step up and before an abort on or off.
+type Guard struct {
+	// LegacyCapacity, on unless false, checks that legacy can take the traffic an
+	// abort would send it: a step up holds while legacy could not take all of it, and
+	// an abort sends legacy only as much as it can take, the rest following as it
+	// recovers. The proxy tells by its healthy servers and their load, Route 53 and
+	// ALB by the health AWS reports; with the Gateway API router it cannot check and
+	// does not hold.
+	//
+	// +optional
+	LegacyCapacity *bool `json:"legacyCapacity,omitempty"`
 }
 
 // Final says how the last step is judged.
@@ -266,12 +283,42 @@ type Gates struct {
 	ErrorRate *ErrorRateGate `json:"errorRate,omitempty"`
 	// +optional
 	Latency *LatencyGate `json:"latency,omitempty"`
-	// Disable turns gates off by name; at least one must stay.
+	// Endpoints tunes the per-endpoint gates: the error-rate and latency gates run on
+	// each endpoint too (with the proxy's or Prometheus' metrics).
 	//
 	// +optional
-	// +kubebuilder:validation:MaxItems=1
-	// +kubebuilder:validation:items:Enum=error-rate;latency
+	Endpoints *EndpointsGate `json:"endpoints,omitempty"`
+	// Disable turns gates off by name; error-rate or latency must stay.
+	//
+	// +optional
+	// +kubebuilder:validation:MaxItems=2
+	// +kubebuilder:validation:items:Enum=error-rate;latency;endpoints
+	// +kubebuilder:validation:XValidation:rule="!('error-rate' in self && 'latency' in self)",message="error-rate or latency must stay on"
 	Disable []string `json:"disable,omitempty"`
+}
+
+// EndpointsGate tunes the per-endpoint gates. Endpoints are named as the proxy names
+// them, "GET /users/{id}"; a template alone ("/healthz") names it for every method.
+type EndpointsGate struct {
+	// Critical endpoints must have enough data, and pass, before a step passes.
+	//
+	// +optional
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=512
+	Critical []string `json:"critical,omitempty"`
+	// Ignore leaves endpoints out of the per-endpoint gates.
+	//
+	// +optional
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=512
+	Ignore []string `json:"ignore,omitempty"`
+	// MaxEndpoints judges the busiest endpoints apart, up to this many (default 100);
+	// the rest are judged together as "other".
+	//
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=2000
+	MaxEndpoints int `json:"maxEndpoints,omitempty"`
 }
 
 // ErrorRateGate tunes the error-rate gate.

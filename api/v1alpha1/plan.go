@@ -42,6 +42,10 @@ func (m *Migration) Plan(ctx context.Context, secret func(context.Context, Secre
 	p := plan.Plan{
 		Name: m.Name, Deadline: dur(s.Deadline), Interval: dur(s.Interval), Warmup: dur(s.Warmup),
 		Gates: plan.GatesConfig{Disable: s.Gates.Disable}, Final: plan.FinalConfig{Control: s.Final.Control},
+		Guard: plan.GuardConfig{LegacyCapacity: s.Guard.LegacyCapacity},
+	}
+	if g := s.Gates.Endpoints; g != nil {
+		p.Gates.Endpoints = &plan.EndpointsConfig{Critical: g.Critical, Ignore: g.Ignore, MaxEndpoints: g.MaxEndpoints}
 	}
 	for _, st := range s.Steps {
 		p.Steps = append(p.Steps, plan.Step{Weight: st.Weight, Hold: dur(st.Hold), MinRequests: st.MinRequests})

@@ -62,6 +62,12 @@ func TestPlan(t *testing.T) {
 			if len(p.Notify) != 1 || p.Notify[0].Slack != "https://hooks.example/T1" {
 				t.Errorf("notify %+v", p.Notify)
 			}
+			if e := p.Gates.Endpoints; e == nil || len(e.Critical) != 1 || e.Critical[0] != "POST /payroll/{id}/run" || len(e.Ignore) != 1 || e.Ignore[0] != "/healthz" || e.MaxEndpoints != 50 {
+				t.Errorf("gates.endpoints %+v", e)
+			}
+			if p.LegacyCapacityGuard() {
+				t.Error("spec.guard.legacyCapacity false left the guard on")
+			}
 		}},
 		{"gateway.yaml", func(t *testing.T, p *plan.Plan, c v1alpha1.Credentials) {
 			if len(p.Steps) != len(plan.DefaultWeights) {
@@ -72,6 +78,9 @@ func TestPlan(t *testing.T) {
 			}
 			if c.DatadogAPIKey != "A" || c.DatadogAppKey != "B" {
 				t.Errorf("datadog keys %+v", c)
+			}
+			if !p.LegacyCapacityGuard() || p.Gates.Endpoints != nil {
+				t.Errorf("a spec without guard and gates.endpoints: guard %v, endpoints %+v; want the guard on and no endpoint settings", p.LegacyCapacityGuard(), p.Gates.Endpoints)
 			}
 		}},
 	} {
@@ -89,6 +98,7 @@ func TestPlanRefused(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
 		{"falling.yaml", "10% is not above the previous step's 50%"},
 		{"missing-secret.yaml", "spec.router.proxy.tokenSecretRef: secret absent key token: not found"},
+		{"bad-endpoint.yaml", `gates.endpoints.critical[0] (line`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, _, err := load(t, tc.file).Plan(context.Background(), namespaceSecrets.read)

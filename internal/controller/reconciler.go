@@ -369,6 +369,10 @@ func (r *MigrationReconciler) patchStatus(ctx context.Context, m *v1alpha1.Migra
 			reason = "InvalidSpec"
 		}
 		set(v1alpha1.ConditionDegraded, true, reason, stepErr.Error())
+	case st != nil && st.Phase == migrate.PhaseAborting && strings.HasPrefix(st.Guard, "abort limited: "):
+		// The legacy-capacity guard kept part of the traffic on Kubernetes: say why,
+		// and that the abort goes on.
+		set(v1alpha1.ConditionDegraded, true, "AbortLimited", st.Reason+"; "+st.Guard+"; the abort goes on as legacy recovers")
 	case st != nil && (st.Phase == migrate.PhaseAborting || st.Phase == migrate.PhaseAborted):
 		set(v1alpha1.ConditionDegraded, true, "Aborted", st.Reason)
 	default:

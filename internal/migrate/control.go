@@ -77,6 +77,9 @@ func Control(ctx context.Context, cfg Config, req Request) error {
 		if errors.Is(err, ErrAborted) {
 			return nil
 		}
+		if errors.Is(err, ErrAbortLimited) {
+			return fmt.Errorf("%w (ferry migrate start, or another abort, sends back the rest as legacy recovers)", err)
+		}
 		return err
 	}
 	if err := r.applyTarget(ctx); err != nil {

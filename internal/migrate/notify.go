@@ -13,10 +13,12 @@ import (
 	"ferry.dev/ferry/internal/traffic"
 )
 
-// Notice is what receivers are told when a migration aborts or completes.
+// Notice is what receivers are told when a migration aborts or completes, and when
+// an abort could send legacy only part of the traffic (abort-limited: the alert that
+// legacy is short of capacity while Kubernetes misbehaves).
 type Notice struct {
 	Migration string          `json:"migration"`
-	Event     string          `json:"event"` // aborted, completed
+	Event     string          `json:"event"` // aborted, abort-limited, completed
 	Step      string          `json:"step"`  // the Kubernetes share of the step it ended at
 	Weights   traffic.Weights `json:"weights"`
 	Reason    string          `json:"reason"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
@@ -28,6 +29,10 @@ type Config struct {
 	Store  Store
 	Gates  []analysis.Gate
 	Notify *Notifier
+	// Capacity, when set, is asked before every step up and before an abort sends
+	// traffic back, so that legacy is never sent more than it can take (the
+	// legacy-capacity guard, see guard.go); nil turns the guard off.
+	Capacity CapacitySource
 	// OnEvaluate is called after every evaluation, for the live view.
 	OnEvaluate func(st *State, d Decision)
 	// OnEvent receives each line logged to the state.
@@ -201,7 +206,7 @@ func (r *runner) once(ctx context.Context, reqs []Request) (done bool, err error
 	}
 	switch r.st.Phase {
 	case PhaseAborting:
-		return true, r.abort(ctx, r.st.Reason)
+		return r.aborted(r.abort(ctx, r.st.Reason))
 	case PhaseAborted:
 		return true, fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
 	case PhaseCompleted:
@@ -326,13 +331,13 @@ func (r *runner) evaluate(ctx context.Context) (bool, error) {
 		results = append(results, g.Evaluate(sample))
 	}
 	r.st.Gates, r.st.Sample = results, &sample
-	d := Decide(r.cfg.Plan, r.st, results, sample.New.Requests, r.cfg.now())
+	d := r.guardStepUp(ctx, Decide(r.cfg.Plan, r.st, results, sample.New.Requests, r.cfg.now()))
 	if r.cfg.OnEvaluate != nil {
 		r.cfg.OnEvaluate(r.st, d)
 	}
 	switch d.Action {
 	case ActionAbort:
-		return true, r.abort(ctx, d.Reason)
+		return r.aborted(r.abort(ctx, d.Reason))
 	case ActionAdvance:
 		return false, r.advance(ctx, d.Reason)
 	case ActionComplete:
@@ -397,8 +402,21 @@ func (r *runner) advance(ctx context.Context, reason string) error {
 	return r.save(ctx)
 }
 
+// aborted turns abort's outcome into once's: an abort that legacy's capacity limited
+// is not done, and the next evaluation carries it on.
+func (r *runner) aborted(err error) (done bool, _ error) {
+	if errors.Is(err, ErrAbortLimited) {
+		return false, nil
+	}
+	return true, err
+}
+
 // abort records the abort, sends all traffic to legacy in one router call (retrying
-// until it succeeds or ctx ends), records the outcome and notifies.
+// until it succeeds or ctx ends), records the outcome and notifies. With the
+// legacy-capacity guard on, it sends legacy only as much as it can take: the
+// migration then stays aborting, the first such limit is alerted, and abort returns
+// an error wrapping ErrAbortLimited; called again, it sends back more as legacy
+// recovers.
 func (r *runner) abort(ctx context.Context, reason string) error {
 	if r.st.Phase != PhaseAborting {
 		r.st.Phase, r.st.Reason = PhaseAborting, reason
@@ -408,13 +426,35 @@ func (r *runner) abort(ctx context.Context, reason string) error {
 			return err
 		}
 	}
+	target, limit, kind := r.abortTarget(ctx)
+	if target != r.st.Applied || limit == "" {
+		if err := r.setAbortWeights(ctx, target); err != nil {
+			return err
+		}
+	}
+	if limit != "" {
+		return r.limitedAbort(ctx, target, limit, kind)
+	}
+	r.st.Applied, r.st.Guard = target, ""
+	r.st.Phase = PhaseAborted
+	r.logf("aborted: all traffic back to legacy")
+	if err := r.save(ctx); err != nil {
+		return err
+	}
+	r.notify(ctx, "aborted", r.st.Reason)
+	return fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
+}
+
+// setAbortWeights sets an abort's weights in one router call, retrying until it
+// succeeds or ctx ends.
+func (r *runner) setAbortWeights(ctx context.Context, w traffic.Weights) error {
 	backoff := 200 * time.Millisecond
 	for {
 		callCtx, cancel := context.WithTimeout(ctx, routerTimeout(r.cfg.Router))
-		err := r.cfg.Router.SetWeights(callCtx, traffic.KubernetesShare(0))
+		err := r.cfg.Router.SetWeights(callCtx, w)
 		cancel()
 		if err == nil {
-			break
+			return nil
 		}
 		r.logf("abort: router: %v (retrying)", err)
 		select {
@@ -424,14 +464,30 @@ func (r *runner) abort(ctx context.Context, reason string) error {
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
-	r.st.Applied = r.st.Target
-	r.st.Phase = PhaseAborted
-	r.logf("aborted: all traffic back to legacy")
-	if err := r.save(ctx); err != nil {
-		return err
+}
+
+// limitedAbort records an abort that sent legacy only what it can take (applied
+// now): logged and saved when the weights or the reason changed, alerted the first
+// time.
+func (r *runner) limitedAbort(ctx context.Context, applied traffic.Weights, limit, kind string) error {
+	const prefix = "abort limited: "
+	first := !strings.HasPrefix(r.st.Guard, prefix)
+	if applied != r.st.Applied {
+		kind = "" // new weights: always logged
 	}
-	r.notify(ctx, "aborted", r.st.Reason)
-	return fmt.Errorf("%w: %s", ErrAborted, r.st.Reason)
+	if r.guardNote(prefix+limit, prefix+kind) || first {
+		r.st.Applied = applied
+		if err := r.save(ctx); err != nil {
+			return err
+		}
+	}
+	if first {
+		r.notify(ctx, "abort-limited", r.st.Reason+"; "+r.st.Guard)
+	}
+	if r.cfg.OnEvaluate != nil {
+		r.cfg.OnEvaluate(r.st, Decision{ActionAbort, r.st.Guard})
+	}
+	return fmt.Errorf("%w: %s", ErrAbortLimited, limit)
 }
 
 // notify tells every receiver of the migration's end; a receiver that fails is logged

@@ -50,9 +50,13 @@ type State struct {
 	// step — already judged against legacy then — stands in for it.
 	Reference *analysis.Side `json:"reference,omitempty"`
 	Reason    string         `json:"reason,omitempty"`
-	Started   time.Time      `json:"started"`
-	Updated   time.Time      `json:"updated"`
-	Events    []Event        `json:"events,omitempty"`
+	// Guard is the legacy-capacity guard's latest finding: why it holds the step, why
+	// an abort sent back only part of the traffic, or that it cannot check; empty
+	// when it has nothing to say.
+	Guard   string    `json:"guard,omitempty"`
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
+	Events  []Event   `json:"events,omitempty"`
 	// Version is the store's version of the record this state was loaded from or last
 	// saved as (a revision counter, a resourceVersion); the next Save succeeds only if
 	// the record is still at it. Empty: nothing recorded yet. Opaque to the runner.

@@ -50,6 +50,8 @@ type Plan struct {
 	CronJobs *CronJobsConfig `json:"cronJobs,omitempty" yaml:"cronJobs,omitempty"`
 	// Final says how the last step (100 %) is judged.
 	Final FinalConfig `json:"final" yaml:"final"`
+	// Guard says what is checked before a step up and before an abort.
+	Guard GuardConfig `json:"guard" yaml:"guard"`
 	// State is the local state file (embedded mode); default .ferry/migration-NAME.json
 	// beside the plan.
 	State string `json:"state" yaml:"state"`
@@ -70,6 +72,22 @@ type FinalConfig struct {
 
 	// ControlBasisPoints is Control parsed.
 	ControlBasisPoints int `json:"-" yaml:"-"`
+}
+
+// GuardConfig turns the checks made before a step up and before an abort on or off.
+type GuardConfig struct {
+	// LegacyCapacity, on unless set to false, checks that legacy can take the traffic
+	// an abort would send it: a step up holds while it could not take all of it, and
+	// an abort sends it only as much as it can take, the rest following as it
+	// recovers. The router tells: the proxy by its healthy servers and their load,
+	// Route 53 and ALB by the health AWS reports; the Gateway API router cannot tell,
+	// and the guard then does not hold.
+	LegacyCapacity *bool `json:"legacyCapacity,omitempty" yaml:"legacyCapacity,omitempty"`
+}
+
+// LegacyCapacityGuard says whether the legacy-capacity guard is on.
+func (p *Plan) LegacyCapacityGuard() bool {
+	return p.Guard.LegacyCapacity == nil || *p.Guard.LegacyCapacity
 }
 
 // MaxControl bounds the final step's control share.

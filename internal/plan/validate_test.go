@@ -37,6 +37,8 @@ func TestParseRefusesSettingsOutOfRange(t *testing.T) {
 		{"webhook URL of another scheme", "notify:\n- webhook: ftp://ops.example/ferry\n", "notify[0].webhook (line 8): not an absolute http:// or https:// URL with a host"},
 		{"webhook URL without a host", "notify:\n- webhook: 'https:///ferry'\n", "notify[0].webhook (line 8): not an absolute"},
 		{"final control not a percentage", "final: {control: lots}\n", "final.control (line 7): percentage \"lots\""},
+		{"guard setting not a boolean", "guard: {legacyCapacity: sometimes}\n", "line 7: cannot unmarshal"},
+		{"guard setting misspelt", "guard: {legacyCapacities: false}\n", "line 7: field legacyCapacities not found"},
 		{"final control above half", "final: {control: 60%}\n", "final.control (line 7): 60% is more than the 50% a control may keep"},
 		{"final control not above the previous step", "steps:\n- {weight: 90}\n- {weight: 100}\nfinal: {control: 10%}\n", "final.control (line 10): 10% would judge the last step at 90%, not above the previous step's 90%"},
 	} {
@@ -146,5 +148,21 @@ func TestFinalControl(t *testing.T) {
 				t.Fatalf("first step judged at %d bp, want its weight %d", p.Judged(0), p.Steps[0].BasisPoints)
 			}
 		})
+	}
+}
+
+// The legacy-capacity guard is on unless the plan turns it off.
+func TestLegacyCapacityGuard(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want bool
+	}{{"", true}, {"guard: {}\n", true}, {"guard: {legacyCapacity: true}\n", true}, {"guard: {legacyCapacity: false}\n", false}} {
+		p, err := Parse([]byte(fullPlan+tc.yaml), "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.LegacyCapacityGuard(); got != tc.want {
+			t.Errorf("%q: LegacyCapacityGuard() = %v, want %v", tc.yaml, got, tc.want)
+		}
 	}
 }

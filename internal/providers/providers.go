@@ -63,9 +63,30 @@ func Config(ctx context.Context, p *plan.Plan, opts Options) (migrate.Config, er
 	return migrate.Config{
 		Plan: p, Router: set.router, Metrics: set.metrics, Gates: p.BuildGates(limits),
 		OnStart: set.onStart, OnComplete: set.onComplete,
-		Store:  store,
-		Notify: &migrate.Notifier{Targets: p.Notify},
+		Store:    store,
+		Notify:   &migrate.Notifier{Targets: p.Notify},
+		Capacity: capacity(p, set.router),
 	}, nil
+}
+
+// capacity is the legacy-capacity guard's source: the router, when it can tell, and
+// nil when the plan turns the guard off. A router that cannot tell gets a source
+// that says so, so that the migration logs that the guard does not hold.
+func capacity(p *plan.Plan, r traffic.Router) migrate.CapacitySource {
+	if !p.LegacyCapacityGuard() {
+		return nil
+	}
+	if c, ok := r.(traffic.CapacityReporter); ok {
+		return c
+	}
+	return noCapacity{"the router knows no health of the legacy side"}
+}
+
+// noCapacity is the capacity source of a router that cannot tell (Gateway API).
+type noCapacity struct{ why string }
+
+func (n noCapacity) LegacyCapacity(context.Context) (traffic.Capacity, error) {
+	return traffic.Capacity{}, fmt.Errorf("%w: %s", traffic.ErrNoCapacity, n.why)
 }
 
 // baselineLimits turns the APM baseline's overall row (or the aggregate of its

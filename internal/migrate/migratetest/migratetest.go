@@ -30,7 +30,12 @@ type Backend struct {
 	minMicros        atomic.Int64
 	maxMicros        atomic.Int64
 	slowdownPercent  atomic.Int64
+	down             atomic.Bool
 }
+
+// SetDown takes the backend out (every request, its health check's too, gets 503) or
+// brings it back.
+func (b *Backend) SetDown(down bool) { b.down.Store(down) }
 
 // NewBackend starts a backend with the given error rate and latency range.
 func NewBackend(tb TB, errorRate float64, minLatency, maxLatency time.Duration) *Backend {
@@ -57,6 +62,10 @@ func (b *Backend) SetLatency(lo, hi time.Duration) {
 func (b *Backend) SetSlowdown(f float64) { b.slowdownPercent.Store(int64(f * 100)) }
 
 func (b *Backend) serve(w http.ResponseWriter, _ *http.Request) {
+	if b.down.Load() {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
 	lo, hi := b.minMicros.Load(), b.maxMicros.Load()
 	d := lo
 	if hi > lo {
@@ -77,19 +86,41 @@ func StartProxy(tb TB, legacy, kubernetes *Backend) *proxy.Proxy {
 	return startProxy(tb, legacy.URL, kubernetes.URL)
 }
 
+// StartProxyHealthChecked opens the embedded proxy as StartProxy does, in front of
+// several legacy servers that it health-checks every 100 ms (one failure takes a
+// server out, one success brings it back; no passive ejection).
+func StartProxyHealthChecked(tb TB, legacy []*Backend, kubernetes *Backend) *proxy.Proxy {
+	tb.Helper()
+	var urls []string
+	for _, b := range legacy {
+		urls = append(urls, b.URL)
+	}
+	return openProxy(tb, urls, kubernetes.URL, func(cfg *proxy.Config) {
+		cfg.Backends.Legacy.HealthCheck = proxy.HealthCheckConfig{Path: "/healthz", Interval: 100 * time.Millisecond,
+			Timeout: 100 * time.Millisecond, HealthyAfter: 1, UnhealthyAfter: 1}
+		cfg.Backends.Legacy.Ejection.Disabled = true
+	})
+}
+
 func startProxy(tb TB, legacy, kubernetes string) *proxy.Proxy {
+	tb.Helper()
+	return openProxy(tb, []string{legacy}, kubernetes, func(*proxy.Config) {})
+}
+
+func openProxy(tb TB, legacy []string, kubernetes string, tune func(*proxy.Config)) *proxy.Proxy {
 	tb.Helper()
 	cfg := proxy.Config{
 		Listen: "127.0.0.1:0",
 		Admin:  proxy.AdminConfig{Listen: "127.0.0.1:0"},
 		Sticky: proxy.StickyConfig{Disabled: true},
 		Backends: proxy.BackendsConfig{
-			Legacy:     proxy.PoolConfig{Servers: []string{legacy}},
+			Legacy:     proxy.PoolConfig{Servers: legacy},
 			Kubernetes: proxy.PoolConfig{Servers: []string{kubernetes}},
 		},
 		Stats: proxy.StatsConfig{Bucket: time.Second},
 	}
 	cfg.Weights.Kubernetes = proxy.PercentOf(0)
+	tune(&cfg)
 	p, err := proxy.New(cfg)
 	if err != nil {
 		tb.Fatal(err)

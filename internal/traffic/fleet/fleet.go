@@ -51,7 +51,10 @@ type Router struct {
 	cfg Config
 }
 
-var _ traffic.Fleet = (*Router)(nil)
+var (
+	_ traffic.Fleet            = (*Router)(nil)
+	_ traffic.CapacityReporter = (*Router)(nil)
+)
 
 // New checks the configuration; it does not call the API server.
 func New(cfg Config) (*Router, error) {
@@ -237,6 +240,27 @@ func (r *Router) Stats(ctx context.Context, window time.Duration) ([]proxy.Snaps
 		return nil, err
 	}
 	return snaps, nil
+}
+
+// LegacyCapacity implements traffic.CapacityReporter: every ready replica's report
+// merged (proxy.MergeCapacity: the replicas' loads add up, a server is healthy when
+// at least half the replicas see it so). An error when one cannot be read: the guard
+// judges the whole fleet or nothing.
+func (r *Router) LegacyCapacity(ctx context.Context) (traffic.Capacity, error) {
+	reps, err := r.Replicas(ctx)
+	if err != nil {
+		return traffic.Capacity{}, err
+	}
+	reports := make([]proxy.CapacityReport, len(reps))
+	err = r.run(ctx, reps, "report the legacy side's capacity", func(ctx context.Context, i int, c *proxy.AdminClient) error {
+		var err error
+		reports[i], err = c.CapacityReport(ctx)
+		return err
+	})
+	if err != nil {
+		return traffic.Capacity{}, err
+	}
+	return proxy.MergeCapacity(reports).Capacity(), nil
 }
 
 // each runs call on every ready replica.

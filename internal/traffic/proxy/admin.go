@@ -23,6 +23,7 @@ const (
 	PathWeights  = "/v1/weights"
 	PathStats    = "/v1/stats"
 	PathBackends = "/v1/backends"
+	PathCapacity = "/v1/capacity"
 	PathMetrics  = "/metrics"
 )
 
@@ -87,6 +88,9 @@ func (p *Proxy) adminHandler() http.Handler {
 	mux.Handle("GET "+PathStats, p.authorized(p.getStats))
 	mux.Handle("GET "+PathBackends, p.authorized(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, p.Backends())
+	}))
+	mux.Handle("GET "+PathCapacity, p.authorized(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, p.CapacityReport())
 	}))
 	metrics := promhttp.HandlerFor(p.metrics.registry, promhttp.HandlerOpts{})
 	mux.Handle("GET "+PathMetrics, p.authorized(metrics.ServeHTTP))

@@ -15,7 +15,7 @@ import (
 	"ferry.dev/ferry/internal/traffic"
 )
 
-var _ traffic.Router = (*AdminClient)(nil)
+var _ traffic.CapacityReporter = (*AdminClient)(nil)
 
 // AdminClient talks to a running proxy's admin API. It is also a traffic.Router, so a
 // migration can drive a proxy that runs as its own process.
@@ -62,6 +62,22 @@ func (c *AdminClient) Backends(ctx context.Context) ([]BackendStatus, error) {
 	var b []BackendStatus
 	err := c.do(ctx, http.MethodGet, PathBackends, nil, &b)
 	return b, err
+}
+
+// CapacityReport returns the legacy servers' health and load (GET /v1/capacity).
+func (c *AdminClient) CapacityReport(ctx context.Context) (CapacityReport, error) {
+	var r CapacityReport
+	err := c.do(ctx, http.MethodGet, PathCapacity, nil, &r)
+	return r, err
+}
+
+// LegacyCapacity implements traffic.CapacityReporter from the proxy's CapacityReport.
+func (c *AdminClient) LegacyCapacity(ctx context.Context) (traffic.Capacity, error) {
+	r, err := c.CapacityReport(ctx)
+	if err != nil {
+		return traffic.Capacity{}, err
+	}
+	return r.Capacity(), nil
 }
 
 func (c *AdminClient) do(ctx context.Context, method, path string, in, out any) error {

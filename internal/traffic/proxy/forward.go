@@ -260,6 +260,9 @@ func isTimeout(err error) bool {
 // record counts one request in the statistics and metrics, under its route; a forced
 // one apart from those the migration gates read.
 func (p *Proxy) record(ctx *fasthttp.RequestCtx, srv *server, status int, failed, forced bool, latency time.Duration, now time.Time) {
+	if srv.load != nil && !failed {
+		srv.load.add(now) // what it answered, forced or not: its load
+	}
 	if forced {
 		p.stats.recordForced(srv.side, status, failed, now)
 		p.metrics.forced[srv.side][statusClass(status, failed)].Inc()

@@ -24,6 +24,8 @@ type server struct {
 	healthy      atomic.Bool
 	failures     atomic.Int32
 	ejectedUntil atomic.Int64
+	// load counts the requests it answered per stats bucket (see serverLoads).
+	load *serverLoad
 }
 
 // pool is one side's servers, picked round-robin among the available ones.

@@ -48,6 +48,7 @@ type Proxy struct {
 	reload  sync.Mutex      // serialises Reload and SetWeights against each other
 	fileW   traffic.Weights // the weights the config file gave last
 	stats   *statsRecorder
+	loads   *serverLoads
 	routes  *routeTable
 	metrics *metrics
 	access  *accessLog
@@ -83,6 +84,7 @@ func New(cfg Config) (*Proxy, error) {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		fileW:  w,
 		stats:  newStatsRecorder(cfg.Stats.Bucket, cfg.Stats.Retention),
+		loads:  newServerLoads(cfg.Stats.Bucket, cfg.Stats.Retention),
 	}
 	p.transport = passThrough{&p.respHeader}
 	p.k8sBP.Store(int32(w.Kubernetes))
@@ -94,7 +96,9 @@ func New(cfg Config) (*Proxy, error) {
 	})
 	p.metrics.registry.MustRegister(newUpCollector(p))
 	p.routes = newRouteTable(cfg.Stats.MaxRoutes, p.metrics.resolveRoute)
-	p.rt.Store(newGeneration(cfg, files, p.transport))
+	rt := newGeneration(cfg, files, p.transport)
+	p.loads.attach(rt)
+	p.rt.Store(rt)
 	return p, nil
 }
 
@@ -316,6 +320,7 @@ func (p *Proxy) Reload(cfg Config) error {
 		return err
 	}
 	rt := newGeneration(cfg, files, p.transport)
+	p.loads.attach(rt) // stats cannot change on a reload: the buckets fit
 	if p.open.Load() && !p.closed.Load() {
 		rt.health = startHealthChecks(rt, p.healthEvents())
 	}

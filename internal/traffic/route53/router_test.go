@@ -2,7 +2,7 @@ package route53_test
 
 // AWS cannot be reached from tests: these drive the real AWS SDK for Go v2 against
 // route53test, a local server that speaks the documented Route 53 REST XML API
-// (ChangeResourceRecordSets, ListResourceRecordSets, GetChange).
+// (ChangeResourceRecordSets, ListResourceRecordSets, GetChange, GetHealthCheckStatus).
 
 import (
 	"context"

@@ -36,12 +36,29 @@ type Server struct {
 	syncDelay time.Duration
 	throttles map[string][]string // op → error codes to answer next, in order
 	calls     []Call
+	// health is each health check's checkers, true for those reporting success.
+	health map[string][]bool
+}
+
+// checkerRegions are where Route 53's health checkers report from.
+var checkerRegions = []string{"us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1"}
+
+// SetHealthCheck makes health check id known, with checkers of Route 53's health
+// checkers reporting on it and the first healthy of them reporting success.
+func (s *Server) SetHealthCheck(id string, healthy, checkers int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	obs := make([]bool, checkers)
+	for i := range min(healthy, checkers) {
+		obs[i] = true
+	}
+	s.health[id] = obs
 }
 
 // NewServer starts a server whose changes are INSYNC after syncDelay.
 func NewServer(tb TB, syncDelay time.Duration) *Server {
 	tb.Helper()
-	s := &Server{zones: map[string]*zone{}, changes: map[string]*change{}, syncDelay: syncDelay, throttles: map[string][]string{}}
+	s := &Server{zones: map[string]*zone{}, changes: map[string]*change{}, syncDelay: syncDelay, throttles: map[string][]string{}, health: map[string][]bool{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.Close)
 	return s
@@ -117,6 +134,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		op = "ListResourceRecordSets"
 	case r.Method == http.MethodGet && strings.HasPrefix(path, "change/"):
 		op = "GetChange"
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "healthcheck/") && strings.HasSuffix(path, "/status"):
+		op = "GetHealthCheckStatus"
 	default:
 		writeError(w, http.StatusNotFound, "UnknownOperationException", "unknown operation "+r.Method+" "+r.URL.Path)
 		return
@@ -145,6 +164,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, op, path string)
 	if op == "GetChange" {
 		return s.getChange(w, strings.TrimPrefix(path, "change/"))
 	}
+	if op == "GetHealthCheckStatus" {
+		return s.healthCheckStatus(w, strings.TrimSuffix(strings.TrimPrefix(path, "healthcheck/"), "/status"))
+	}
 	id := strings.TrimSuffix(strings.TrimPrefix(path, "hostedzone/"), "/rrset")
 	z, ok := s.zones[id]
 	if !ok {
@@ -162,6 +184,27 @@ func (s *Server) getChange(w http.ResponseWriter, id string) string {
 		return writeError(w, http.StatusNotFound, "NoSuchChange", "A change with the specified change ID does not exist: "+id)
 	}
 	writeXML(w, http.StatusOK, getChangeResponse{Xmlns: xmlns, Info: c.info()})
+	return ""
+}
+
+// healthCheckStatus answers GetHealthCheckStatus: one observation per checker.
+func (s *Server) healthCheckStatus(w http.ResponseWriter, id string) string {
+	obs, ok := s.health[id]
+	if !ok {
+		return writeError(w, http.StatusNotFound, "NoSuchHealthCheck", "No health check exists with the specified ID "+id)
+	}
+	resp := healthCheckStatusResponse{Xmlns: xmlns}
+	now := time.Now().UTC().Format(time.RFC3339)
+	for i, healthy := range obs {
+		status := "Failure: Connection timed out. The endpoint or the internet connection is down, or requests are being blocked by your firewall."
+		if healthy {
+			status = "Success: HTTP Status Code 200, OK"
+		}
+		resp.Observations = append(resp.Observations, healthCheckObservation{
+			IPAddress: fmt.Sprintf("15.177.%d.%d", i/250, i%250+1), Region: checkerRegions[i%len(checkerRegions)], CheckedTime: now, Status: status,
+		})
+	}
+	writeXML(w, http.StatusOK, resp)
 	return ""
 }
 

@@ -82,3 +82,16 @@ type invalidChangeBatch struct {
 	Messages  []string `xml:"Messages>Message"`
 	RequestID string   `xml:"RequestId"`
 }
+
+type healthCheckStatusResponse struct {
+	XMLName      xml.Name                 `xml:"GetHealthCheckStatusResponse"`
+	Xmlns        string                   `xml:"xmlns,attr"`
+	Observations []healthCheckObservation `xml:"HealthCheckObservations>HealthCheckObservation"`
+}
+
+type healthCheckObservation struct {
+	IPAddress   string `xml:"IPAddress"`
+	Region      string `xml:"Region"`
+	CheckedTime string `xml:"StatusReport>CheckedTime"`
+	Status      string `xml:"StatusReport>Status"`
+}
