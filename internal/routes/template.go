@@ -3,6 +3,10 @@ package routes
 // Placeholder replaces every ID segment in a template.
 const Placeholder = "{id}"
 
+// HashPlaceholder replaces a content hash in a file name: every build of
+// /assets/app-3f2a9c1e.js is one endpoint, /assets/app-{hash}.js.
+const HashPlaceholder = "{hash}"
+
 // Other names every request past a table's cap of distinct templates.
 const Other = "other"
 
@@ -75,7 +79,16 @@ func appendSegment[S ~string | ~[]byte](dst []byte, s S) []byte {
 			break
 		}
 	}
-	if isPlaceholder(base) || isID(base) {
+	switch {
+	case len(ext) > 0 && isFingerprinted(base):
+		return append(dst, s...)
+	case isPlaceholder(base) || allDigits(base) || isUUID(base):
+		dst = append(dst, Placeholder...)
+		return append(dst, ext...)
+	case len(ext) > 0 && hasFingerprint(base):
+		dst = appendFingerprinted(dst, base)
+		return append(dst, ext...)
+	case isID(base):
 		dst = append(dst, Placeholder...)
 		return append(dst, ext...)
 	}
@@ -89,17 +102,25 @@ func isPlaceholder[S ~string | ~[]byte](s S) bool {
 	case s[0] == ':' && len(s) > 1:
 		return true
 	case len(s) > 2 && (s[0] == '{' && s[len(s)-1] == '}' || s[0] == '<' && s[len(s)-1] == '>'):
+		// One placeholder, not several side by side ("{hash}.{hash}").
+		for i := 1; i < len(s)-1; i++ {
+			if c := s[i]; c == '{' || c == '}' || c == '<' || c == '>' {
+				return false
+			}
+		}
 		return true
 	}
 	return false
 }
 
+// isExtension matches a file extension: a letter, then letters or digits (woff2, mp4),
+// five at most.
 func isExtension[S ~string | ~[]byte](s S) bool {
-	if len(s) == 0 || len(s) > 5 {
+	if len(s) == 0 || len(s) > 5 || !isLetter(s[0]) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) {
 			return false
 		}
 	}
@@ -186,6 +207,10 @@ func allHex[S ~string | ~[]byte](s S) bool {
 	}
 	return true
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
