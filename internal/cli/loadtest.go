@@ -27,6 +27,7 @@ type loadtestOptions struct {
 	headers   []string
 	minDelta  time.Duration
 	html      string
+	top       int
 	verbose   bool
 }
 
@@ -61,6 +62,7 @@ OPTIONS requests are sent unless --allow-writes. Ctrl-C stops the run and still 
 	f.BoolVar(&c.AllowWrites, "allow-writes", false, "also send the log's POST, PUT, PATCH and DELETE requests (without bodies)")
 	f.StringVar(&c.BaselinePath, "baseline", "", "APM baseline export to compare with (CSV or JSON)")
 	f.StringVar(&o.html, "html", "loadtest-report.html", `write the HTML report here ("" for none)`)
+	f.IntVar(&o.top, "top", loadtest.DefaultTop, "endpoints the table shows, busiest first, before one row merges the rest (0: all; JSON, YAML and HTML keep all)")
 	f.DurationVar(&c.Timeout, "request-timeout", loadtest.DefaultTimeout, "how long each request may take (--timeout is the same)")
 	alias(f, f.Lookup("request-timeout"), "timeout")
 	f.IntVar(&c.MaxInFlight, "max-in-flight", loadtest.DefaultMaxInFlight, "most requests in flight per side")
@@ -80,6 +82,9 @@ func (o *loadtestOptions) complete(g *globalOptions) error {
 		return usageError{err}
 	}
 	o.cfg.LogFormat = format
+	if o.top < 0 {
+		return usageError{fmt.Errorf("--top %d: want 0 (every endpoint) or more", o.top)}
+	}
 	for _, h := range o.headers {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
@@ -120,7 +125,7 @@ func (o *loadtestOptions) run(ctx context.Context, g *globalOptions) error {
 		return err
 	}
 	if g.output == "table" {
-		err = report.WriteTable(g.stdout)
+		err = report.WriteTable(g.stdout, o.top)
 	} else {
 		err = render(g.stdout, g.output, report, nil)
 	}

@@ -100,6 +100,7 @@ func TestLoadtestBadInputFailsBeforeAnyLoad(t *testing.T) {
 		{"duration beyond the cap", []string{"--duration", "3h"}, ExitUsage, "beyond the cap of 1h0m0s"},
 		{"unreachable target", []string{"--kubernetes", closed.URL}, ExitError, "target unreachable: kubernetes side"},
 		{"bad header", []string{"-H", "nocolon"}, ExitUsage, `want "Name: value"`},
+		{"negative top", []string{"--top", "-1"}, ExitUsage, "--top -1: want 0 (every endpoint) or more"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := run(t, append(append([]string{}, base...), tc.args...)...)

@@ -1,10 +1,12 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,6 +103,7 @@ func TestHTMLReportRendersInChromium(t *testing.T) {
 		}
 		boxes[id] = b
 	}
+	checkSorting(t, ctx, r)
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
@@ -132,4 +135,60 @@ func TestHTMLReportRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", out)
+}
+
+// checkSorting clicks the endpoints table's headers and checks the order of its
+// endpoints after each click against the report's figures.
+func checkSorting(t *testing.T, ctx context.Context, r *Report) {
+	t.Helper()
+	byName := func(a, b EndpointRow) int { return cmp.Compare(a.Endpoint, b.Endpoint) }
+	p99Down := func(a, b EndpointRow) int {
+		return cmp.Or(cmp.Compare(b.Kubernetes.P99, a.Kubernetes.P99), byName(a, b))
+	}
+	p99Up := func(a, b EndpointRow) int {
+		return cmp.Or(cmp.Compare(a.Kubernetes.P99, b.Kubernetes.P99), byName(a, b))
+	}
+	order := func(by func(a, b EndpointRow) int) []string {
+		rows := slices.Clone(r.Endpoints)
+		slices.SortStableFunc(rows, by)
+		var names []string
+		for _, row := range rows {
+			names = append(names, row.Endpoint)
+		}
+		return names
+	}
+	var busiest []string
+	for _, row := range r.Endpoints {
+		busiest = append(busiest, row.Endpoint)
+	}
+	if len(busiest) < 3 {
+		t.Fatalf("%d endpoints, want at least 3 to sort", len(busiest))
+	}
+	for _, step := range []struct {
+		click string
+		want  []string
+	}{
+		{"", busiest},
+		{"p99", order(p99Down)},
+		{"p99", order(p99Up)},
+		{"endpoint", order(byName)},
+		{"requests", busiest},
+	} {
+		if step.click != "" {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#endpoints th[data-sort="`+step.click+`"]`))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#endpoints tbody.row"), b => b.dataset.endpoint)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#endpoints tbody").dataset.endpoint`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, step.want) || first != TotalEndpoint {
+			t.Errorf("after clicking %q the endpoints read %v under %q, want %v under %q", step.click, got, first, step.want, TotalEndpoint)
+		}
+	}
 }

@@ -30,7 +30,7 @@ func TestReportOutputs(t *testing.T) {
 	r := sampleReport(t, Config{})
 	t.Run("table", func(t *testing.T) {
 		var b bytes.Buffer
-		if err := r.WriteTable(&b); err != nil {
+		if err := r.WriteTable(&b, 0); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"maps"
 	"math"
 	"strconv"
 	"sync"
@@ -47,6 +48,14 @@ func (t *tally) add(s sample) {
 	if s.code != 0 {
 		recordClamped(t.hist, s.latency())
 	}
+}
+
+// merge adds another tally's requests to t, histograms bucket by bucket, so that
+// percentiles are over all the requests, not averages of percentiles.
+func (t *tally) merge(o *tally) {
+	t.count += o.count
+	t.errors += o.errors
+	t.hist.Merge(o.hist)
 }
 
 func recordClamped(h *hdrhistogram.Histogram, d time.Duration) {
@@ -189,6 +198,13 @@ func (r *recorder) endpointStats() map[string]Stats {
 		out[name] = t.stats()
 	}
 	return out
+}
+
+// endpointTallies returns each endpoint's tally, for merging after the run.
+func (r *recorder) endpointTallies() map[string]*tally {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.endpoints)
 }
 
 // distribution returns latencies at percentiles spaced evenly on a log scale of

@@ -40,6 +40,10 @@ type Report struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Verdict is the judgement, with the thresholds it used.
 	Verdict Verdict `json:"verdict"`
+
+	// tallies are each endpoint's requests per side (legacy, kubernetes), kept to
+	// merge the endpoints a table leaves out into one row.
+	tallies map[string][2]*tally
 }
 
 // Mix describes the request mix.

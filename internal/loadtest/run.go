@@ -131,6 +131,7 @@ func (p *plan) report(started time.Time, elapsed time.Duration, interrupted bool
 	r.Total = EndpointRow{Endpoint: TotalEndpoint, Legacy: r.Sides[0].Stats, Kubernetes: r.Sides[1].Stats}
 	r.Total.Ratio = ratios(r.Total.Kubernetes, r.Total.Legacy)
 	r.Endpoints = endpointRows(sides[0].rec.endpointStats(), sides[1].rec.endpointStats(), p.baseline)
+	r.tallies = pairTallies(sides[0].rec.endpointTallies(), sides[1].rec.endpointTallies())
 	if p.baseline != nil {
 		r.Baseline = p.baseline.Source
 	}

@@ -7,9 +7,10 @@ import (
 	"text/tabwriter"
 )
 
-// WriteTable writes the report for a terminal: the run, each side, each endpoint
-// side by side with ratios and the baseline, the warnings and the verdict.
-func (r *Report) WriteTable(w io.Writer) error {
+// WriteTable writes the report for a terminal: the run, each side, the top busiest
+// endpoints side by side with ratios and the baseline (and one row that merges the
+// rest; top 0 shows them all), the warnings and the verdict.
+func (r *Report) WriteTable(w io.Writer, top int) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s; %s\n\n", r.String(), r.mixLine())
 	fmt.Fprintln(tw, "SIDE\tURL\tREQUESTS\tERRORS\tMEAN\tP50\tP90\tP99\tP99.9\tMAX\tRATE\tSEND LAG P99")
@@ -20,7 +21,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "ENDPOINT\tSIDE\tREQUESTS\tERRORS\tMEAN\tP50\tP90\tP99\tP99.9\tMAX\tP99 K/L\tBASELINE MEAN/P99\tCHECK")
-	for _, row := range append([]EndpointRow{r.Total}, r.Endpoints...) {
+	for _, row := range append([]EndpointRow{r.Total}, r.topRows(top)...) {
 		writeRow(tw, row)
 	}
 	if err := tw.Flush(); err != nil {
