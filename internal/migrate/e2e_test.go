@@ -84,8 +84,10 @@ notify: [{webhook: %s}]
 func newEnv(t *testing.T, rate int, deadline string) *env {
 	t.Helper()
 	e := &env{
-		legacy: migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond),
-		kube:   migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond),
+		// 50 to 100 ms: a +50 % regression (tens of milliseconds) stays well above
+		// what a machine loaded by other tests adds to every request.
+		legacy: migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond),
+		kube:   migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond),
 		hook:   newReceiver(t),
 	}
 	e.proxy = migratetest.StartProxy(t, e.legacy, e.kube)
@@ -232,7 +234,7 @@ func TestTooLittleDataPastTheDeadlineAborts(t *testing.T) {
 // as a kill would: what it recorded up to then is all the next run has.
 func (e *env) stopAt(t *testing.T, prefix string) (*migrate.State, error) {
 	t.Helper()
-	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+	ctx, stop := context.WithTimeout(context.Background(), devclustertest.Patience(t, time.Minute))
 	defer stop()
 	cfg := e.cfg
 	cfg.OnEvent = func(ev migrate.Event) {
