@@ -62,8 +62,8 @@ func newResourceEnv(t *testing.T) *resourceEnv {
 		t.Fatal(err)
 	}
 	e.ns = devclustertest.Namespace(t, kubernetes.NewForConfigOrDie(cfg), "steer")
-	legacy := migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
-	kube := migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
+	legacy := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
+	kube := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
 	p := migratetest.StartProxy(t, legacy, kube)
 	load := migratetest.StartLoad(migratetest.URL(p), 300)
 	t.Cleanup(load.Stop)
@@ -165,8 +165,7 @@ warmup: 500ms
 deadline: 2h
 gates:
   errorRate: {minAbsolute: 0.02}
-  # This test steers by hand; a latency verdict on a starved machine is not its subject.
-  disable: [latency, endpoints]
+  disable: [latency, endpoints] # steered by hand: a latency verdict is not this test's subject
 notify:
 - webhook: %s
 `, e.proxyAdmin, notify)
@@ -188,6 +187,7 @@ func requestAnnotations(m *v1alpha1.Migration) []string {
 }
 
 func TestMigrateResourceIsAppliedAndSteered(t *testing.T) {
+	t.Parallel()
 	e := newResourceEnv(t)
 	ctx := context.Background()
 	key := types.NamespacedName{Namespace: e.ns, Name: "shop"}

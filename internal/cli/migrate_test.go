@@ -20,8 +20,8 @@ import (
 // that drives it through its admin API.
 func migrationFixture(t *testing.T, rate int) (string, *proxy.Proxy, *migratetest.Backend) {
 	t.Helper()
-	legacy := migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
-	kube := migratetest.NewBackend(t, 0.005, 10*time.Millisecond, 20*time.Millisecond)
+	legacy := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
+	kube := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
 	p := migratetest.StartProxy(t, legacy, kube)
 	load := migratetest.StartLoad(migratetest.URL(p), rate)
 	t.Cleanup(load.Stop)
@@ -62,6 +62,7 @@ func migrationState(t *testing.T, plan string) *migrate.State {
 }
 
 func TestMigrateStartRunsToCompletion(t *testing.T) {
+	t.Parallel()
 	plan, p, _ := migrationFixture(t, 400)
 	code, stdout, stderr := run(t, "migrate", "start", "--plan", plan)
 	if code != 0 {
@@ -90,6 +91,7 @@ var migrateKillPoints = []string{
 }
 
 func TestMigrateKilledMidStepContinuesTheSameStep(t *testing.T) {
+	t.Parallel()
 	plan, p, _ := migrationFixture(t, 400)
 	at := clitest.Rand(t).IntN(len(migrateKillPoints))
 	proc := clitest.Start(t, "migrate", "start", "--plan", plan)
@@ -116,6 +118,7 @@ func TestMigrateKilledMidStepContinuesTheSameStep(t *testing.T) {
 }
 
 func TestMigrateAbortsOnARegressionWithExitCode3(t *testing.T) {
+	t.Parallel()
 	plan, p, kube := migrationFixture(t, 400)
 	kube.SetErrorRate(0.05)
 	code, _, stderr := run(t, "migrate", "start", "--plan", plan)

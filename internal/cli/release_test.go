@@ -101,6 +101,7 @@ func expireDeployLock(t *testing.T, cs kubernetes.Interface, ns string) {
 }
 
 func TestDeployKilledMidRolloutIsFinishedByTheNextDeploy(t *testing.T) {
+	t.Parallel()
 	file, ns, cs := appDir(t, 100)
 	if _, stderr, err := clitest.Run(t, ferryArgs(file, "deploy", "--image", "shop/web:v1")...); err != nil {
 		t.Fatalf("first deploy: %v\n%s", err, stderr)
@@ -140,6 +141,7 @@ func TestDeployKilledMidRolloutIsFinishedByTheNextDeploy(t *testing.T) {
 }
 
 func TestConcurrentDeploysAreSerialized(t *testing.T) {
+	t.Parallel()
 	file, ns, cs := appDir(t, 10)
 	const n = 10
 	var wg sync.WaitGroup

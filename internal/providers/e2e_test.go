@@ -167,7 +167,6 @@ func changeBatches(srv *route53test.Server) int {
 }
 
 func TestRoute53MigrationEndToEnd(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t, 400)
 	srv, yaml := route53World(t, w)
 	cfg, err := config(t, w.prom.URL, []int{10, 100}, yaml)
@@ -193,7 +192,6 @@ func TestRoute53MigrationEndToEnd(t *testing.T) {
 // The Kubernetes side starts failing 8% of requests (legacy 0.5%) once the first step
 // is in place: the error-rate gate, reading Prometheus, aborts there.
 func TestPrometheusGatesAbortARoute53MigrationOnARegression(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t, 400)
 	srv, yaml := route53World(t, w)
 	cfg, err := config(t, w.prom.URL, []int{25, 100}, yaml)
