@@ -43,6 +43,9 @@ type ALBConfig struct {
 	Action               string `json:"action" yaml:"action"`
 	LegacyTargetGroupARN string `json:"legacyTargetGroupARN" yaml:"legacyTargetGroupARN"`
 	KubernetesService    string `json:"kubernetesService" yaml:"kubernetesService"`
+	// Endpoint replaces Elastic Load Balancing's, which the legacy-capacity guard asks
+	// for the legacy target group's health (in the ARN's region).
+	Endpoint string `json:"endpoint,omitempty" yaml:"endpoint,omitempty"`
 }
 
 // PrometheusConfig points at Prometheus; queries default to the proxy's metrics.

@@ -185,7 +185,7 @@ func (b *builder) router(ctx context.Context) (traffic.Router, error) {
 	case r.Gateway != nil:
 		return b.gateway(r.Gateway)
 	case r.ALB != nil:
-		return b.alb(r.ALB)
+		return b.alb(ctx, r.ALB)
 	}
 	return nil, errors.New("the plan names no router")
 }

@@ -37,11 +37,18 @@ func (b *builder) gateway(c *plan.GatewayConfig) (traffic.Router, error) {
 	return gateway.New(gateway.Config{Gateway: gw, Kube: kc.Clientset, Namespace: ns, Route: c.HTTPRoute, Legacy: c.LegacyService, Kubernetes: c.KubernetesService})
 }
 
-func (b *builder) alb(c *plan.ALBConfig) (traffic.Router, error) {
+// alb builds the ALB router with an Elastic Load Balancing client for the guard's
+// questions about the legacy target group's health; credentials come from the AWS
+// chain, the region from the target group's ARN.
+func (b *builder) alb(ctx context.Context, c *plan.ALBConfig) (traffic.Router, error) {
 	kc, ns, err := b.namespace(c.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("router.alb: %w", err)
 	}
+	elb, err := alb.NewClient(ctx, alb.ClientConfig{TargetGroupARN: c.LegacyTargetGroupARN, Endpoint: c.Endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("router.alb: %w", err)
+	}
 	return alb.New(alb.Config{Kube: kc.Clientset, Namespace: ns, Ingress: c.Ingress, Action: c.Action,
-		LegacyTargetGroupARN: c.LegacyTargetGroupARN, Service: c.KubernetesService})
+		LegacyTargetGroupARN: c.LegacyTargetGroupARN, Service: c.KubernetesService, ELB: elb})
 }

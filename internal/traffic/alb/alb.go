@@ -31,6 +31,9 @@ type Config struct {
 	// LegacyTargetGroupARN is the legacy fleet's target group; Service is the
 	// Kubernetes Service the controller registers as the other target group.
 	LegacyTargetGroupARN, Service string
+	// ELB, when set, is asked for the health of the legacy target group's targets
+	// (LegacyCapacity); without it the router cannot tell the legacy side's health.
+	ELB TargetHealthAPI
 }
 
 // Router shifts traffic by the weights of a weighted forward action.
