@@ -37,8 +37,8 @@ func TestParseRefusesSettingsOutOfRange(t *testing.T) {
 		{"webhook URL of another scheme", "notify:\n- webhook: ftp://ops.example/ferry\n", "notify[0].webhook (line 8): not an absolute http:// or https:// URL with a host"},
 		{"webhook URL without a host", "notify:\n- webhook: 'https:///ferry'\n", "notify[0].webhook (line 8): not an absolute"},
 		{"final control not a percentage", "final: {control: lots}\n", "final.control (line 7): percentage \"lots\""},
-		{"guard setting not a boolean", "guard: {legacyCapacity: sometimes}\n", "line 7: cannot unmarshal"},
-		{"guard setting misspelt", "guard: {legacyCapacities: false}\n", "line 7: field legacyCapacities not found"},
+		{"guard setting not a boolean", "guard: {legacyCapacity: sometimes}\n", `guard.legacyCapacity (line 7): "sometimes" is not true or false`},
+		{"guard setting misspelt", "guard: {legacyCapacities: false}\n", "guard.legacyCapacities (line 7): unknown field"},
 		{"final control above half", "final: {control: 60%}\n", "final.control (line 7): 60% is more than the 50% a control may keep"},
 		{"final control not above the previous step", "steps:\n- {weight: 90}\n- {weight: 100}\nfinal: {control: 10%}\n", "final.control (line 10): 10% would judge the last step at 90%, not above the previous step's 90%"},
 	} {
