@@ -34,6 +34,9 @@ const (
 	// ExitLintErrors means `ferry lint` found at least one error, and `--fail-on` is
 	// not `none`.
 	ExitLintErrors = 6
+	// ExitDifferences means `ferry diff` found an object that a deploy would change;
+	// 0 means it found none.
+	ExitDifferences = 7
 )
 
 // usageError marks errors in how ferry was called (ExitUsage).
