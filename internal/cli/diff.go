@@ -30,9 +30,11 @@ object, changing nothing:
   revision  the latest recorded revision's manifests beside the new ones
 
 Without --image, the latest revision's image is used: the diff then shows what the
-manifests alone change. A Secret's values are never printed: a changed value shows as
-"` + release.SecretChanged + `". The exit code is 0 when nothing would change, 7 when something would
-(as diff and kubectl diff do, with ferry's own number), and 1 on an error.`,
+manifests alone change. A Secret's values are never printed: a changed value shows
+as "` + release.SecretChanged + `".
+
+Exit code 0: nothing would change; 7: something would (as diff and kubectl diff
+tell it, with ferry's own number); 1: an error.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !contains(diffAgainst, against) {
@@ -71,6 +73,20 @@ manifests alone change. A Secret's values are never printed: a changed value sho
 	cmd.Flags().BoolVar(&o.createNamespace, "create-namespace", false, "compare as a deploy that creates the app's namespace would")
 	cmd.Flags().BoolVar(&skipLint, "skip-lint", false, "compare even when the preflight rules (ferry lint) find errors")
 	return cmd
+}
+
+// deployDryRun is `ferry deploy --dry-run`: the preview of `ferry diff`, ending 0 when
+// the API server accepted every object, whatever would change.
+func deployDryRun(cmd *cobra.Command, g *globalOptions, cfg release.Config, opts release.DeployOptions) error {
+	p, err := release.Diff(cmd.Context(), cfg, opts)
+	if err != nil {
+		return releaseError(cfg, err)
+	}
+	if err := renderPreview(g, p, "all"); err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stderr, "dry run: nothing was changed")
+	return nil
 }
 
 // silentError ends a command with its exit code and no message: the output said it.
