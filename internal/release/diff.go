@@ -125,10 +125,19 @@ func DiffObjects(before, after *unstructured.Unstructured, beforeName, afterName
 		d.Change = ChangeUpdate
 	}
 	d.Diff, err = difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(by), B: difflib.SplitLines(ay),
+		A: lines(by), B: lines(ay),
 		FromFile: beforeName + " " + d.Object, ToFile: afterName + " " + d.Object, Context: 3,
 	})
 	return d, err
+}
+
+// lines splits text after each newline, with no empty line after the last.
+func lines(text string) []string {
+	out := strings.SplitAfter(text, "\n")
+	if out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 func yamlOf(obj map[string]any) (string, error) {
