@@ -61,7 +61,7 @@ func Generate(root string) (map[string][]byte, error) {
 			DoNotReference:             true,
 			// No $id: the schemas are referenced by path from a checkout.
 			Anonymous: true,
-			Mapper:                     mapType,
+			Mapper:    mapType,
 		}
 		if err := r.AddGoComments(base, filepath.Join(root, d.pkg)); err != nil {
 			return nil, fmt.Errorf("read the doc comments of %s: %w", d.pkg, err)
