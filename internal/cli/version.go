@@ -20,12 +20,10 @@ import (
 const DefaultServerVersionTimeout = 5 * time.Second
 
 // versionOutput is what `ferry version` prints: the client always, the server when it
-// answered, or why it did not.
+// answered.
 type versionOutput struct {
 	Client version.Info `json:"client"`
 	Server *serverInfo  `json:"server,omitempty"`
-	// ServerError says why the server's version is missing; empty with --client.
-	ServerError string `json:"serverError,omitempty"`
 }
 
 // serverInfo is the cluster's version.
@@ -55,31 +53,28 @@ func newVersionCommand(g *globalOptions) *cobra.Command {
 		Short: "Print ferry's version and the cluster's",
 		Long: `Print ferry's version and, unless --client, the cluster's.
 
-ferry's own version is printed even when the cluster cannot be reached: the server's
-line then says why, and the exit code is still 0.`,
+ferry's own version is printed even when the cluster cannot be reached within
+--server-timeout; the reason then follows on stderr, as one line, and the exit code
+is 1.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if timeout <= 0 {
 				return usageError{fmt.Errorf("--server-timeout must be positive, got %s", timeout)}
 			}
 			out := versionOutput{Client: version.Get()}
+			var serverErr error
 			if !clientOnly {
-				server, err := serverVersion(g.kube, timeout)
-				if err != nil {
-					out.ServerError = strings.Join(strings.Fields(err.Error()), " ")
-				} else {
-					out.Server = server
-				}
+				out.Server, serverErr = serverVersion(g.kube, timeout)
 			}
-			return render(g.stdout, g.output, out, func(tw *tabwriter.Writer) {
+			if err := render(g.stdout, g.output, out, func(tw *tabwriter.Writer) {
 				fmt.Fprintf(tw, "Client:\t%s\n", clientVersion())
-				switch {
-				case out.Server != nil:
+				if out.Server != nil {
 					fmt.Fprintf(tw, "Server:\t%s, %s\n", out.Server.GitVersion, out.Server.Platform)
-				case out.ServerError != "":
-					fmt.Fprintf(tw, "Server:\tunknown: %s\n", out.ServerError)
 				}
-			})
+			}); err != nil {
+				return err
+			}
+			return serverErr
 		},
 	}
 	cmd.Flags().BoolVar(&clientOnly, "client", false, "print only ferry's own version, without contacting a cluster")
