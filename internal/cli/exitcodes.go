@@ -42,6 +42,9 @@ const (
 	// responses to judge (fewer than `--min-samples` a side): run it longer or at a
 	// higher rate.
 	ExitLoadtestInconclusive = 8
+	// ExitDifferences means `ferry diff` found an object that a deploy would change;
+	// 0 means it found none.
+	ExitDifferences = 9
 )
 
 // usageError marks errors in how ferry was called (ExitUsage).

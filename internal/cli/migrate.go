@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -47,6 +45,7 @@ func newMigrateCommand(g *globalOptions) *cobra.Command {
 		newMigrateControlCommand(g, o, "promote", "Skip the rest of the current step's analysis and move to the next step"),
 		newMigrateControlCommand(g, o, "abort", "Send all traffic back to legacy now and end the migration"),
 		newMigrateApplyCommand(g, o),
+		newMigrateValidateCommand(g, o),
 	)
 	return cmd
 }
@@ -260,25 +259,4 @@ func withAbortHint(err error) error {
 		return fmt.Errorf("%w; `ferry migrate abort` still sends all traffic to legacy and records a fresh state", err)
 	}
 	return err
-}
-
-func renderMigration(g *globalOptions, p *plan.Plan, st *migrate.State) error {
-	out := *st
-	out.Sample, out.Reference = nil, nil // histograms are for the gates, not for people
-	return render(g.stdout, g.output, &out, func(tw *tabwriter.Writer) {
-		// The last cell of a line is not aligned, so long reasons do not widen the table.
-		fmt.Fprintf(tw, "Migration:\t%s %s\n", st.Name, st.Phase)
-		fmt.Fprintf(tw, "Step:\t%d/%d, %s to kubernetes\n", st.Step+1, len(p.Steps), traffic.FormatPercent(p.Steps[min(st.Step, len(p.Steps)-1)].BasisPoints))
-		fmt.Fprintf(tw, "Weights:\t%s\n", st.Applied)
-		if st.Reason != "" {
-			fmt.Fprintf(tw, "Reason:\t%s\n", st.Reason)
-		}
-		for _, r := range st.Gates {
-			fmt.Fprintf(tw, "Gate %s:\t%s: %s\n", r.Gate, r.Verdict, r.Message)
-		}
-		fmt.Fprintln(tw, "Log:")
-		for _, e := range st.Events[max(0, len(st.Events)-8):] {
-			fmt.Fprintf(tw, "  %s  %s\n", e.Time.Local().Format(time.TimeOnly), e.Message)
-		}
-	})
 }

@@ -13,6 +13,7 @@ import (
 	"ferry.dev/ferry/internal/cli/clitest"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
+	"ferry.dev/ferry/internal/traffic"
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
 
@@ -48,13 +49,13 @@ gates:
 	return path, p, kube
 }
 
-func migrationState(t *testing.T, plan string) *migrate.State {
+func migrationState(t *testing.T, plan string) *migrationStatus {
 	t.Helper()
 	code, stdout, stderr := run(t, "migrate", "status", "-f", plan, "-o", "json")
 	if code != 0 {
 		t.Fatalf("status: %d %s", code, stderr)
 	}
-	var st migrate.State
+	var st migrationStatus
 	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
 		t.Fatalf("status is not JSON: %v\n%s", err, stdout)
 	}
@@ -103,17 +104,21 @@ func TestMigrateKilledMidStepContinuesTheSameStep(t *testing.T) {
 	t.Logf("killed after %q", line)
 	st := migrationState(t, plan)
 	w, _ := p.Weights(context.Background())
-	stepBP := []int{1000, 5000, 10000}[st.Step]
-	if w.Kubernetes > stepBP || st.Applied.Kubernetes > stepBP {
-		t.Fatalf("after the kill: proxy %v, recorded %v, step %d allows %d bp", w, st.Applied, st.Step+1, stepBP)
+	stepBP := []int{1000, 5000, 10000}[st.CurrentStep-1]
+	applied, err := traffic.ParsePercent(st.AppliedWeights.Kubernetes)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("killed at step %d (%s), proxy at %v", st.Step+1, st.Phase, w)
+	if w.Kubernetes > stepBP || applied > stepBP {
+		t.Fatalf("after the kill: proxy %v, recorded %v, step %d allows %d bp", w, st.AppliedWeights, st.CurrentStep, stepBP)
+	}
+	t.Logf("killed at step %d (%s), proxy at %v", st.CurrentStep, st.Phase, w)
 	code, _, stderr := run(t, "migrate", "start", "--plan", plan)
 	if code != 0 {
 		t.Fatalf("restart: exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(stderr, fmt.Sprintf("continuing running at step %d", st.Step+1)) {
-		t.Fatalf("the restart did not continue step %d:\n%s", st.Step+1, stderr)
+	if !strings.Contains(stderr, fmt.Sprintf("continuing running at step %d", st.CurrentStep)) {
+		t.Fatalf("the restart did not continue step %d:\n%s", st.CurrentStep, stderr)
 	}
 }
 

@@ -165,7 +165,7 @@ func interruptible(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 func newDeployCommand(g *globalOptions) *cobra.Command {
 	var o releaseOptions
 	var opts release.DeployOptions
-	var skipLint bool
+	var skipLint, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "deploy --image REPOSITORY:TAG",
 		Short: "Deploy an immutable image tag as a new revision, watch it until healthy, roll back on failure",
@@ -180,6 +180,9 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 			}
 			if !skipLint {
 				opts.Check = deployCheck(g, cfg.Def)
+			}
+			if dryRun {
+				return deployDryRun(cmd, g, cfg, opts)
 			}
 			ctx, stop := interruptible(cmd)
 			defer stop()
@@ -198,6 +201,7 @@ func newDeployCommand(g *globalOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.NoRollback, "no-rollback", false, "leave a failed revision in place instead of rolling back")
 	cmd.Flags().BoolVar(&o.createNamespace, "create-namespace", false, "create the app's namespace if it does not exist")
 	cmd.Flags().BoolVar(&skipLint, "skip-lint", false, "deploy even when the preflight rules (ferry lint) find errors")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "change nothing: show what the deploy would change, as `ferry diff` does, and exit 0 if the API server accepts it")
 	return cmd
 }
 

@@ -23,6 +23,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "ferry",
+		Version:       clientVersion(),
 		Short:         "Move a legacy web app onto Kubernetes, then deploy and roll it back without fear",
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -39,6 +40,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetVersionTemplate("ferry {{.Version}}\n")
 	flags := root.PersistentFlags()
 	flags.StringVar(&g.kube.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
 	flags.StringVar(&g.kube.Context, "context", "", "kubeconfig context to use")
@@ -50,6 +52,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newLoadtestCommand(g), newMigrateCommand(g))
 	root.AddCommand(newLintCommand(g), newImportCommand(g), newInitCommand(g))
 	root.AddCommand(newProxyCommand(g), newControllerCommand(g), newDashboardCommand(g))
+	root.AddCommand(newDiffCommand(g), newCompletionCommand(g))
 	return root
 }
 
@@ -62,7 +65,9 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(stderr, "ferry: "+strings.Join(strings.Fields(err.Error()), " "))
+	if msg := strings.Join(strings.Fields(err.Error()), " "); msg != "" { // empty: the output said it
+		fmt.Fprintln(stderr, "ferry: "+msg)
+	}
 	code := exitCode(err)
 	if code == ExitUsage {
 		fmt.Fprintln(stderr, "Run 'ferry --help' for usage.")

@@ -123,17 +123,13 @@ func Start(ctx context.Context, cfg Config) (*State, error) {
 // preflight checks the router and the metric source answer before anything changes,
 // then runs OnStart; it returns the lines OnStart logged, for the migration's log.
 func preflight(ctx context.Context, cfg Config) ([]string, error) {
-	callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	for _, c := range CheckProviders(ctx, cfg) {
+		if c.Failed() {
+			return nil, c.Err
+		}
+	}
+	callCtx, cancel := context.WithTimeout(ctx, PreflightTimeout)
 	defer cancel()
-	if _, err := cfg.Router.Weights(callCtx); err != nil {
-		return nil, fmt.Errorf("router: %w", err)
-	}
-	if _, err := cfg.Metrics.Sample(callCtx, time.Now().Add(-time.Minute)); err != nil {
-		return nil, fmt.Errorf("metric source: %w", err)
-	}
-	if len(cfg.Gates) == 0 {
-		return nil, errors.New("no gates: a migration is never judged without them")
-	}
 	var notes []string
 	if cfg.OnStart != nil {
 		logf := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }

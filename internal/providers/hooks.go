@@ -22,13 +22,8 @@ func (b *builder) hooks(s *set) error {
 	case b.plan.Router.ALB != nil:
 		start = append(start, note("target group weights per step (legacy:kubernetes): "+weightTable(b.plan, alb.MaxWeight)))
 	}
-	if c := b.plan.CronJobs; c != nil {
-		kc, ns, err := b.namespace(c.Namespace)
-		if err != nil {
-			return fmt.Errorf("cronJobs: %w", err)
-		}
-		co, err := cutover.New(cutover.Config{Kube: kc.Clientset, Namespace: ns, Selector: c.Selector,
-			StartingDeadlineSeconds: c.StartingDeadlineSeconds, LegacyCrontab: c.LegacyCrontab})
+	if b.plan.CronJobs != nil {
+		co, err := b.cutover()
 		if err != nil {
 			return err
 		}
@@ -39,6 +34,17 @@ func (b *builder) hooks(s *set) error {
 		s.onStart = chain(start)
 	}
 	return nil
+}
+
+// cutover builds the CronJob cutover of plan.cronJobs, which must be set.
+func (b *builder) cutover() (*cutover.Cutover, error) {
+	c := b.plan.CronJobs
+	kc, ns, err := b.namespace(c.Namespace)
+	if err != nil {
+		return nil, fmt.Errorf("cronJobs: %w", err)
+	}
+	return cutover.New(cutover.Config{Kube: kc.Clientset, Namespace: ns, Selector: c.Selector,
+		StartingDeadlineSeconds: c.StartingDeadlineSeconds, LegacyCrontab: c.LegacyCrontab})
 }
 
 func note(line string) hook {

@@ -79,12 +79,7 @@ func (s *session) dryRun(ctx context.Context, objs []*unstructured.Unstructured)
 		rejected = append(rejected, err.Error())
 	}
 	if len(rejected) > 0 {
-		more := ""
-		if len(rejected) > 3 {
-			more = fmt.Sprintf(" (and %d more)", len(rejected)-3)
-			rejected = rejected[:3]
-		}
-		return nil, fmt.Errorf("%w by the API server, nothing was changed: %s%s", ErrRejected, strings.Join(rejected, "; "), more)
+		return nil, rejectedError(rejected)
 	}
 	s.printf("  dry run: %d objects accepted\n", len(objs))
 	return replace, nil
