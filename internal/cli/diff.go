@@ -33,14 +33,14 @@ Without --image, the latest revision's image is used: the diff then shows what t
 manifests alone change. A Secret's values are never printed: a changed value shows
 as "` + release.SecretChanged + `".
 
-Exit code 0: nothing would change; 7: something would (as diff and kubectl diff
+Exit code 0: nothing would change; 9: something would (as diff and kubectl diff
 tell it, with ferry's own number); 1: an error.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !contains(diffAgainst, against) {
 				return usageError{fmt.Errorf("unknown --against %q: use all, cluster or revision", against)}
 			}
-			cfg, err := o.config(g)
+			cfg, err := o.config(cmd, g)
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ tell it, with ferry's own number); 1: an error.`,
 			return nil
 		},
 	}
-	o.addFlags(cmd, false)
+	o.addFlags(cmd, releaseFlags{})
 	cmd.Flags().StringVar(&opts.Image, "image", "", "the image to compare, REPOSITORY:TAG (default: the latest revision's)")
 	cmd.Flags().StringVar(&against, "against", "all", "what to compare with: all, cluster or revision")
 	cmd.Flags().BoolVar(&opts.AllowMutableTag, "allow-mutable-tag", false, "allow \"latest\" or no tag")

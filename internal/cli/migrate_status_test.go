@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ferry.dev/ferry/internal/golden"
 )
 
 // TestMigrateStatusGolden: the table and JSON say the same: step 2 of 3 counted from
@@ -40,7 +42,7 @@ func TestMigrateStatusGolden(t *testing.T) {
 			}
 			// The table shows the log's times in the local time zone.
 			local := time.Date(2026, 11, 30, 10, 5, 0, 0, time.UTC).Local().Format(time.TimeOnly)
-			compareWithGolden(t, tc.golden, strings.ReplaceAll(stdout, "  "+local+"  ", "  HH:MM:SS  "))
+			golden.Check(t, filepath.Join("testdata", "golden", tc.golden+".golden"), strings.ReplaceAll(stdout, "  "+local+"  ", "  HH:MM:SS  "))
 		})
 	}
 	_, stdout, _ := run(t, "migrate", "status", "--plan", plan, "-o", "json")

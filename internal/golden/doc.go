@@ -1,4 +1,5 @@
-// Package golden compares what a test produced with a file under testdata/ ending in
-// .golden, and rewrites the file instead when the test runs with -update. It is for
+// Package golden compares what a test produced with a checked-in file (a
+// testdata/*.golden file, or a generated one such as docs/schemas/*.json), and
+// rewrites the file instead when the test runs with -update. It is for
 // tests only and imports no ferry package.
 package golden
