@@ -42,15 +42,12 @@ export KUBECONFIG
 forget_earlier_run
 # walkthrough: begin
 
-# Stand-ins on loopback for what the local control plane has not got: the legacy
+# Work on a copy of the example: legacy/ is what the EC2 servers had. demo-traffic
+# stands in, on loopback, for what the local control plane has not got: the legacy
 # EC2 servers, the cluster's ingress (kwok's pods serve nothing) and users.
-go build -o /tmp/demo-traffic ./examples/demo-traffic
-/tmp/demo-traffic backend -listen 127.0.0.1:18081 -name ec2-1 -latency 15ms-25ms &
-/tmp/demo-traffic backend -listen 127.0.0.1:18082 -name ec2-2 -latency 15ms-25ms &
-/tmp/demo-traffic backend -listen 127.0.0.1:18083 -name k8s-ingress -latency 10ms-20ms &
-
-# Work on a copy of the example: legacy/ is what the EC2 servers had.
-work=$(mktemp -d) && cp -r examples/payroll/. "$work" && cd "$work"
+work=$(mktemp -d)
+go build -o "$work/demo-traffic" ./examples/demo-traffic
+cp -r examples/payroll/. "$work" && cd "$work"
 ls legacy legacy/config legacy/shared
 
 # 2. The legacy .env becomes a ConfigMap and a Secret (its values never printed).
@@ -77,7 +74,12 @@ ferry rollback
 ferry history
 ferry status
 
-# 7. Load-test both sides side by side: same requests, same rate, same moment.
+# 7. Two legacy servers and the Kubernetes ingress (stand-ins), then a load test of both
+#    sides side by side: same requests, same rate, same moment.
+./demo-traffic backend -listen 127.0.0.1:18081 -name ec2-1 -latency 15ms-25ms &
+./demo-traffic backend -listen 127.0.0.1:18082 -name ec2-2 -latency 15ms-25ms &
+./demo-traffic backend -listen 127.0.0.1:18083 -name k8s-ingress -latency 10ms-20ms &
+for port in 18081 18082 18083; do until curl -s -o /dev/null 127.0.0.1:$port; do sleep 0.1; done; done
 ferry loadtest --legacy http://127.0.0.1:18081 --kubernetes http://127.0.0.1:18083 \
   --path /up --path /payroll/runs/42 --rate 100 --duration 10s \
   --html loadtest.html
@@ -101,7 +103,7 @@ YAML
 ferry proxy check -f proxy.yaml
 ferry proxy run -f proxy.yaml 2> proxy.log &
 until curl -fs http://127.0.0.1:18090/healthz > /dev/null; do sleep 0.2; done
-/tmp/demo-traffic load -url http://127.0.0.1:18080/ -rate 1000 &
+./demo-traffic load -url http://127.0.0.1:18080/ -rate 1000 &
 
 # 9. Migrate: 1 → 5 → 10 → 50 → 100 %, each step judged against legacy; the CronJobs
 #    take over from the crontab at the end.
