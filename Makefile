@@ -14,7 +14,7 @@ TEST_TIMEOUT ?= 30m
 TEST_PARALLEL ?= 2
 TEST_PARALLEL_TESTS ?= 2
 
-.PHONY: all build image generate controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-down bench-loadtest bench-release bench-migrate bench-proxy bench-controller clean
+.PHONY: all build image generate controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-shop demo-down bench-loadtest bench-release bench-migrate bench-proxy bench-controller clean
 
 all: build
 
@@ -77,8 +77,12 @@ unit:
 	@echo "==> go test -race (one local control plane for all packages)"
 	@GO=$(GO) TEST_PARALLEL=$(TEST_PARALLEL) TEST_PARALLEL_TESTS=$(TEST_PARALLEL_TESTS) TEST_TIMEOUT=$(TEST_TIMEOUT) bash hack/test.sh
 
-## demo: start the local cluster and deploy the example app onto it
+## demo: the README's walkthrough (hack/walkthrough.sh): the example Laravel app (examples/payroll) imported, linted, deployed, load-tested and migrated on the local cluster
 demo: build controlplane
+	@bash hack/walkthrough.sh
+
+## demo-shop: the older tour with examples/shop: deploys, a broken release rolled back on its own, a load test, the proxy, a migration and an abort
+demo-shop: build controlplane
 	@bash hack/demo.sh
 
 ## bench-loadtest: ferry loadtest's achieved rate and timing accuracy, and its top rate beside wrk's (not part of test)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: start ferry's local control plane, then ship the example app with ferry:
+# make demo-shop: start ferry's local control plane, then ship the example app with ferry:
 # v1, v2, a broken v3 that rolls back on its own, and the history.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -273,9 +273,9 @@ history:
 	for _, w := range plan.DefaultWeights {
 		fmt.Fprintf(&steps, "  - weight: %s%%\n", w)
 	}
-	migration := fmt.Sprintf(`# How %s's traffic moves from the legacy servers: ferry migrate run -f migration.yaml.
+	migration := fmt.Sprintf(`# How %s's traffic moves from the legacy servers: ferry migrate start -f migration.yaml.
 # The default ladder; each step holds until the gates pass. Pick the router that sits
-# in front of both sides (see the README's migration section).
+# in front of both sides (see docs/migration-and-gates.md).
 name: %s
 steps:
 %srouter:

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// RulesMarkdown documents every rule for the README: a table, then what, why and how
+// RulesMarkdown documents every rule for docs/lint-rules.md: a table, then what, why and how
 // to fix each one.
 func RulesMarkdown() string {
 	var b strings.Builder

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the README's rule section")
+var update = flag.Bool("update", false, "rewrite the rule section of docs/lint-rules.md")
 
 func sampleReport(t *testing.T, dir string) Report {
 	t.Helper()
@@ -143,11 +143,11 @@ func TestWriteSARIF(t *testing.T) {
 	}
 }
 
-// TestREADMERulesInSync keeps the README's rule reference generated from the rules;
+// TestREADMERulesInSync keeps the rule reference in docs/lint-rules.md generated from the rules;
 // go test ./internal/lint -run README -update rewrites it.
 func TestREADMERulesInSync(t *testing.T) {
 	const begin, end = "<!-- lint rules: begin (go test ./internal/lint -run README -update) -->\n", "<!-- lint rules: end -->\n"
-	path := filepath.Join("..", "..", "README.md")
+	path := filepath.Join("..", "..", "docs", "lint-rules.md")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestREADMERulesInSync(t *testing.T) {
 	text := string(data)
 	i, j := strings.Index(text, begin), strings.Index(text, end)
 	if i < 0 || j < i {
-		t.Fatalf("README.md has no rule section between %q and %q", begin, end)
+		t.Fatalf("docs/lint-rules.md has no rule section between %q and %q", begin, end)
 	}
 	want := text[:i+len(begin)] + RulesMarkdown() + text[j:]
 	if want == text {
@@ -167,5 +167,5 @@ func TestREADMERulesInSync(t *testing.T) {
 		}
 		return
 	}
-	t.Fatal("README.md's rule section is out of date: run go test ./internal/lint -run README -update")
+	t.Fatal("docs/lint-rules.md's rule section is out of date: run go test ./internal/lint -run README -update")
 }
