@@ -39,16 +39,22 @@ type importCrontabOptions struct {
 
 func newImportCrontabCommand(g *globalOptions) *cobra.Command {
 	var o importCrontabOptions
+	var file string
 	cmd := &cobra.Command{
 		Use:   "crontab FILE --image REPOSITORY:TAG --time-zone ZONE",
 		Short: "Print a suspended CronJob with safe defaults for every crontab entry, and what could not map; write variables that look secret as a Secret only to --secret-out",
-		Args:  exactArgs(1),
+		Args:  rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := inputFile(args, file)
+			if err != nil {
+				return err
+			}
 			o.cfg.Namespace = g.kube.Namespace
-			return importCrontab(g, args[0], o)
+			return importCrontab(g, path, o)
 		},
 	}
 	f := cmd.Flags()
+	f.StringVarP(&file, "file", "f", "", "the crontab to read (or give it as the argument)")
 	f.BoolVar(&o.system, "system", false, "the file has a user column, as /etc/crontab and /etc/cron.d/* do (default: decided from the path, a header comment or the entries; unclear files are refused)")
 	f.BoolVar(&o.noSystem, "no-system", false, "the file has no user column, as crontab -l prints")
 	f.StringVar(&o.cfg.Image, "image", "", "the image the jobs run (required; ferry deploy replaces it on containers named in ferry.yaml)")
@@ -169,16 +175,22 @@ type importEnvOptions struct {
 
 func newImportEnvCommand(g *globalOptions) *cobra.Command {
 	var o importEnvOptions
+	var file string
 	cmd := &cobra.Command{
 		Use:   "env FILE [--name NAME] [--secret-out FILE]",
 		Short: "Print a ConfigMap of a .env file's plain variables; write its secret ones as a Secret only to --secret-out",
-		Args:  exactArgs(1),
+		Args:  rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := inputFile(args, file)
+			if err != nil {
+				return err
+			}
 			o.cfg.Namespace = g.kube.Namespace
-			return importEnv(g, args[0], o)
+			return importEnv(g, path, o)
 		},
 	}
 	f := cmd.Flags()
+	f.StringVarP(&file, "file", "f", "", "the .env file to read (or give it as the argument)")
 	f.StringVar(&o.name, "name", "app", "names the objects: NAME-env (ConfigMap) and NAME-secrets (Secret)")
 	f.StringVar(&o.secretOut, "secret-out", "", "write the Secret manifest, values included, to this file (mode 0600); nothing else ever shows the values")
 	f.StringSliceVar(&o.cfg.Secrets, "secret", nil, "variables to put in the Secret whatever their names (repeatable, or comma-separated)")
@@ -340,4 +352,17 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// inputFile is the file a command reads: its argument or -f, one of the two.
+func inputFile(args []string, file string) (string, error) {
+	switch {
+	case len(args) == 1 && file != "":
+		return "", usageError{errors.New("give the file as the argument or with -f, not both")}
+	case len(args) == 1:
+		return args[0], nil
+	case file != "":
+		return file, nil
+	}
+	return "", usageError{errors.New("which file? give it as the argument or with -f")}
 }

@@ -358,3 +358,23 @@ func TestImportBadInput(t *testing.T) {
 		t.Fatalf("a failed import wrote the secret file: %v", err)
 	}
 }
+
+// TestImportReadsItsFileFromTheArgumentOrDashF: -f names the file a command reads,
+// as everywhere else; the argument still works; both, or neither, is a usage error.
+func TestImportReadsItsFileFromTheArgumentOrDashF(t *testing.T) {
+	env := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(env, []byte("APP_NAME=payroll\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"import", "env", env}, {"import", "env", "-f", env}, {"import", "env", "--file", env}} {
+		code, stdout, stderr := run(t, args...)
+		if code != ExitOK || !strings.Contains(stdout, "APP_NAME: payroll") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	for _, args := range [][]string{{"import", "env", env, "-f", env}, {"import", "env"}, {"import", "crontab", "--image", "r/x:1"}} {
+		if code, _, stderr := run(t, args...); code != ExitUsage || strings.Count(stderr, "ferry:") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error", args, code, stderr)
+		}
+	}
+}
