@@ -181,8 +181,10 @@ func TestAbortFromThePage(t *testing.T) {
 	b.run(t, 30*time.Second,
 		chromedp.Navigate(e.url+"/migrations/"+e.ns+"/shop"),
 		chromedp.WaitVisible(chromedp.CSS(`#step[data-step="1/4"]`)),
-		chromedp.Click(chromedp.ID("abort-open")),
-		chromedp.WaitVisible(chromedp.ID("reason")),
+		// Opened in one step in the page: a live update may replace the closed actions
+		// region between finding the summary and clicking it (an open one it keeps).
+		evaluate(`document.getElementById("abort-open").click(); true`),
+		chromedp.WaitVisible(chromedp.CSS(`#actions details[open] #reason`)),
 		chromedp.SendKeys(chromedp.ID("reason"), reason),
 		chromedp.Click(chromedp.ID("abort")),
 		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
