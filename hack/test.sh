@@ -7,10 +7,11 @@
 #
 # Without arguments it runs the whole suite, as `make test` does: every package with
 # the race detector (TEST_PARALLEL test binaries at a time, TEST_PARALLEL_TESTS tests
-# of one binary at a time), then, without it, the few single-goroutine tests that are
-# only heavy computation: the big revision tests (megabytes through gzip and JSON) and
-# the gates' false-alarm simulations. The race detector makes them minutes long and has
-# no concurrency in them to find. With arguments, it runs `go test ARGS`.
+# of one binary at a time), then, without it, the few tests that are only heavy
+# computation or only timing: the big revision tests (megabytes through gzip and
+# JSON), the gates' false-alarm simulations, and the load generator's accuracy. The
+# race detector makes the first minutes long and blurs the last; the rest of their
+# packages runs under it. With arguments, it runs `go test ARGS`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 GO=${GO:-go}
@@ -24,9 +25,11 @@ norace_tests=(
   TestErrorRateGateFalseAlarmsStayRareUnderRepeatedLooks
   TestLatencyGateFalseAlarmsBesideASmallControl
   TestLatencyGateFalseAlarmsUnderRepeatedLooks
+  TestPercentilesMatchKnownDistributions # internal/loadtest: how exactly the generator
+  TestVerdict30PercentSlowerFails        # times requests, which the race detector's cost would blur
 )
 norace="^($(IFS='|'; echo "${norace_tests[*]}"))\$"
-norace_pkgs=(./internal/release ./internal/analysis)
+norace_pkgs=(./internal/release ./internal/analysis ./internal/loadtest)
 suite() {
   if [ "$#" -gt 0 ]; then
     "$GO" test "$@"
