@@ -194,15 +194,16 @@ func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
 func TestLowTrafficHoldsTheStep(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 20, "60s")
-	// Stop after five judged evaluations (past the warm-up).
-	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+	// Stop once five evaluations past the warm-up have judged requests of both sides.
+	ctx, stop := context.WithTimeout(context.Background(), devclustertest.Patience(t, time.Minute))
 	defer stop()
 	judged := 0
-	e.cfg.OnEvaluate = func(_ *migrate.State, d migrate.Decision) {
-		if !strings.HasPrefix(d.Reason, "warming up") {
-			if judged++; judged == 5 {
-				stop()
-			}
+	e.cfg.OnEvaluate = func(st *migrate.State, d migrate.Decision) {
+		if strings.HasPrefix(d.Reason, "warming up") || st.Sample == nil || st.Sample.Legacy.Requests == 0 || st.Sample.New.Requests == 0 {
+			return
+		}
+		if judged++; judged == 5 {
+			stop()
 		}
 	}
 	st, err := migrate.Start(ctx, e.cfg)
