@@ -11,7 +11,7 @@ TOOLS     := $(CACHE)/ferry/tools
 STATICCHECK_VERSION := v0.7.0
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 TEST_TIMEOUT ?= 30m
-TEST_PARALLEL ?= 2
+TEST_PARALLEL ?= 3
 TEST_PARALLEL_TESTS ?= 2
 
 .PHONY: all build image generate controlplane deps test fmt-check vet staticcheck tidy-check unit demo demo-shop demo-down bench-loadtest bench-release bench-migrate bench-proxy bench-controller clean

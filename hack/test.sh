@@ -36,7 +36,7 @@ suite() {
     return
   fi
   local timeout=${TEST_TIMEOUT:-30m}
-  "$GO" test -race -count=1 -p "${TEST_PARALLEL:-2}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" ./...
+  "$GO" test -race -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" ./...
   echo "==> go test, without the race detector: the computation-only tests"
   "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${norace_pkgs[@]}"
 }

@@ -15,7 +15,6 @@ import (
 // Bad provider settings are refused by the migration's preflight, before any weight
 // changes: one line that says what is wrong, no state recorded, nothing touched.
 func TestBadProviderSettingsAreRefusedBeforeAnyWeightChange(t *testing.T) {
-	t.Parallel()
 	c := newShopCluster(t)
 	w := newWorld(t, 0)
 	srv, route53YAML := route53World(t, nil)
