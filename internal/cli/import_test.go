@@ -327,7 +327,7 @@ func TestImportBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no file", []string{"import", "crontab"}, ExitUsage, "accepts 1 arg(s)"},
+		{"no file", []string{"import", "crontab"}, ExitUsage, "which file? give it as the argument or with -f"},
 		{"no image", []string{"import", "crontab", userTab, "--time-zone", "UTC"}, ExitUsage, "--image is required"},
 		{"no time zone", []string{"import", "crontab", userTab, "--image", "a:1"}, ExitUsage, "user.crontab:2: no time zone: pass --time-zone"},
 		{"unknown time zone", []string{"import", "crontab", userTab, "--image", "a:1", "--time-zone", "Tokyo"}, ExitUsage, `unknown time zone "Tokyo"`},
