@@ -36,7 +36,15 @@ suite() {
     return
   fi
   local timeout=${TEST_TIMEOUT:-30m}
-  "$GO" test -race -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" ./...
+  # The longest packages start first, so that the run does not end waiting on one.
+  local first=(internal/providers internal/controller internal/migrate hack/image internal/cli internal/release internal/dashboard internal/traffic/proxy internal/legacy)
+  local module pkgs=()
+  module=$("$GO" list -m)
+  for p in "${first[@]}"; do pkgs+=("$module/$p"); done
+  while read -r p; do
+    [[ " ${pkgs[*]} " == *" $p "* ]] || pkgs+=("$p")
+  done < <("$GO" list ./...)
+  "$GO" test -race -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}"
   echo "==> go test, without the race detector: the computation-only tests"
   "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${norace_pkgs[@]}"
 }
