@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ferry.dev/ferry/internal/analysis"
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
 )
@@ -71,7 +72,7 @@ func TestRegressionConfinedToOneEndpoint(t *testing.T) {
 
 			t.Run("whole-side gates alone pass the 10% step", func(t *testing.T) {
 				cfg := w.config(t, 8000, "  disable: [endpoints]\n")
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, 5*time.Minute))
 				defer cancel()
 				var passed *migrate.State
 				cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {
