@@ -14,6 +14,7 @@ import (
 
 	"ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/app"
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/release"
 )
@@ -118,7 +119,7 @@ func TestStepChangeAppearsWithoutReload(t *testing.T) {
 	watchDone := make(chan error, 1)
 	go func() {
 		first := true
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, 3*time.Minute))
 		defer cancel()
 		watchDone <- e.watch(ctx, "shop", func(m *v1alpha1.Migration) bool {
 			if first {

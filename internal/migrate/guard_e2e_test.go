@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/migrate"
 	"ferry.dev/ferry/internal/migrate/migratetest"
 	"ferry.dev/ferry/internal/plan"
@@ -87,7 +88,7 @@ type run struct {
 
 // start runs the migration until it ends or the test stops it.
 func (e *guardEnv) start(t *testing.T) *run {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, 2*time.Minute))
 	r := &run{stop: cancel, done: make(chan struct{})}
 	go func() { _, r.err = migrate.Start(ctx, e.cfg); close(r.done) }()
 	t.Cleanup(func() { cancel(); <-r.done })
