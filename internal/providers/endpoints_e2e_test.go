@@ -30,7 +30,6 @@ func TestRegressionConfinedToOneEndpoint(t *testing.T) {
 		{"p99 doubled", func(a *migratetest.ShopApp) { a.SetPayrollSlowTail(true) }, []string{"latency:", "p99", "slower than legacy's p99", "evidence"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel() // each case has its own proxy, sides and traffic
 			w := newShopWorld(t)
 			tc.breakIt(w.kube)
 			stop := w.replay(12, 0)
