@@ -45,7 +45,7 @@ suite() {
     [[ " ${pkgs[*]} " == *" $p "* ]] || pkgs+=("$p")
   done < <("$GO" list ./...)
   "$GO" test -race -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}"
-  echo "==> go test, without the race detector: the computation-only tests"
+  echo "==> go test, without the race detector: the computation- and timing-only tests"
   "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${norace_pkgs[@]}"
 }
 
