@@ -36,7 +36,11 @@ func TestRegressionConfinedToOneEndpoint(t *testing.T) {
 			defer stop()
 
 			t.Run("per-endpoint gates abort by the 10% step", func(t *testing.T) {
-				cfg := w.config(t, 8000, "")
+				// Payroll is listed critical, as a team lists the endpoints it knows
+				// matter: the 10 % step then waits until payroll has enough data to be
+				// judged, however slowly a busy machine replays, instead of passing it
+				// unjudged ("not enough data yet" holds only a critical endpoint).
+				cfg := w.config(t, 8000, "  endpoints: {critical: [\""+payroll+"\"]}\n")
 				var wholeSideFailed []string
 				lastPayroll := map[int]string{}
 				cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {
