@@ -6,11 +6,10 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/smithy-go"
 
+	"ferry.dev/ferry/internal/awserr"
 	"ferry.dev/ferry/internal/redact"
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -124,18 +123,9 @@ func countsAs(d types.TargetHealthDescription) targetVerdict {
 func (r *Router) explain(err error) error {
 	err = redact.Error(err)
 	var notFound *types.TargetGroupNotFoundException
-	var api smithy.APIError
-	var resp *awshttp.ResponseError
-	var op *smithy.OperationError
 	switch {
 	case errors.As(err, &notFound):
 		return fmt.Errorf("%w: %s", ErrNoSuchTargetGroup, r.cfg.LegacyTargetGroupARN)
-	case errors.As(err, &api):
-		return fmt.Errorf("%s: %s", api.ErrorCode(), api.ErrorMessage())
-	case errors.As(err, &resp):
-		return resp.Err
-	case errors.As(err, &op):
-		return op.Err
 	}
-	return err
+	return awserr.Short(err)
 }
