@@ -9,6 +9,7 @@ import (
 	"ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/analysis"
 	"ferry.dev/ferry/internal/migrate"
+	"ferry.dev/ferry/internal/migrate/kubestore"
 )
 
 // Metrics are the controller's Prometheus metrics of each Migration it runs, served
@@ -86,7 +87,7 @@ func (x *Metrics) observe(m *v1alpha1.Migration, st *migrate.State) {
 		}
 		return l
 	}
-	current := phaseOf(m, st)
+	current := kubestore.Phase(m, st)
 	for _, p := range phases {
 		v := 0.0
 		if p == current {

@@ -272,7 +272,7 @@ func (r *MigrationReconciler) announce(m *v1alpha1.Migration, before, after *mig
 	} else if after.Step != before.Step {
 		note(corev1.EventTypeNormal, "StepAdvanced", "step %d: %s to kubernetes", after.Step+1, traffic.FormatPercent(after.Target.Kubernetes))
 	}
-	if seen.hold != "" && (after.Step != stepOf(before) || holdKind(seen.hold) != holdKind(previousHold(m))) {
+	if seen.hold != "" && (after.Step != stepOf(before) || holdKind(seen.hold) != holdKind(kubestore.Hold(m))) {
 		note(corev1.EventTypeNormal, "Holding", "step %d holds: %s", after.Step+1, seen.hold)
 	}
 	if before != nil && before.Phase == after.Phase {
@@ -299,15 +299,6 @@ func stepOf(st *migrate.State) int {
 	return st.Step
 }
 
-// previousHold is the reason to hold the status last recorded (the Progressing
-// condition's message).
-func previousHold(m *v1alpha1.Migration) string {
-	if c := meta.FindStatusCondition(m.Status.Conditions, v1alpha1.ConditionProgressing); c != nil {
-		return c.Message
-	}
-	return ""
-}
-
 // counts are the numbers in a reason to hold: they change at every evaluation
 // ("240 more requests", "holding 3s more") while the reason stays the same.
 var counts = regexp.MustCompile(`[0-9][0-9a-zµ.]*`)
@@ -325,17 +316,6 @@ func (r *MigrationReconciler) degraded(ctx context.Context, m *v1alpha1.Migratio
 	return r.Client.Status().Patch(ctx, m, client.MergeFrom(base))
 }
 
-// phaseOf is the Migration's phase for its recorded state.
-func phaseOf(m *v1alpha1.Migration, st *migrate.State) v1alpha1.Phase {
-	switch {
-	case st == nil:
-		return v1alpha1.PhasePending
-	case m.Spec.Paused && !st.Phase.Done() && st.Phase != migrate.PhaseAborting:
-		return v1alpha1.PhasePaused
-	}
-	return kubestore.PhaseOf(st.Phase)
-}
-
 // patchStatus writes what the reconcile observed beside the store's record: the
 // phase, the conditions (the Progressing condition says why the step holds) and the
 // generation seen. It merges only those fields, so it never undoes a save of the
@@ -344,49 +324,18 @@ func (r *MigrationReconciler) patchStatus(ctx context.Context, m *v1alpha1.Migra
 	base := m.DeepCopy()
 	s := &m.Status
 	s.ObservedGeneration = m.Generation
-	s.Phase = phaseOf(m, st)
-	hold := previousHold(m)
-	switch {
-	case s.Phase != v1alpha1.PhaseProgressing:
-		hold = ""
-	case seen.evaluated:
+	s.Phase = kubestore.Phase(m, st)
+	hold := kubestore.Hold(m)
+	if seen.evaluated {
 		hold = seen.hold
 	}
-	set := func(typ string, ok bool, reason, msg string) {
-		status := metav1.ConditionFalse
-		if ok {
-			status = metav1.ConditionTrue
-		}
-		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: m.Generation})
-	}
-	phase := string(s.Phase)
-	set(v1alpha1.ConditionReady, s.Phase == v1alpha1.PhaseCompleted, phase, readyMessage(st))
-	set(v1alpha1.ConditionProgressing, s.Phase == v1alpha1.PhaseProgressing || s.Phase == v1alpha1.PhasePending, phase, hold)
-	switch {
-	case stepErr != nil:
+	kubestore.SetConditions(m, st, hold, m.Generation)
+	if stepErr != nil {
 		reason := "StepFailed"
 		if errors.Is(stepErr, reconcile.TerminalError(nil)) {
 			reason = "InvalidSpec"
 		}
-		set(v1alpha1.ConditionDegraded, true, reason, stepErr.Error())
-	case st != nil && st.Phase == migrate.PhaseAborting && strings.HasPrefix(st.Guard, "abort limited: "):
-		// The legacy-capacity guard kept part of the traffic on Kubernetes: say why,
-		// and that the abort goes on.
-		set(v1alpha1.ConditionDegraded, true, "AbortLimited", st.Reason+"; "+st.Guard+"; the abort goes on as legacy recovers")
-	case st != nil && (st.Phase == migrate.PhaseAborting || st.Phase == migrate.PhaseAborted):
-		set(v1alpha1.ConditionDegraded, true, "Aborted", st.Reason)
-	default:
-		set(v1alpha1.ConditionDegraded, false, "Healthy", "")
+		kubestore.SetCondition(m, v1alpha1.ConditionDegraded, true, reason, stepErr.Error(), m.Generation)
 	}
 	return r.Client.Status().Patch(ctx, m, client.MergeFrom(base))
-}
-
-func readyMessage(st *migrate.State) string {
-	switch {
-	case st == nil:
-		return "not started"
-	case st.Phase == migrate.PhaseCompleted:
-		return "all traffic on kubernetes"
-	}
-	return fmt.Sprintf("step %d at %s to kubernetes", st.Step+1, traffic.FormatPercent(st.Applied.Kubernetes))
 }

@@ -45,7 +45,10 @@ func (b *builder) proxyFleet(ctx context.Context, c *plan.ProxyFleetConfig) (tra
 	return r, nil
 }
 
-// fleetSource merges the statistics of every ready replica of the fleet.
-func fleetSource(r *fleet.Router) migrate.MetricSource {
-	return proxystats.FromFleet(r.Stats)
+// fleetSource merges the statistics of every ready replica of the fleet, by
+// endpoint too when the per-endpoint gates are on.
+func fleetSource(r *fleet.Router, byEndpoint bool) migrate.MetricSource {
+	src := proxystats.FromFleet(r.Stats, r.StatsByRoute)
+	src.ByEndpoint = byEndpoint
+	return src
 }

@@ -194,7 +194,7 @@ func (b *builder) metrics() (migrate.MetricSource, error) {
 	m := b.plan.Metrics
 	switch {
 	case m.Proxy != nil && b.fleet != nil:
-		return fleetSource(b.fleet), nil
+		return fleetSource(b.fleet, b.plan.EndpointsOn()), nil
 	case m.Proxy != nil:
 		if b.admin == nil {
 			return nil, errors.New("metrics.proxy needs router.proxy or router.proxyFleet: the statistics come from the proxy's admin API")

@@ -1,33 +1,44 @@
 package proxystats
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"ferry.dev/ferry/internal/traffic/proxy"
 )
 
-// FromFleet reads a fleet of proxies: stats returns one snapshot per replica, which
-// the source merges (Merge), so the gates judge the whole fleet's traffic. An error
-// of stats (a replica that cannot be read) is the sample's error: the gates judge
-// the whole fleet or nothing.
-func FromFleet(stats func(ctx context.Context, window time.Duration) ([]proxy.Snapshot, error)) *Source {
-	return &Source{stats: func(ctx context.Context, w time.Duration) (proxy.Snapshot, error) {
-		snaps, err := stats(ctx, w)
-		if err != nil {
-			return proxy.Snapshot{}, err
+// FleetStats reads every replica of a fleet over a window, one snapshot each.
+type FleetStats func(ctx context.Context, window time.Duration) ([]proxy.Snapshot, error)
+
+// FromFleet reads a fleet of proxies: stats returns one snapshot per replica and
+// byRoute the same with each side's routes (for ByEndpoint), which the source merges
+// (Merge), so the gates judge the whole fleet's traffic. An error of either (a
+// replica that cannot be read) is the sample's error: the gates judge the whole
+// fleet or nothing.
+func FromFleet(stats, byRoute FleetStats) *Source {
+	merged := func(read FleetStats) func(context.Context, time.Duration) (proxy.Snapshot, error) {
+		return func(ctx context.Context, w time.Duration) (proxy.Snapshot, error) {
+			snaps, err := read(ctx, w)
+			if err != nil {
+				return proxy.Snapshot{}, err
+			}
+			return Merge(snaps), nil
 		}
-		return Merge(snaps), nil
-	}}
+	}
+	return &Source{stats: merged(stats), byRoute: merged(byRoute)}
 }
 
 // Merge adds up the snapshots of several proxies over the same window: their
 // counters side by side and their latency histograms bin by bin (the proxies record
 // latencies into equal bins, so a bin's upper value names it). The merged sides
 // carry LatencyBins and the percentiles of the merged distribution, no Histogram.
-// The window spans all of theirs; the weights are the first snapshot's.
+// Routes of the same name add up the same way, busiest first; each replica's "other"
+// (what is past its cap of templates) goes into the merged "other". The window spans
+// all of theirs; the weights are the first snapshot's.
 func Merge(snaps []proxy.Snapshot) proxy.Snapshot {
 	var out proxy.Snapshot
 	for i := range snaps {
@@ -50,6 +61,7 @@ func Merge(snaps []proxy.Snapshot) proxy.Snapshot {
 func mergeSide(snaps []proxy.Snapshot, side func(*proxy.Snapshot) *proxy.SideStats) proxy.SideStats {
 	var out proxy.SideStats
 	bins := map[int64]int64{}
+	routes := map[string]*routeMerge{}
 	for i := range snaps {
 		s := side(&snaps[i])
 		out.Side = s.Side
@@ -60,20 +72,66 @@ func mergeSide(snaps []proxy.Snapshot, side func(*proxy.Snapshot) *proxy.SideSta
 		out.Forced.Requests += s.Forced.Requests
 		addStatus(&out.Forced.Status, s.Forced.Status)
 		out.Forced.Errors += s.Forced.Errors
-		for _, b := range latencyBins(s) {
-			bins[b[0]] += b[1]
+		addBins(bins, latencyBins(s))
+		for _, r := range s.Routes {
+			m := routes[r.Route]
+			if m == nil {
+				m = &routeMerge{stats: proxy.RouteStats{Route: r.Route}, bins: map[int64]int64{}}
+				routes[r.Route] = m
+			}
+			m.stats.Requests += r.Requests
+			addStatus(&m.stats.Status, r.Status)
+			m.stats.Errors += r.Errors
+			addBins(m.bins, r.LatencyBins)
 		}
 	}
+	out.LatencyBins = sortedBins(bins)
+	out.ErrorRate = errorRate(out.Status.ServerError, out.Requests)
+	out.Latency = summary(out.LatencyBins)
+	for _, m := range routes {
+		r := m.stats
+		r.LatencyBins = sortedBins(m.bins)
+		r.ErrorRate = errorRate(r.Status.ServerError, r.Requests)
+		r.Latency = summary(r.LatencyBins)
+		out.Routes = append(out.Routes, r)
+	}
+	slices.SortFunc(out.Routes, func(a, b proxy.RouteStats) int {
+		if c := cmp.Compare(b.Requests, a.Requests); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Route, b.Route)
+	})
+	return out
+}
+
+// routeMerge is one route's sums over the replicas, its latencies by bin.
+type routeMerge struct {
+	stats proxy.RouteStats
+	bins  map[int64]int64
+}
+
+func addBins(to map[int64]int64, bins [][2]int64) {
+	for _, b := range bins {
+		to[b[0]] += b[1]
+	}
+}
+
+// sortedBins are the non-empty bins in order of their value.
+func sortedBins(bins map[int64]int64) [][2]int64 {
+	var out [][2]int64
 	for _, v := range slices.Sorted(maps.Keys(bins)) {
 		if bins[v] > 0 {
-			out.LatencyBins = append(out.LatencyBins, [2]int64{v, bins[v]})
+			out = append(out, [2]int64{v, bins[v]})
 		}
 	}
-	if out.Requests > 0 {
-		out.ErrorRate = float64(out.Status.ServerError) / float64(out.Requests)
-	}
-	out.Latency = summary(out.LatencyBins)
 	return out
+}
+
+func errorRate(errors5xx, requests int64) float64 {
+	if requests == 0 {
+		return 0
+	}
+	return float64(errors5xx) / float64(requests)
 }
 
 // latencyBins is a side's distribution as [microseconds, count] pairs, from its

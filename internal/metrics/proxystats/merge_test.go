@@ -82,3 +82,50 @@ func TestMerge(t *testing.T) {
 		t.Errorf("window %s to %s, want the span of all", m.From, m.To)
 	}
 }
+
+func TestMergeAddsUpRoutes(t *testing.T) {
+	route := func(name string, errors5xx int64, micros ...int64) proxy.RouteStats {
+		s := side(true, errors5xx, micros...)
+		return proxy.RouteStats{Route: name, Requests: s.Requests, Status: s.Status, LatencyBins: s.LatencyBins}
+	}
+	snaps := []proxy.Snapshot{
+		{Kubernetes: proxy.SideStats{Routes: []proxy.RouteStats{route("GET /a", 1, 100, 200), route("other", 0, 5)}}},
+		{Kubernetes: proxy.SideStats{Routes: []proxy.RouteStats{route("GET /b", 0, 300), route("GET /a", 0, 100, 9000, 9000), route("other", 1, 7)}}},
+		{},
+	}
+	got := proxystats.Merge(snaps).Kubernetes.Routes
+	want := []struct {
+		route          string
+		requests, errs int64
+		all            []int64
+	}{
+		{"GET /a", 5, 1, []int64{100, 200, 100, 9000, 9000}},
+		{"other", 2, 1, []int64{5, 7}},
+		{"GET /b", 1, 0, []int64{300}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("routes %+v, want %d: one per name, busiest first", got, len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Route != w.route || g.Requests != w.requests || g.Status.ServerError != w.errs {
+			t.Errorf("route %d is %s with %d requests and %d 5xx, want %s with %d and %d", i, g.Route, g.Requests, g.Status.ServerError, w.route, w.requests, w.errs)
+		}
+		if g.ErrorRate != float64(w.errs)/float64(w.requests) {
+			t.Errorf("%s: error rate %g, want %d/%d", g.Route, g.ErrorRate, w.errs, w.requests)
+		}
+		bins := side(true, 0, w.all...).LatencyBins
+		if len(g.LatencyBins) != len(bins) {
+			t.Errorf("%s: bins %v, want %v", g.Route, g.LatencyBins, bins)
+			continue
+		}
+		for j := range bins {
+			if g.LatencyBins[j] != bins[j] {
+				t.Errorf("%s: bin %d is %v, want %v", g.Route, j, g.LatencyBins[j], bins[j])
+			}
+		}
+		if g.Latency.Max != bins[len(bins)-1][0] {
+			t.Errorf("%s: max %d, want %d", g.Route, g.Latency.Max, bins[len(bins)-1][0])
+		}
+	}
+}

@@ -167,7 +167,7 @@ func record(m *v1alpha1.Migration, st *migrate.State, revision int64) error {
 	ms := &m.Status
 	ms.Engine = &apiextensionsv1.JSON{Raw: raw}
 	ms.Revision = revision
-	ms.Phase = PhaseOf(st.Phase)
+	ms.Phase = Phase(m, st)
 	ms.CurrentStep = int32(st.Step + 1)
 	steps := len(m.Spec.Steps)
 	if steps == 0 {
@@ -194,6 +194,9 @@ func record(m *v1alpha1.Migration, st *migrate.State, revision int64) error {
 	for _, e := range events {
 		ms.Events = append(ms.Events, v1alpha1.Event{Time: metav1.NewMicroTime(e.Time), Message: e.Message})
 	}
+	// The conditions follow the phase in the same write, at the generation the
+	// controller last observed; its next reconcile refines them.
+	SetConditions(m, st, Hold(m), ms.ObservedGeneration)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -88,6 +89,41 @@ func TestStore(t *testing.T) {
 			got, err := s.TakeRequests(ctx)
 			if err != nil || len(got) != want {
 				t.Fatalf("take %d: %+v, %v; want %d requests", i+1, got, err, want)
+			}
+		}
+	})
+
+	t.Run("the conditions follow the phase in the same write", func(t *testing.T) {
+		// A reader (kubectl wait, Argo CD, kstatus) sees the phase and the conditions
+		// of one save, never an Aborted Migration still Progressing.
+		s := newStore(t)
+		st := &migrate.State{Phase: migrate.PhaseRunning, Step: 1, StepStarted: time.Now()}
+		for _, tc := range []struct {
+			phase                     migrate.Phase
+			want                      v1alpha1.Phase
+			ready, progress, degraded metav1.ConditionStatus
+		}{
+			{migrate.PhaseRunning, v1alpha1.PhaseProgressing, metav1.ConditionFalse, metav1.ConditionTrue, metav1.ConditionFalse},
+			{migrate.PhaseAborting, v1alpha1.PhaseProgressing, metav1.ConditionFalse, metav1.ConditionTrue, metav1.ConditionTrue},
+			{migrate.PhaseAborted, v1alpha1.PhaseAborted, metav1.ConditionFalse, metav1.ConditionFalse, metav1.ConditionTrue},
+		} {
+			st.Phase, st.Reason = tc.phase, "error rate 3% against 0.5%"
+			if err := s.Save(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+			var m v1alpha1.Migration
+			if err := c.Get(ctx, keyOf(s), &m); err != nil {
+				t.Fatal(err)
+			}
+			got := func(typ string) metav1.ConditionStatus {
+				if c := meta.FindStatusCondition(m.Status.Conditions, typ); c != nil {
+					return c.Status
+				}
+				return "missing"
+			}
+			if m.Status.Phase != tc.want || got(v1alpha1.ConditionReady) != tc.ready || got(v1alpha1.ConditionProgressing) != tc.progress || got(v1alpha1.ConditionDegraded) != tc.degraded {
+				t.Errorf("saved %s: phase %s, Ready %s, Progressing %s, Degraded %s; want %s, %s, %s, %s", tc.phase, m.Status.Phase,
+					got(v1alpha1.ConditionReady), got(v1alpha1.ConditionProgressing), got(v1alpha1.ConditionDegraded), tc.want, tc.ready, tc.progress, tc.degraded)
 			}
 		}
 	})

@@ -226,6 +226,16 @@ func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
 // naming the replicas that could not be read, since gates must judge the whole
 // fleet or nothing.
 func (r *Router) Stats(ctx context.Context, window time.Duration) ([]proxy.Snapshot, error) {
+	return r.stats(ctx, window, (*proxy.AdminClient).Stats)
+}
+
+// StatsByRoute is Stats with each side's statistics by route, for the per-endpoint
+// gates.
+func (r *Router) StatsByRoute(ctx context.Context, window time.Duration) ([]proxy.Snapshot, error) {
+	return r.stats(ctx, window, (*proxy.AdminClient).StatsByRoute)
+}
+
+func (r *Router) stats(ctx context.Context, window time.Duration, read func(*proxy.AdminClient, context.Context, time.Duration) (proxy.Snapshot, error)) ([]proxy.Snapshot, error) {
 	reps, err := r.Replicas(ctx)
 	if err != nil {
 		return nil, err
@@ -233,7 +243,7 @@ func (r *Router) Stats(ctx context.Context, window time.Duration) ([]proxy.Snaps
 	snaps := make([]proxy.Snapshot, len(reps))
 	err = r.run(ctx, reps, "read the statistics", func(ctx context.Context, i int, c *proxy.AdminClient) error {
 		var err error
-		snaps[i], err = c.Stats(ctx, window)
+		snaps[i], err = read(c, ctx, window)
 		return err
 	})
 	if err != nil {

@@ -3,6 +3,8 @@ package fleet_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -164,23 +166,53 @@ func TestFleetStatisticsAreMerged(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
+	// Replica i serves 10·(i+1) requests for an order and 10 for the home page: 60
+	// and 30 in all, which the per-endpoint sample must add up across replicas.
 	for i, r := range reps {
-		for range 20 * (i + 1) {
-			resp, err := http.Get(r.URL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+		for k := range 10 * (i + 1) {
+			get(t, fmt.Sprintf("%s/orders/%d", r.URL(), 1000+k))
+		}
+		for range 10 {
+			get(t, r.URL()+"/")
 		}
 	}
-	sample, err := proxystats.FromFleet(e.router.Stats).Sample(ctx, start.Add(-time.Second))
+	src := proxystats.FromFleet(e.router.Stats, e.router.StatsByRoute)
+	sample, err := src.Sample(ctx, start.Add(-time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sample.Legacy.Requests + sample.New.Requests; got != 120 {
-		t.Errorf("the fleet's sample counts %d requests, want the 20 + 40 + 60 sent", got)
+	if got := sample.Legacy.Requests + sample.New.Requests; got != 90 {
+		t.Errorf("the fleet's sample counts %d requests, want the 20 + 30 + 40 sent", got)
 	}
 	if sample.Legacy.Latency.Count() != sample.Legacy.Requests || sample.New.Latency.Count() != sample.New.Requests {
 		t.Errorf("latency distributions of %d and %d requests, want %d and %d", sample.Legacy.Latency.Count(), sample.New.Latency.Count(), sample.Legacy.Requests, sample.New.Requests)
 	}
+	if len(sample.Endpoints) != 0 {
+		t.Errorf("endpoints %v without ByEndpoint, want none", sample.Endpoints)
+	}
+
+	src.ByEndpoint = true
+	sample, err = src.Sample(ctx, start.Add(-time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, ep := range sample.Endpoints {
+		got[ep.Name] = ep.Legacy.Requests + ep.New.Requests
+		if ep.Legacy.Latency.Count() != ep.Legacy.Requests || ep.New.Latency.Count() != ep.New.Requests {
+			t.Errorf("endpoint %s: latency distributions of %d and %d requests, want %d and %d", ep.Name, ep.Legacy.Latency.Count(), ep.New.Latency.Count(), ep.Legacy.Requests, ep.New.Requests)
+		}
+	}
+	if want := map[string]int64{"GET /orders/{id}": 60, "GET /": 30}; !maps.Equal(got, want) {
+		t.Errorf("the fleet's endpoints %v, want %v: each route added up over the replicas", got, want)
+	}
+}
+
+func get(t *testing.T, url string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }
