@@ -58,6 +58,18 @@ func (b *browser) run(t *testing.T, timeout time.Duration, actions ...chromedp.A
 	}
 }
 
+// text is the text of the element the CSS selector sel finds.
+func (b *browser) text(t *testing.T, sel chromedp.CSS) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	return s
+}
+
 // noErrors fails the test if the console saw an error since the last call.
 func (b *browser) noErrors(t *testing.T, page string) {
 	t.Helper()

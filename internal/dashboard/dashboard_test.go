@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	rbacv1 "k8s.io/api/rbac/v1"
 
 	"ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/app"
@@ -196,6 +197,96 @@ func TestAbortFromThePage(t *testing.T) {
 	}
 	b.run(t, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`#phase[data-phase="Aborted"]`)))
 	b.noErrors(t, "migration page")
+}
+
+func TestPauseResumeAndPromoteFromThePage(t *testing.T) {
+	e := newEnv(t)
+	p := traffic(t)
+	e.migration(t, "shop", p, time.Hour)
+	e.watchMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.Revision > 0 })
+	token := e.account(t, "operator", operatorRules)
+	b := newBrowser(t)
+	b.login(t, e.url, token)
+	page := e.url + "/migrations/" + e.ns + "/shop"
+	// click presses a steering button in one step in the page (a live update may
+	// replace the region between finding a button and clicking it) and waits for the
+	// page the action lands on.
+	click := func(id, notice string) {
+		t.Helper()
+		b.run(t, 30*time.Second,
+			chromedp.Navigate(page),
+			chromedp.WaitVisible(chromedp.ID(id)),
+			evaluate(`document.getElementById("`+id+`").click(); true`),
+			chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+		)
+		text := b.text(t, "p.notice")
+		if !strings.Contains(text, notice) {
+			t.Errorf("after %s the page says %q, want %q", id, text, notice)
+		}
+	}
+
+	click("pause", "Paused")
+	m := e.watchMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.Phase == v1alpha1.PhasePaused })
+	if !m.Spec.Paused {
+		t.Error("paused from the page, but spec.paused is false")
+	}
+	if label := b.text(t, "#pause"); label != "Resume" {
+		t.Errorf("the button of a paused migration says %q, want Resume", label)
+	}
+
+	click("pause", "Resumed")
+	e.watchMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool {
+		return !m.Spec.Paused && m.Status.Phase == v1alpha1.PhaseProgressing
+	})
+
+	// The step holds for an hour: only the promotion moves it on.
+	click("promote", "Promotion asked")
+	m = e.watchMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.CurrentStep >= 2 })
+	if m.Status.Phase != v1alpha1.PhaseProgressing || m.Status.CurrentStep != 2 {
+		t.Errorf("after one promotion: %s at step %s, want Progressing at step 2/4", m.Status.Phase, m.Status.StepDisplay)
+	}
+	b.run(t, 10*time.Second, chromedp.WaitVisible(chromedp.CSS(`#step[data-step="2/4"]`)))
+	b.noErrors(t, "migration page")
+}
+
+func TestRollbackFromThePage(t *testing.T) {
+	e := newEnv(t)
+	e.deployTwice(t)
+	// A deployer may do in this namespace what a rollback does; the dashboard checks
+	// each verb before it shows the button.
+	token := e.account(t, "deployer", []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}}})
+	b := newBrowser(t)
+	b.login(t, e.url, token)
+	b.run(t, 30*time.Second,
+		chromedp.Navigate(e.url+"/apps/"+e.ns+"/shop"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/rollback?to=1"]`)),
+		evaluate(`document.querySelector('a[href$="/rollback?to=1"]').click(); true`),
+		chromedp.WaitVisible(chromedp.ID("confirm-rollback")),
+	)
+	confirm, err := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.ID("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(confirm, "image: shop/web:1.0.0") || !strings.Contains(confirm, "image: shop/web:1.1.0") {
+		t.Error("the confirmation does not show the diff of the images before the rollback")
+	}
+	b.run(t, 60*time.Second,
+		chromedp.Click(chromedp.ID("confirm-rollback")),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-revision="3"]`)), // recorded, shown live
+	)
+	kc, err := kube.NewForConfig(e.rest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist, err := release.History(context.Background(), release.Config{Client: kc, Def: &app.Definition{App: "shop", Namespace: e.ns}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := hist[len(hist)-1]
+	if last.Revision != 3 || last.Image != "shop/web:1.0.0" || last.RollbackOf != 1 {
+		t.Errorf("the last revision is %d of %s (a rollback of %d), want 3 of shop/web:1.0.0, a rollback to 1", last.Revision, last.Image, last.RollbackOf)
+	}
+	b.noErrors(t, "app page")
 }
 
 func TestWhatAViewerWithoutPermissionGets(t *testing.T) {

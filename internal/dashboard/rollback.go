@@ -26,7 +26,10 @@ func rollbackBase(ns string) []Permission {
 	for _, verb := range []string{"get", "create", "update"} {
 		ps = append(ps, Permission{Verb: verb, Group: "coordination.k8s.io", Resource: "leases", Namespace: ns})
 	}
-	return append(ps, Permission{Verb: "get", Resource: "namespaces", Name: ns})
+	// The API server authorizes GET /api/v1/namespaces/NS as in namespace NS, so a
+	// RoleBinding there may grant it: ask the same way, or a deployer bound only in
+	// the namespace is never offered a rollback.
+	return append(ps, Permission{Verb: "get", Resource: "namespaces", Name: ns, Namespace: ns})
 }
 
 // objectPermissions are verbs on the resources of objs, each kind once.
