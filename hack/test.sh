@@ -7,11 +7,16 @@
 #
 # Without arguments it runs the whole suite, as `make test` does: every package with
 # the race detector (TEST_PARALLEL test binaries at a time, TEST_PARALLEL_TESTS tests
-# of one binary at a time), then, without it, the few tests that are only heavy
-# computation or only timing: the big revision tests (megabytes through gzip and
-# JSON), the gates' false-alarm simulations, and the load generator's accuracy. The
-# race detector makes the first minutes long and blurs the last; the rest of their
-# packages runs under it. With arguments, it runs `go test ARGS`.
+# of one binary at a time) and, beside it, without the detector, the few tests that
+# are only heavy computation, only timing or only statistics: the big revision tests
+# (megabytes through gzip and JSON), the gates' false-alarm simulations, the load
+# generator's accuracy, and the migrations whose point is what the gates conclude
+# from tens of thousands of real requests (a regression caught at its step, A/A runs
+# that never abort). Under the detector each request costs several times the CPU,
+# which made those few tests most of the suite's time and starved the machine until
+# its own scheduling drowned the regressions they inject. The code they drive (the
+# proxy, the runner, the gates) runs under the detector in the other tests of their
+# packages. With arguments, it runs `go test ARGS`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 GO=${GO:-go}
@@ -27,9 +32,13 @@ norace_tests=(
   TestLatencyGateFalseAlarmsUnderRepeatedLooks
   TestPercentilesMatchKnownDistributions # internal/loadtest: how exactly the generator
   TestVerdict30PercentSlowerFails        # times requests, which the race detector's cost would blur
+  TestRegressionConfinedToOneEndpoint    # internal/providers: ~80 000 replayed requests a case
+  TestAAMigrationsWithEndpoints
+  TestRegressionsAbortAtTheStepWhereTheyAppear # internal/migrate
+  TestAACheckNeverAborts
 )
 norace="^($(IFS='|'; echo "${norace_tests[*]}"))\$"
-norace_pkgs=(./internal/release ./internal/analysis ./internal/loadtest)
+norace_pkgs=(./internal/providers ./internal/migrate ./internal/release ./internal/analysis ./internal/loadtest)
 suite() {
   if [ "$#" -gt 0 ]; then
     "$GO" test "$@"
@@ -44,9 +53,18 @@ suite() {
   while read -r p; do
     [[ " ${pkgs[*]} " == *" $p "* ]] || pkgs+=("$p")
   done < <("$GO" list ./...)
-  "$GO" test -race -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}"
-  echo "==> go test, without the race detector: the computation- and timing-only tests"
-  "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${norace_pkgs[@]}"
+  # The pass without the detector runs beside the race pass (it is short and mostly
+  # one package); its output follows the race pass's.
+  local norace_out norace_pid status=0
+  norace_out=$(mktemp "${TMPDIR:-/tmp}/ferry-norace.XXXXXX")
+  "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${norace_pkgs[@]}" >"$norace_out" 2>&1 &
+  norace_pid=$!
+  "$GO" test -race -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}" || status=$?
+  wait "$norace_pid" || status=$?
+  echo "==> go test, without the race detector: the computation-, timing- and statistics-only tests"
+  cat "$norace_out"
+  rm -f "$norace_out"
+  return "$status"
 }
 
 if [ -n "${FERRY_TEST_KUBECONFIG:-}" ]; then

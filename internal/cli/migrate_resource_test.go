@@ -62,8 +62,8 @@ func newResourceEnv(t *testing.T) *resourceEnv {
 		t.Fatal(err)
 	}
 	e.ns = devclustertest.Namespace(t, kubernetes.NewForConfigOrDie(cfg), "steer")
-	legacy := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
-	kube := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
+	legacy := migratetest.NewSideBackend(t)
+	kube := migratetest.NewSideBackend(t)
 	p := migratetest.StartProxy(t, legacy, kube)
 	load := migratetest.StartLoad(migratetest.URL(p), 300)
 	t.Cleanup(load.Stop)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"ferry.dev/ferry/internal/cli/clitest"
 	"ferry.dev/ferry/internal/migrate"
@@ -21,8 +20,8 @@ import (
 // that drives it through its admin API.
 func migrationFixture(t *testing.T, rate int) (string, *proxy.Proxy, *migratetest.Backend) {
 	t.Helper()
-	legacy := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
-	kube := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
+	legacy := migratetest.NewSideBackend(t)
+	kube := migratetest.NewSideBackend(t)
 	p := migratetest.StartProxy(t, legacy, kube)
 	load := migratetest.StartLoad(migratetest.URL(p), rate)
 	t.Cleanup(load.Stop)

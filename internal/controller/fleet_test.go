@@ -67,8 +67,8 @@ func newFleetEnv(t *testing.T, startController bool) *fleetEnv {
 			Kube: kube.Options{Kubeconfig: devclustertest.Kubeconfig(t)}})
 	}
 	f := &fleetEnv{env: e}
-	f.legacy = migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
-	f.new_ = migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
+	f.legacy = migratetest.NewSideBackend(t)
+	f.new_ = migratetest.NewSideBackend(t)
 	return f
 }
 

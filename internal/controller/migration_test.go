@@ -61,8 +61,8 @@ func newEnv(t *testing.T) *env {
 	}
 	e.ns = devclustertest.Namespace(t, e.kube, "migration")
 	startManager(t, cfg, controller.Config{Namespace: e.ns, MetricsAddr: "0", HealthAddr: "0"})
-	e.legacy = migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
-	e.new_ = migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
+	e.legacy = migratetest.NewSideBackend(t)
+	e.new_ = migratetest.NewSideBackend(t)
 	e.proxy = migratetest.StartProxy(t, e.legacy, e.new_)
 	load := migratetest.StartLoad(migratetest.URL(e.proxy), 400)
 	t.Cleanup(load.Stop)

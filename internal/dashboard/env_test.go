@@ -137,8 +137,8 @@ var (
 // traffic is a proxy between two backends under steady load, for a Migration to
 // judge.
 func traffic(t *testing.T) *proxy.Proxy {
-	legacy := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
-	kube := migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond)
+	legacy := migratetest.NewSideBackend(t)
+	kube := migratetest.NewSideBackend(t)
 	p := migratetest.StartProxy(t, legacy, kube)
 	load := migratetest.StartLoad(migratetest.URL(p), 400)
 	t.Cleanup(load.Stop)

@@ -84,10 +84,8 @@ notify: [{webhook: %s}]
 func newEnv(t *testing.T, rate int, deadline string) *env {
 	t.Helper()
 	e := &env{
-		// 50 to 100 ms: a +50 % regression (tens of milliseconds) stays well above
-		// what a machine loaded by other tests adds to every request.
-		legacy: migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond),
-		kube:   migratetest.NewBackend(t, 0.005, 50*time.Millisecond, 100*time.Millisecond),
+		legacy: migratetest.NewSideBackend(t),
+		kube:   migratetest.NewSideBackend(t),
 		hook:   newReceiver(t),
 	}
 	e.proxy = migratetest.StartProxy(t, e.legacy, e.kube)
@@ -143,6 +141,15 @@ func TestHealthyMigrationCompletes(t *testing.T) {
 	}
 }
 
+// eventsOf is the run's log, one line each, for a failure's message.
+func eventsOf(st *migrate.State) string {
+	var b strings.Builder
+	for _, e := range st.Events {
+		fmt.Fprintf(&b, "\n  %s %s", e.Time.Format("15:04:05.000"), e.Message)
+	}
+	return b.String()
+}
+
 // regressAt injects a regression into the kubernetes backend once the runner reaches
 // step index step.
 func (e *env) regressAt(step int, regress func()) {
@@ -172,7 +179,7 @@ func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
 				t.Fatalf("run: %v, want an abort (state %s at %d)", err, st.Phase, st.Step)
 			}
 			if st.Phase != migrate.PhaseAborted || st.Step != 1 {
-				t.Fatalf("aborted in phase %s at step %d, want at step 2 (25%%) where the regression began", st.Phase, st.Step+1)
+				t.Fatalf("aborted in phase %s at step %d (%s), want at step 2 (25%%) where the regression began; events: %s", st.Phase, st.Step+1, st.Reason, eventsOf(st))
 			}
 			if !strings.Contains(st.Reason, "gate "+tc.gate+" failed at 25%") {
 				t.Errorf("reason %q, want the %s gate at 25%%", st.Reason, tc.gate)

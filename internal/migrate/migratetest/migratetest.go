@@ -37,6 +37,15 @@ type Backend struct {
 // brings it back.
 func (b *Backend) SetDown(down bool) { b.down.Store(down) }
 
+// NewSideBackend starts a backend for one side of a migration that gates judge: 0.5 %
+// errors and 100 to 200 ms. A regression of +50 % (50 to 100 ms) then stays well above
+// what a machine busy with other work adds to every request it measures: that is
+// added to both sides alike and shrinks their ratio, and at 50 to 100 ms a starved
+// test process once passed a +50 % regression as within the 1.2x the gate allows.
+func NewSideBackend(tb TB) *Backend {
+	return NewBackend(tb, 0.005, 100*time.Millisecond, 200*time.Millisecond)
+}
+
 // NewBackend starts a backend with the given error rate and latency range.
 func NewBackend(tb TB, errorRate float64, minLatency, maxLatency time.Duration) *Backend {
 	tb.Helper()
