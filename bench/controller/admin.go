@@ -46,6 +46,16 @@ func startFakeAdmin() (*fakeAdmin, error) {
 	})
 	mux.HandleFunc("PUT "+prefix+proxy.PathWeights, a.putWeights)
 	mux.HandleFunc("GET "+prefix+proxy.PathStats, a.getStats)
+	// The legacy-capacity guard asks before every step up: three healthy legacy
+	// servers that have each carried all of the traffic, so it never holds, but its
+	// question is part of each reconcile's cost.
+	mux.HandleFunc("GET "+prefix+proxy.PathCapacity, func(w http.ResponseWriter, r *http.Request) {
+		rep := proxy.CapacityReport{BucketSeconds: 1, RPS: syntheticRate}
+		for i := range 3 {
+			rep.Legacy = append(rep.Legacy, proxy.ServerLoad{URL: fmt.Sprintf("http://legacy-%d", i), Healthy: true, PeakRPS: syntheticRate})
+		}
+		writeJSON(w, http.StatusOK, rep)
+	})
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.srv.Serve(l) }()
 	return a, nil
