@@ -35,7 +35,7 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	prepareRequest(ctx, rt.pools[srv.side], rt.cfg.Forwarded.TrustIncoming, false)
-	srv, blame, err := p.forward(ctx, rt, srv, start)
+	srv, blame, bodyLeft, err := p.forward(ctx, rt, srv, start)
 	if blame != clientOK {
 		p.clientFailed(ctx, rt, srv, blame, err, forced, start)
 		return
@@ -46,6 +46,13 @@ func (p *Proxy) handle(ctx *fasthttp.RequestCtx) {
 	} else {
 		removeHopByHop(&ctx.Response.Header, false)
 		ctx.Response.Header.ResetConnectionClose()
+	}
+	if bodyLeft {
+		// The backend answered (or failed) before reading the whole body, whose rest
+		// is still on the client's connection. Read as the next request, it would be
+		// a request smuggled past whatever sends many clients' requests over that
+		// connection (a load balancer in front): close it instead.
+		ctx.SetConnectionClose()
 	}
 	if c.setCookie {
 		ctx.Response.Header.Add("Set-Cookie", rt.setCookie[c.side])
@@ -179,7 +186,8 @@ func prepareRequest(ctx *fasthttp.RequestCtx, pl *pool, trust, upgrade bool) {
 // sent again, retries on the side's next available server while no response has
 // arrived. It returns the server that answered last and, when the request failed
 // through the client's fault, how; such a failure is not held against the server.
-func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, now time.Time) (*server, clientFailure, error) {
+// bodyLeft says that part of the client's body was never read.
+func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, now time.Time) (_ *server, _ clientFailure, bodyLeft bool, _ error) {
 	attempts := 1
 	if methodIsIdempotent(string(ctx.Method())) && !ctx.Request.IsBodyStream() {
 		attempts = rt.retries
@@ -188,7 +196,10 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 	var up *upload
 	if req.IsBodyStream() {
 		up = p.acquireUpload(ctx, rt.cfg.Limits.MaxRequestBody)
-		defer p.releaseUpload(up)
+		defer func() {
+			bodyLeft = !up.body.complete()
+			p.releaseUpload(up)
+		}()
 		req = &up.req
 	}
 	pl := rt.pools[srv.side]
@@ -200,7 +211,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 		}
 		if err != nil && up != nil {
 			if blame := up.body.failure(); blame != clientOK {
-				return srv, blame, err
+				return srv, blame, false, err
 			}
 		}
 		status := ctx.Response.StatusCode()
@@ -212,7 +223,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx, rt *generation, srv *server, n
 		// The backend has worked on a request that timed out, and would send the same
 		// oversized header again.
 		if err == nil || i >= attempts || err == errResponseHeaderTooLarge || (isTimeout(err) && !rt.cfg.Retries.OnTimeout) {
-			return srv, clientOK, err
+			return srv, clientOK, false, err
 		}
 		p.metrics.retries[srv.side].Inc()
 		if next := pl.pick(now); next != nil {

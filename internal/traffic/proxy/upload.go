@@ -51,6 +51,7 @@ type bodyReader struct {
 	want  int // the Content-Length, or -1 for a chunked body
 	limit int
 	read  int
+	eof   bool
 	err   error
 	// in and out are the client's and the backend's request headers: fasthttp reads a
 	// chunked body's trailer into in at its end, after out was copied from it.
@@ -65,6 +66,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		return n, b.err
 	}
 	b.read += n
+	if err == io.EOF {
+		b.eof = true
+	}
 	switch {
 	case err == io.EOF && b.want < 0:
 		for _, key := range b.in.PeekTrailerKeys() {
@@ -78,6 +82,11 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+// complete says the whole body was read: its Content-Length, or its chunks to the end.
+func (b *bodyReader) complete() bool {
+	return b.eof || (b.want >= 0 && b.read >= b.want)
 }
 
 // failure says how the client broke its body, if it did.
