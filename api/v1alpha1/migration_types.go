@@ -208,6 +208,13 @@ type ALBRouter struct {
 	Action               string `json:"action"`
 	LegacyTargetGroupARN string `json:"legacyTargetGroupARN"`
 	KubernetesService    string `json:"kubernetesService"`
+	// Endpoint replaces Elastic Load Balancing's (a VPC endpoint, a FIPS one), which
+	// the legacy-capacity guard asks for the legacy target group's health in the ARN's
+	// region.
+	//
+	// +optional
+	// +kubebuilder:validation:Pattern=`^https?://`
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // Metrics names exactly one metric source.

@@ -78,7 +78,7 @@ func (m *Migration) Plan(ctx context.Context, secret func(context.Context, Secre
 	case r.ALB != nil:
 		c := r.ALB
 		p.Router.ALB = &plan.ALBConfig{Namespace: or(c.Namespace, m.Namespace), Ingress: c.Ingress, Action: c.Action,
-			LegacyTargetGroupARN: c.LegacyTargetGroupARN, KubernetesService: c.KubernetesService}
+			LegacyTargetGroupARN: c.LegacyTargetGroupARN, KubernetesService: c.KubernetesService, Endpoint: c.Endpoint}
 	}
 	switch mt := s.Metrics; {
 	case mt.Proxy != nil:

@@ -83,6 +83,12 @@ func TestPlan(t *testing.T) {
 				t.Errorf("a spec without guard and gates.endpoints: guard %v, endpoints %+v; want the guard on and no endpoint settings", p.LegacyCapacityGuard(), p.Gates.Endpoints)
 			}
 		}},
+		{"alb.yaml", func(t *testing.T, p *plan.Plan, _ v1alpha1.Credentials) {
+			a := p.Router.ALB
+			if a == nil || a.Namespace != "shop" || a.Action != "split" || a.Endpoint != "https://vpce-0abc-elasticloadbalancing.eu-west-1.vpce.amazonaws.com" {
+				t.Errorf("alb router %+v: want the Migration's namespace and its endpoint", a)
+			}
+		}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			p, c, err := load(t, tc.file).Plan(context.Background(), namespaceSecrets.read)
