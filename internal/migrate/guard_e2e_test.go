@@ -101,8 +101,8 @@ func (r *run) wait(t *testing.T) error {
 	select {
 	case <-r.done:
 		return r.err
-	case <-time.After(time.Minute):
-		t.Fatal("the run did not end within a minute")
+	case <-time.After(devclustertest.Patience(t, time.Minute)):
+		t.Fatal("the run did not end within the test's patience")
 		return nil
 	}
 }
@@ -247,10 +247,11 @@ func (l *eventLog) all() []string {
 }
 
 // wait returns the first line logged that contains s, waiting for it; it fails the
-// test when the run ends first or nothing comes within a minute.
+// test when the run ends first or nothing comes within the test's patience.
 func (l *eventLog) wait(t *testing.T, r *run, s string) string {
 	t.Helper()
-	timeout := time.After(time.Minute)
+	patience := devclustertest.Patience(t, time.Minute)
+	timeout := time.After(patience)
 	for {
 		l.mu.Lock()
 		for _, line := range l.lines {
@@ -269,7 +270,7 @@ func (l *eventLog) wait(t *testing.T, r *run, s string) string {
 		case <-r.done:
 			t.Fatalf("the run ended (%v) before it logged %q; it logged %q", r.err, s, l.all())
 		case <-timeout:
-			t.Fatalf("no line with %q within a minute; logged %q", s, l.all())
+			t.Fatalf("no line with %q within %s; logged %q", s, patience.Round(time.Second), l.all())
 		}
 	}
 }
@@ -278,7 +279,7 @@ func (l *eventLog) wait(t *testing.T, r *run, s string) string {
 // it as it changes: the checks run every 100 ms.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(devclustertest.Patience(t, 30*time.Second))
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/migrate"
 )
 
@@ -15,7 +16,7 @@ import (
 // it there with no runner, as a killed ferry migrate start would.
 func (e *env) stopAtFirstJudgement(t *testing.T) *migrate.State {
 	t.Helper()
-	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
+	ctx, stop := context.WithTimeout(context.Background(), devclustertest.Patience(t, time.Minute))
 	defer stop()
 	cfg := e.cfg
 	cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {
