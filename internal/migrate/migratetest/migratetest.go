@@ -96,7 +96,7 @@ func StartProxy(tb TB, legacy, kubernetes *Backend) *proxy.Proxy {
 }
 
 // StartProxyHealthChecked opens the embedded proxy as StartProxy does, in front of
-// several legacy servers that it health-checks every 100 ms (one failure takes a
+// several legacy servers that it health-checks every 500 ms (two failures take a
 // server out, one success brings it back; no passive ejection).
 func StartProxyHealthChecked(tb TB, legacy []*Backend, kubernetes *Backend) *proxy.Proxy {
 	tb.Helper()
@@ -105,8 +105,13 @@ func StartProxyHealthChecked(tb TB, legacy []*Backend, kubernetes *Backend) *pro
 		urls = append(urls, b.URL)
 	}
 	return openProxy(tb, urls, kubernetes.URL, func(cfg *proxy.Config) {
-		cfg.Backends.Legacy.HealthCheck = proxy.HealthCheckConfig{Path: "/healthz", Interval: 100 * time.Millisecond,
-			Timeout: 100 * time.Millisecond, HealthyAfter: 1, UnhealthyAfter: 1}
+		// A healthy server must not be found down because a busy machine answered its
+		// check late: with one check of 100 ms deciding, a starved test saw healthy
+		// servers flap between 0 and 2 of 3. Two failed checks of 500 ms take one out
+		// (a server taken down answers 503 at once: about a second); one success
+		// brings it back.
+		cfg.Backends.Legacy.HealthCheck = proxy.HealthCheckConfig{Path: "/healthz", Interval: 500 * time.Millisecond,
+			Timeout: 500 * time.Millisecond, HealthyAfter: 1, UnhealthyAfter: 2}
 		cfg.Backends.Legacy.Ejection.Disabled = true
 	})
 }
