@@ -41,7 +41,9 @@ func TestHTTPSBackends(t *testing.T) {
 	cfg := testConfig([]string{back.URL}, []string{back.URL + "/"})
 	for _, pl := range []*PoolConfig{&cfg.Backends.Legacy, &cfg.Backends.Kubernetes} {
 		pl.CAFile = caFile
-		pl.HealthCheck = HealthCheckConfig{Path: "/healthz", Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond, UnhealthyAfter: 1}
+		// A TLS handshake on a busy machine may take more than a moment: the server
+		// is found down on the certificate (every check fails), not on a late answer.
+		pl.HealthCheck = HealthCheckConfig{Path: "/healthz", Interval: 500 * time.Millisecond, Timeout: 500 * time.Millisecond, UnhealthyAfter: 2}
 	}
 	p := startProxy(t, cfg)
 	status, _, body := get(t, newClient(), p, "/cart")

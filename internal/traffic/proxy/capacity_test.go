@@ -14,7 +14,8 @@ import (
 func TestCapacityReport(t *testing.T) {
 	l1, l2, l3, k1 := startBackend(t, "legacy-1"), startBackend(t, "legacy-2"), startBackend(t, "legacy-3"), startBackend(t, "k8s-1")
 	cfg := testConfig(urls(l1, l2, l3), urls(k1))
-	cfg.Backends.Legacy.HealthCheck = HealthCheckConfig{Path: "/healthz", Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond, HealthyAfter: 1, UnhealthyAfter: 1}
+	// Two failed checks take a server out: one late answer of a busy machine must not.
+	cfg.Backends.Legacy.HealthCheck = HealthCheckConfig{Path: "/healthz", Interval: 200 * time.Millisecond, Timeout: 200 * time.Millisecond, HealthyAfter: 1, UnhealthyAfter: 2}
 	p := startProxy(t, cfg)
 	c := newClient()
 	for range 30 {
