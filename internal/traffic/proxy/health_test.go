@@ -97,7 +97,9 @@ func TestPassiveEjection(t *testing.T) {
 func TestActiveHealthChecks(t *testing.T) {
 	flaky, steady := startBackend(t, "legacy-flaky"), startBackend(t, "legacy-steady")
 	cfg := testConfig(urls(flaky, steady), urls(startBackend(t, "k8s-1")))
-	cfg.Backends.Legacy.HealthCheck = HealthCheckConfig{Path: "/healthz", Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond, HealthyAfter: 1, UnhealthyAfter: 2}
+	// Checks of 300 ms: the steady server must not be taken out by two late answers
+	// of a busy machine while the test counts on it.
+	cfg.Backends.Legacy.HealthCheck = HealthCheckConfig{Path: "/healthz", Interval: 300 * time.Millisecond, Timeout: 300 * time.Millisecond, HealthyAfter: 1, UnhealthyAfter: 2}
 	p := startProxy(t, cfg)
 	c := newClient()
 	isAvailable := func(u string) bool {
