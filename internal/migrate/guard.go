@@ -86,7 +86,27 @@ func (r *runner) capacity(ctx context.Context) (c traffic.Capacity, ok bool, err
 		r.guardNote(line, line)
 		return c, false, nil
 	}
-	return c, err == nil, err
+	if err != nil {
+		return c, false, err
+	}
+	return r.rememberFleet(c), true, nil
+}
+
+// rememberFleet judges the legacy fleet against the one that carried all of the
+// traffic: the servers the router knew at the guard's first check of the migration.
+// A load balancer knows only the targets registered now, and an autoscaler
+// deregisters legacy targets as legacy's share falls; an abort would then send all
+// of the traffic to those that are left, which would look whole. So servers the
+// router no longer knows count as down. A fleet that grew is judged as it is.
+func (r *runner) rememberFleet(c traffic.Capacity) traffic.Capacity {
+	switch {
+	case r.st.LegacyServers == 0:
+		r.st.LegacyServers = c.Servers
+	case c.Servers < r.st.LegacyServers:
+		c.Gone = r.st.LegacyServers - c.Servers
+		c.Servers = r.st.LegacyServers
+	}
+	return c
 }
 
 // guardNote records the guard's finding, and logs it when it differs from the last

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -51,5 +52,51 @@ func TestAbortLimit(t *testing.T) {
 				t.Fatalf("abortLimit(%+v, %s) = %s, %q; want %s, %q", tc.c, tc.applied, got, reason, tc.want, tc.reason)
 			}
 		})
+	}
+}
+
+// capacityAnswers answers the guard's questions in turn.
+type capacityAnswers []traffic.Capacity
+
+func (a *capacityAnswers) LegacyCapacity(context.Context) (traffic.Capacity, error) {
+	c := (*a)[0]
+	*a = (*a)[1:]
+	return c, nil
+}
+
+// TestAShrunkenFleetIsJudgedAgainstTheOneThatCarriedItAll: a load balancer knows only
+// the targets registered now. When an autoscaler deregisters legacy targets as
+// legacy's share falls, the guard counts the ones gone as down, and the count
+// survives a restart (it is in the recorded state).
+func TestAShrunkenFleetIsJudgedAgainstTheOneThatCarriedItAll(t *testing.T) {
+	answers := capacityAnswers{
+		{Servers: 4, Healthy: 4}, // the first check: the fleet that carried all of it
+		{Servers: 2, Healthy: 2}, // two targets deregistered
+		{Servers: 6, Healthy: 5}, // scaled out: judged as it is
+	}
+	r := &runner{cfg: Config{Capacity: &answers}, st: &State{}}
+	ctx := context.Background()
+	for i, want := range []struct {
+		c      traffic.Capacity
+		phrase string
+	}{
+		{traffic.Capacity{Servers: 4, Healthy: 4}, "legacy has 4 of 4 servers healthy"},
+		{traffic.Capacity{Servers: 4, Healthy: 2, Gone: 2}, "legacy has 2 of 4 servers healthy (2 no longer registered since the migration began)"},
+		{traffic.Capacity{Servers: 6, Healthy: 5}, "legacy has 5 of 6 servers healthy"},
+	} {
+		c, ok, err := r.capacity(ctx)
+		if err != nil || !ok || c != want.c || c.String() != want.phrase {
+			t.Fatalf("check %d: %+v (%q), %v, %v; want %+v (%q)", i+1, c, c.String(), ok, err, want.c, want.phrase)
+		}
+		if i == 1 && stepUpHold(c, 1000) == "" {
+			t.Error("a step up goes on with half of the fleet deregistered")
+		}
+		if r.st.LegacyServers != 4 {
+			t.Fatalf("check %d: the state remembers %d servers, want the first check's 4", i+1, r.st.LegacyServers)
+		}
+	}
+	all := traffic.KubernetesShare(0)
+	if err := (&State{Phase: PhaseRunning, Target: all, Applied: all, LegacyServers: -1}).check(1); err == nil || !strings.Contains(err.Error(), "legacyServers") {
+		t.Errorf("a negative legacyServers: %v, want it refused by name", err)
 	}
 }

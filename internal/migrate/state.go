@@ -53,10 +53,14 @@ type State struct {
 	// Guard is the legacy-capacity guard's latest finding: why it holds the step, why
 	// an abort sent back only part of the traffic, or that it cannot check; empty
 	// when it has nothing to say.
-	Guard   string    `json:"guard,omitempty"`
-	Started time.Time `json:"started"`
-	Updated time.Time `json:"updated"`
-	Events  []Event   `json:"events,omitempty"`
+	Guard string `json:"guard,omitempty"`
+	// LegacyServers is how many legacy servers the router knew at the guard's first
+	// check of the migration: the fleet that carried all of the traffic. Servers it no
+	// longer knows later count as down (see runner.rememberFleet).
+	LegacyServers int       `json:"legacyServers,omitempty"`
+	Started       time.Time `json:"started"`
+	Updated       time.Time `json:"updated"`
+	Events        []Event   `json:"events,omitempty"`
 	// Version is the store's version of the record this state was loaded from or last
 	// saved as (a revision counter, a resourceVersion); the next Save succeeds only if
 	// the record is still at it. Empty: nothing recorded yet. Opaque to the runner.
@@ -123,6 +127,9 @@ func (s *State) check(steps int) error {
 			return fmt.Errorf("%s: legacy %d and kubernetes %d basis points: each must be 0 to %d, adding up to %d",
 				w.field, w.w.Legacy, w.w.Kubernetes, traffic.Total, traffic.Total)
 		}
+	}
+	if s.LegacyServers < 0 {
+		return fmt.Errorf("legacyServers: %d is negative", s.LegacyServers)
 	}
 	return nil
 }

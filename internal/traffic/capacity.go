@@ -28,6 +28,9 @@ type Capacity struct {
 	// knows; Healthy those it sees healthy now.
 	Servers int `json:"servers"`
 	Healthy int `json:"healthy"`
+	// Gone counts servers in Servers that the router no longer knows (a load
+	// balancer's targets deregistered since the migration began); they are not healthy.
+	Gone int `json:"gone,omitempty"`
 	// RPS is both sides' requests per second now (the proxy: its busiest stats bucket
 	// of the last minute), and HealthyPeakRPS the sum over the healthy legacy servers
 	// of the most requests per second each handled within the recent window (the
@@ -69,7 +72,11 @@ func (c Capacity) String() string {
 	if c.Servers == 1 {
 		noun = "server"
 	}
-	return fmt.Sprintf("legacy has %d of %d %s healthy", c.Healthy, c.Servers, noun)
+	out := fmt.Sprintf("legacy has %d of %d %s healthy", c.Healthy, c.Servers, noun)
+	if c.Gone > 0 {
+		out += fmt.Sprintf(" (%d no longer registered since the migration began)", c.Gone)
+	}
+	return out
 }
 
 // CapAbort returns the weights an abort from applied may send when legacy can take at
