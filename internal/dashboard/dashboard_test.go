@@ -2,8 +2,11 @@ package dashboard_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +18,7 @@ import (
 
 	"ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/app"
+	"ferry.dev/ferry/internal/dashboard"
 	"ferry.dev/ferry/internal/devcluster/devclustertest"
 	"ferry.dev/ferry/internal/kube"
 	"ferry.dev/ferry/internal/release"
@@ -287,6 +291,49 @@ func TestRollbackFromThePage(t *testing.T) {
 		t.Errorf("the last revision is %d of %s (a rollback of %d), want 3 of shop/web:1.0.0, a rollback to 1", last.Revision, last.Image, last.RollbackOf)
 	}
 	b.noErrors(t, "app page")
+}
+
+// TestLaptopModeSignsInOnceWithItsLink: ferry dashboard's mode. The printed link signs
+// the browser in as the kubeconfig's user and shows the apps; the same link does not
+// work a second time, and without it the pages answer 401.
+func TestLaptopModeSignsInOnceWithItsLink(t *testing.T) {
+	e := newEnv(t)
+	e.deployTwice(t)
+	srv, err := dashboard.New(dashboard.Config{Rest: e.rest, Mode: dashboard.ModeLocal, Namespace: e.ns,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	link := hs.URL + srv.LoginPath()
+
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(hs.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the apps page without the link: %d, want 401", resp.StatusCode)
+	}
+	b := newBrowser(t)
+	b.run(t, 30*time.Second,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/apps/`+e.ns+`/shop"]`)),
+	)
+	b.noErrors(t, "apps page in laptop mode")
+
+	other := newBrowser(t)
+	other.run(t, 30*time.Second, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	if text := other.text(t, "main"); !strings.Contains(text, "used already") {
+		t.Errorf("the link opened a second time says %q, want that it was used already", text)
+	}
 }
 
 func TestWhatAViewerWithoutPermissionGets(t *testing.T) {
