@@ -190,7 +190,7 @@ func TestRoute53MigrationEndToEnd(t *testing.T) {
 }
 
 // The Kubernetes side starts failing 8% of requests (legacy 0.5%) once the first step
-// is in place: the error-rate gate, reading Prometheus, aborts there.
+// is in place: the error-rate gates, reading Prometheus, abort there.
 func TestPrometheusGatesAbortARoute53MigrationOnARegression(t *testing.T) {
 	w := newWorld(t, 400)
 	srv, yaml := route53World(t, w)
@@ -203,8 +203,13 @@ func TestPrometheusGatesAbortARoute53MigrationOnARegression(t *testing.T) {
 		once.Do(func() { w.kube.SetErrorRate(0.08) })
 	}
 	st, err := start(t, cfg, 3*time.Minute)
-	if !errors.Is(err, migrate.ErrAborted) || st.Step != 0 || !strings.Contains(st.Reason, "gate error-rate failed at 25%") {
-		t.Fatalf("run: %v at step %d (%s), want the error-rate gate to abort at 25%%", err, st.Step+1, st.Reason)
+	// The backend serves one endpoint, so the per-endpoint gate judges the same
+	// errors as the whole side's: either may be the first to fail, as Prometheus
+	// answers its queries in turn (a busy machine once had the route's series ahead).
+	byWholeSide := strings.Contains(st.Reason, "gate error-rate failed at 25%")
+	byEndpoint := strings.Contains(st.Reason, "gate endpoints failed at 25%") && strings.Contains(st.Reason, "(error-rate: new")
+	if !errors.Is(err, migrate.ErrAborted) || st.Step != 0 || !(byWholeSide || byEndpoint) {
+		t.Fatalf("run: %v at step %d (%s), want an error-rate gate (the whole side's or the endpoint's) to abort at 25%%", err, st.Step+1, st.Reason)
 	}
 	if s := srv.Served("Z1", "www.example.com.", "A"); s["eks"] != 0 || s["ec2"] == 0 {
 		t.Fatalf("records %v after the abort, want all weight back on ec2", s)
