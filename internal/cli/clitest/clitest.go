@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 )
 
 // EnvExec, set to "1", makes a test binary act as the ferry binary.
@@ -115,8 +117,8 @@ func (p *Process) read(stderr io.Reader) {
 }
 
 // WaitForMatch waits for the next stderr line that re matches and returns the match
-// and its submatches. It fails the test when the process ends first or after
-// LineTimeout.
+// and its submatches. It fails the test when the process ends first or when the
+// test's patience for LineTimeout runs out (devclustertest.Patience).
 func (p *Process) WaitForMatch(re *regexp.Regexp) []string {
 	p.tb.Helper()
 	_, m := p.waitFor(re)
@@ -132,7 +134,11 @@ func (p *Process) WaitForLine(substr string) string {
 
 func (p *Process) waitFor(re *regexp.Regexp) (string, []string) {
 	p.tb.Helper()
-	deadline := time.After(LineTimeout)
+	// A machine busy with other work slows ferry down; the wait ends at the test
+	// binary's deadline, not after a minute of wall clock (a starved run once took
+	// longer than that to judge its first step).
+	patience := devclustertest.Patience(p.tb, LineTimeout)
+	deadline := time.After(patience)
 	for {
 		p.mu.Lock()
 		for ; p.next < len(p.lines); p.next++ {
@@ -151,7 +157,7 @@ func (p *Process) waitFor(re *regexp.Regexp) (string, []string) {
 		select {
 		case <-changed:
 		case <-deadline:
-			p.tb.Fatalf("ferry printed no line matching %q within %s; its stderr:\n%s", re, LineTimeout, p.Stderr())
+			p.tb.Fatalf("ferry printed no line matching %q within %s; its stderr:\n%s", re, patience.Round(time.Second), p.Stderr())
 		}
 	}
 }
