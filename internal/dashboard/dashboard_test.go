@@ -175,7 +175,10 @@ func TestStepChangeAppearsWithoutReload(t *testing.T) {
 	b.noErrors(t, "migration page")
 }
 
-func TestAbortFromThePage(t *testing.T) {
+// steeringOperator starts a Migration "shop" whose first step holds for an hour, once
+// it is recorded, and signs an operator in to the dashboard in a browser.
+func steeringOperator(t *testing.T) (*env, *browser) {
+	t.Helper()
 	e := newEnv(t)
 	p := traffic(t)
 	e.migration(t, "shop", p, time.Hour)
@@ -183,6 +186,11 @@ func TestAbortFromThePage(t *testing.T) {
 	token := e.account(t, "operator", operatorRules)
 	b := newBrowser(t)
 	b.login(t, e.url, token)
+	return e, b
+}
+
+func TestAbortFromThePage(t *testing.T) {
+	e, b := steeringOperator(t)
 	const reason = "checkout p99 doubled in the EU"
 	b.run(t, 30*time.Second,
 		chromedp.Navigate(e.url+"/migrations/"+e.ns+"/shop"),
@@ -204,13 +212,7 @@ func TestAbortFromThePage(t *testing.T) {
 }
 
 func TestPauseResumeAndPromoteFromThePage(t *testing.T) {
-	e := newEnv(t)
-	p := traffic(t)
-	e.migration(t, "shop", p, time.Hour)
-	e.watchMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.Revision > 0 })
-	token := e.account(t, "operator", operatorRules)
-	b := newBrowser(t)
-	b.login(t, e.url, token)
+	e, b := steeringOperator(t)
 	page := e.url + "/migrations/" + e.ns + "/shop"
 	// click presses a steering button in one step in the page (a live update may
 	// replace the region between finding a button and clicking it) and waits for the
