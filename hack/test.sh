@@ -7,8 +7,8 @@
 #
 # Without arguments it runs the whole suite, as `make test` does: every package with
 # the race detector (TEST_PARALLEL test binaries at a time, TEST_PARALLEL_TESTS tests
-# of one binary at a time) and, beside it, without the detector, the few tests that
-# are only heavy computation, only timing or only statistics: the big revision tests
+# of one binary at a time) and, without the detector, the few tests that are only
+# heavy computation, only timing or only statistics: the big revision tests
 # (megabytes through gzip and JSON), the gates' false-alarm simulations, the load
 # generator's accuracy, and the migrations whose point is what the gates conclude
 # from tens of thousands of real requests (a regression caught at its step, A/A runs
@@ -16,7 +16,10 @@
 # which made those few tests most of the suite's time and starved the machine until
 # its own scheduling drowned the regressions they inject. The code they drive (the
 # proxy, the runner, the gates) runs under the detector in the other tests of their
-# packages. With arguments, it runs `go test ARGS`.
+# packages. Those that only compute or count run beside the race pass; those that
+# measure time (the load generator's percentiles, a latency regression caught at its
+# step) run after it, one package at a time, on a machine the suite no longer keeps
+# busy. With arguments, it runs `go test ARGS`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 GO=${GO:-go}
@@ -38,7 +41,8 @@ norace_tests=(
   TestAACheckNeverAborts
 )
 norace="^($(IFS='|'; echo "${norace_tests[*]}"))\$"
-norace_pkgs=(./internal/providers ./internal/migrate ./internal/release ./internal/analysis ./internal/loadtest)
+beside_pkgs=(./internal/providers ./internal/release ./internal/analysis) # counts and computation
+after_pkgs=(./internal/loadtest ./internal/migrate)                       # measured time
 suite() {
   if [ "$#" -gt 0 ]; then
     "$GO" test "$@"
@@ -53,17 +57,19 @@ suite() {
   while read -r p; do
     [[ " ${pkgs[*]} " == *" $p "* ]] || pkgs+=("$p")
   done < <("$GO" list ./...)
-  # The pass without the detector runs beside the race pass (it is short and mostly
-  # one package); its output follows the race pass's.
-  local norace_out norace_pid status=0
-  norace_out=$(mktemp "${TMPDIR:-/tmp}/ferry-norace.XXXXXX")
-  "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${norace_pkgs[@]}" >"$norace_out" 2>&1 &
-  norace_pid=$!
+  # The computation and counting tests run beside the race pass; their output
+  # follows the race pass's.
+  local beside_out beside_pid status=0
+  beside_out=$(mktemp "${TMPDIR:-/tmp}/ferry-norace.XXXXXX")
+  "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${beside_pkgs[@]}" >"$beside_out" 2>&1 &
+  beside_pid=$!
   "$GO" test -race -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}" || status=$?
-  wait "$norace_pid" || status=$?
-  echo "==> go test, without the race detector: the computation-, timing- and statistics-only tests"
-  cat "$norace_out"
-  rm -f "$norace_out"
+  wait "$beside_pid" || status=$?
+  echo "==> go test, without the race detector: the computation- and statistics-only tests"
+  cat "$beside_out"
+  rm -f "$beside_out"
+  echo "==> go test, without the race detector, one package at a time: the tests that measure time"
+  "$GO" test -count=1 -p 1 -timeout "$timeout" -run "$norace" "${after_pkgs[@]}" || status=$?
   return "$status"
 }
 

@@ -22,6 +22,32 @@ func msprt(est, v, tau2 float64) float64 {
 	return math.Sqrt(v/(v+tau2)) * math.Exp(tau2*est*est/(2*v*(v+tau2)))
 }
 
+// binomialTail is P(X ≥ k) for X ~ Binomial(n, p), summed from k upwards until the
+// terms no longer count (they fall at least geometrically once k is above the mean).
+func binomialTail(k, n int64, p float64) float64 {
+	switch {
+	case k <= 0:
+		return 1
+	case k > n || p <= 0:
+		return 0
+	case p >= 1 || float64(k) <= float64(n)*p:
+		return 1
+	}
+	logPMF := func(i int64) float64 {
+		a, _ := math.Lgamma(float64(n + 1))
+		b, _ := math.Lgamma(float64(i + 1))
+		c, _ := math.Lgamma(float64(n - i + 1))
+		return a - b - c + float64(i)*math.Log(p) + float64(n-i)*math.Log1p(-p)
+	}
+	term := math.Exp(logPMF(k))
+	sum := term
+	for i := k; i < n && term > sum*1e-12; i++ {
+		term *= float64(n-i) / float64(i+1) * p / (1 - p)
+		sum += term
+	}
+	return math.Min(sum, 1)
+}
+
 // requiredSamples is how many observations of a proportion are needed to tell p1 from
 // a known p0 with a one-sided test of level alpha and the given power.
 func requiredSamples(p0, p1, alpha, power float64) int64 {
