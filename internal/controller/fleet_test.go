@@ -231,9 +231,11 @@ func TestFleetReplicaThatJoinsOrCannotBeReached(t *testing.T) {
 	f.waitMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.AppliedWeight == "10%" })
 
 	c := f.addReplica(t, "proxy-c")
+	// The replica's front records a split once the proxy has confirmed it, a moment
+	// after the proxy applies it: wait for the record, not for the proxy's weights.
 	devclustertest.WaitFor(t, 30*time.Second, "the joining replica at 10%", func(ctx context.Context) (bool, error) {
 		w, err := c.Client().Weights(ctx)
-		return w.Kubernetes == 1000, err
+		return w.Kubernetes == 1000 && len(c.Sets()) > 0, err
 	})
 	if got := history(c); !slices.Equal(got, []string{"10%"}) {
 		t.Errorf("the joining replica was set to %v, want the current step's 10%% once", got)
