@@ -50,16 +50,6 @@ func startManager(t *testing.T, rc *rest.Config, cfg controller.Config) {
 	})
 }
 
-// envWithout is an env whose namespace no controller watches yet: the test starts
-// its own with startManager.
-func envWithout(t *testing.T) *env {
-	t.Helper()
-	e := newEnv(t)
-	// newEnv's controller watches e.ns; the test works in a namespace of its own.
-	e.ns = devclustertest.Namespace(t, e.kube, "steer")
-	return e
-}
-
 // freeAddr returns a loopback address with a port no one listens on now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
