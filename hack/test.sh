@@ -9,7 +9,8 @@
 # the race detector (TEST_PARALLEL test binaries at a time, TEST_PARALLEL_TESTS tests
 # of one binary at a time) and, without the detector, the few tests that are only
 # heavy computation, only timing or only statistics: the big revision tests
-# (megabytes through gzip and JSON), the gates' false-alarm simulations, the load
+# (megabytes through gzip and JSON), the image's reproducibility (two images of the
+# ferry binary through tar and gzip), the gates' false-alarm simulations, the load
 # generator's accuracy, and the migrations whose point is what the gates conclude
 # from tens of thousands of real requests (a regression caught at its step, A/A runs
 # that never abort). Under the detector each request costs several times the CPU,
@@ -39,9 +40,10 @@ norace_tests=(
   TestAAMigrationsWithEndpoints
   TestRegressionsAbortAtTheStepWhereTheyAppear # internal/migrate
   TestAACheckNeverAborts
+  TestTwoBuildsGiveOneDigest # hack/image: two OCI layers of the ferry binary through tar and gzip
 )
 norace="^($(IFS='|'; echo "${norace_tests[*]}"))\$"
-beside_pkgs=(./internal/providers ./internal/release ./internal/analysis) # counts and computation
+beside_pkgs=(./internal/providers ./internal/release ./internal/analysis ./hack/image) # counts and computation
 after_pkgs=(./internal/loadtest ./internal/migrate)                       # measured time
 suite() {
   if [ "$#" -gt 0 ]; then
