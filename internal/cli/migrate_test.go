@@ -17,7 +17,10 @@ import (
 )
 
 // migrationFixture runs real traffic through an in-process proxy and writes a plan
-// that drives it through its admin API.
+// that drives it through its admin API. Its gates are loose (a step passes on about
+// fifty requests; a starved test process does not look slow enough to fail): these
+// tests are about the command, and what the gates conclude from real traffic is
+// tested in internal/migrate and internal/providers.
 func migrationFixture(t *testing.T, rate int) (string, *proxy.Proxy, *migratetest.Backend) {
 	t.Helper()
 	legacy := migratetest.NewSideBackend(t)
@@ -36,10 +39,10 @@ metrics: {proxy: {}}
 interval: 200ms
 warmup: 1500ms
 deadline: 60s
-final: {control: 10%%}
+final: {control: 25%%}
 gates:
-  errorRate: {minAbsolute: 0.02}
-  latency: {minRequests: 150}
+  errorRate: {minAbsolute: 0.1}
+  latency: {minRequests: 50, maxP50Ratio: 20, maxP99Ratio: 50}
 `, p.AdminAddr())
 	path := filepath.Join(dir, "migration.yaml")
 	if err := os.WriteFile(path, []byte(plan), 0o644); err != nil {
@@ -63,7 +66,7 @@ func migrationState(t *testing.T, plan string) *migrationStatus {
 
 func TestMigrateStartRunsToCompletion(t *testing.T) {
 	t.Parallel()
-	plan, p, _ := migrationFixture(t, 400)
+	plan, p, _ := migrationFixture(t, 150)
 	code, stdout, stderr := run(t, "migrate", "start", "--plan", plan)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -92,7 +95,7 @@ var migrateKillPoints = []string{
 
 func TestMigrateKilledMidStepContinuesTheSameStep(t *testing.T) {
 	t.Parallel()
-	plan, p, _ := migrationFixture(t, 400)
+	plan, p, _ := migrationFixture(t, 150)
 	at := clitest.Rand(t).IntN(len(migrateKillPoints))
 	proc := clitest.Start(t, "migrate", "start", "--plan", plan)
 	var line string
@@ -123,8 +126,8 @@ func TestMigrateKilledMidStepContinuesTheSameStep(t *testing.T) {
 
 func TestMigrateAbortsOnARegressionWithExitCode3(t *testing.T) {
 	t.Parallel()
-	plan, p, kube := migrationFixture(t, 400)
-	kube.SetErrorRate(0.05)
+	plan, p, kube := migrationFixture(t, 150)
+	kube.SetErrorRate(0.5)
 	code, _, stderr := run(t, "migrate", "start", "--plan", plan)
 	if code != ExitAborted || !strings.Contains(stderr, "gate error-rate failed at 10%") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)

@@ -61,7 +61,7 @@ func TestMigrateValidate(t *testing.T) {
 		want [][3]string
 	}{
 		{"all pass", withCron, 0, [][3]string{
-			{"plan", "ok", "cli: 3 steps, 10% → 50% → 100% (the last judged at 90% first)"},
+			{"plan", "ok", "cli: 3 steps, 10% → 50% → 100% (the last judged at 75% first)"},
 			{"router", "ok", "weights now legacy 100% / kubernetes 0%"},
 			{"metrics", "ok", "answered; last minute"},
 			{"gates", "ok", "error-rate, latency"},
