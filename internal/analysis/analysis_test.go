@@ -167,6 +167,25 @@ func TestErrorRateGateRarelyPassesARegressionOnFewRequests(t *testing.T) {
 	}
 }
 
+func TestBinomialTail(t *testing.T) {
+	for _, tc := range []struct {
+		k, n int64
+		p    float64
+		want float64 // summed exactly, term by term, with big integers
+	}{
+		{17, 1000, 0.00557, 6.902703179547756e-05},
+		{5, 780, 0.0009, 0.000788091990166761},
+		{9, 340, 0.0051, 7.753006178571119e-05},
+		{1, 1, 0.3, 0.3},
+		{11, 10, 0.5, 0},
+		{0, 10, 0.1, 1},
+	} {
+		if got := binomialTail(tc.k, tc.n, tc.p); math.Abs(got-tc.want) > 1e-9*math.Max(tc.want, 1e-300) && math.Abs(got-tc.want) > 1e-15 {
+			t.Errorf("P(X ≥ %d | n=%d, p=%g) = %g, want %g", tc.k, tc.n, tc.p, got, tc.want)
+		}
+	}
+}
+
 func TestErrorRateGateCatchesRegressions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range []struct {

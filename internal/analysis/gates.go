@@ -200,7 +200,7 @@ func (g ErrorRateGate) Evaluate(s Sample) Result {
 // one error and one success are added to each side before the Wald bound is taken.
 // The plain Wald bound, with the pooled variance, is far too narrow when a side has
 // seen only a handful of errors: one error in 150 requests made a real 0.5 % → 3 %
-// regression look ruled out about one time in thirty.
+// regression look ruled out about one time in forty.
 func differenceBound(newSide, legacy Side, z float64) (mid, half float64) {
 	p1 := float64(newSide.Errors+1) / float64(newSide.Requests+2)
 	p0 := float64(legacy.Errors+1) / float64(legacy.Requests+2)

@@ -24,6 +24,8 @@ func msprt(est, v, tau2 float64) float64 {
 
 // binomialTail is P(X ≥ k) for X ~ Binomial(n, p), summed from k upwards until the
 // terms no longer count (they fall at least geometrically once k is above the mean).
+// For k at or below the mean it returns 1: the tail is then about a half or more, and
+// only small tails are asked about.
 func binomialTail(k, n int64, p float64) float64 {
 	switch {
 	case k <= 0:
