@@ -40,8 +40,11 @@ func TestLoadtestWritesReportAndHTML(t *testing.T) {
 	legacy, ln := countingServer(t, time.Millisecond)
 	kube, kn := countingServer(t, time.Millisecond)
 	html := filepath.Join(t.TempDir(), "report.html")
+	// Two like servers pass; the p99 of 50 requests is nearly their slowest, which a
+	// starved test machine once put 55 ms apart: only a second apart fails here (the
+	// verdict's thresholds have tests of their own in internal/loadtest).
 	code, stdout, stderr := run(t, "loadtest", "--legacy", legacy.URL, "--kubernetes", kube.URL, "--rate", "50", "--duration", "1s",
-		"--path", "/products/1", "--path", "/products/2", "--html", html, "--min-samples", "20", "--min-delta", "50ms", "-o", "json")
+		"--path", "/products/1", "--path", "/products/2", "--html", html, "--min-samples", "20", "--min-delta", "1s", "-o", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
