@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"ferry.dev/ferry/internal/devcluster/devclustertest"
 )
 
 // browser is a headless Chromium tab that records every console error, uncaught
@@ -49,9 +51,11 @@ func newBrowser(t *testing.T) *browser {
 }
 
 // run runs actions within timeout.
+// The timeout is stretched to the test's patience (devclustertest.Patience): what the
+// page waits for may come from a control plane that the whole suite keeps busy.
 func (b *browser) run(t *testing.T, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, timeout)
+	ctx, cancel := context.WithTimeout(b.ctx, devclustertest.Patience(t, timeout))
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatalf("browser: %v", err)
@@ -61,7 +65,7 @@ func (b *browser) run(t *testing.T, timeout time.Duration, actions ...chromedp.A
 // text is the text of the element the CSS selector sel finds.
 func (b *browser) text(t *testing.T, sel chromedp.CSS) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, devclustertest.Patience(t, 10*time.Second))
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(sel))
 	if err != nil {
