@@ -169,7 +169,7 @@ func (e *env) migration(t testing.TB, name string, p *proxy.Proxy, hold time.Dur
 // watchMigration watches the Migration until until returns true for it.
 func (e *env) watchMigration(t *testing.T, name string, timeout time.Duration, until func(*v1alpha1.Migration) bool) *v1alpha1.Migration {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, timeout))
 	defer cancel()
 	var last *v1alpha1.Migration
 	err := e.watch(ctx, name, func(m *v1alpha1.Migration) bool {
