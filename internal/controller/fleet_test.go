@@ -101,10 +101,12 @@ func (f *fleetEnv) migration(name string, steps ...string) *v1alpha1.Migration {
 	// The latency gate judges the merged histograms, loosely: on a machine shared by
 	// many tests (and the race detector) a starved process looks slow, and these tests
 	// are about the fleet, not about latency.
-	m.Spec.Gates.Latency = &v1alpha1.LatencyGate{MinRequests: 50, MaxP50Ratio: 20, MaxP99Ratio: 50}
-	// The last step is judged at 90 % beside a 10 % control: at the default 1 % the
+	// It passes on as many requests as the error-rate gate (25): at the first step's
+	// 1 % those are what the step waits for.
+	m.Spec.Gates.Latency = &v1alpha1.LatencyGate{MinRequests: 25, MaxP50Ratio: 20, MaxP99Ratio: 50}
+	// The last step is judged at 75 % beside a 25 % control: at the default 1 % the
 	// legacy side gathers the requests its tail needs too slowly for a test.
-	m.Spec.Final.Control = "10%"
+	m.Spec.Final.Control = "25%"
 	return m
 }
 
@@ -182,8 +184,8 @@ func TestFleetWalksEveryStepOnEveryReplica(t *testing.T) {
 			t.Errorf("the replicas were never seen at %s with the step applied (checked: %v)", w, checked)
 		}
 	}
-	// The last step is judged at 90 % beside its control, then goes to 100 %.
-	sets := []string{"1%", "5%", "10%", "50%", "90%", "100%"}
+	// The last step is judged at 75 % beside its control, then goes to 100 %.
+	sets := []string{"1%", "5%", "10%", "50%", "75%", "100%"}
 	for _, r := range f.replicas {
 		if got := history(r); !slices.Equal(got, sets) {
 			t.Errorf("%s was set to %v, want each step once, in order: %v", r.Name, got, sets)

@@ -212,8 +212,8 @@ func TestLeaderKilledMidStep(t *testing.T) {
 	f.addReplica(t, "proxy-a")
 	f.addReplica(t, "proxy-b")
 	leader, identity := f.election(t)
-	// The weights set in turn: the last step is judged at 90 % beside its control.
-	plan := []string{"1%", "5%", "10%", "50%", "90%", "100%"}
+	// The weights set in turn: the last step is judged at 75 % beside its control.
+	plan := []string{"1%", "5%", "10%", "50%", "75%", "100%"}
 	if err := f.client.Create(context.Background(), f.migration("shop", "1/1s", "5/3s", "10/1s", "50/1s", "100/1s")); err != nil {
 		t.Fatal(err)
 	}
@@ -245,8 +245,8 @@ func TestLeaderKilledMidAbort(t *testing.T) {
 	f.addReplica(t, "proxy-a")
 	f.addReplica(t, "proxy-b")
 	leader, identity := f.election(t)
-	// The weights set in turn: the last step is judged at 90 % beside its control.
-	plan := []string{"1%", "5%", "10%", "50%", "90%", "100%"}
+	// The weights set in turn: the last step is judged at 75 % beside its control.
+	plan := []string{"1%", "5%", "10%", "50%", "75%", "100%"}
 	if err := f.client.Create(context.Background(), f.migration("shop", "1/1s", "5/1h", "10/1s", "50/1s", "100/1s")); err != nil {
 		t.Fatal(err)
 	}
