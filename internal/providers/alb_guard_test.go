@@ -136,7 +136,7 @@ func (l *lines) wait(t *testing.T, done <-chan struct{}, s string) string {
 // Not parallel: the AWS credentials come from the environment.
 func TestGuardHoldsAnALBStepUpWhileLegacyTargetsAreUnhealthy(t *testing.T) {
 	c := newALBCluster(t)
-	w := newWorld(t, 400)
+	w := newWorld(t, 200)
 	w.follow(t, 0, func() (traffic.Weights, bool) {
 		l, k, ok := c.actionWeights()
 		return traffic.KubernetesShare(traffic.Share(l, k)), ok

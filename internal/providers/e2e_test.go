@@ -94,7 +94,7 @@ func (c *shopCluster) cronJob(t *testing.T) *batchv1.CronJob {
 func TestGatewayMigrationEndToEnd(t *testing.T) {
 	t.Parallel()
 	c := newShopCluster(t)
-	w := newWorld(t, 400)
+	w := newWorld(t, 200)
 	w.follow(t, 0, c.routeWeights)
 	crontab := filepath.Join(t.TempDir(), "crontab")
 	if err := os.WriteFile(crontab, []byte("0 0 * * * cd /srv/shop/current && bin/rails runner 'Payroll.close_day'\n"), 0o644); err != nil {
@@ -167,7 +167,7 @@ func changeBatches(srv *route53test.Server) int {
 }
 
 func TestRoute53MigrationEndToEnd(t *testing.T) {
-	w := newWorld(t, 400)
+	w := newWorld(t, 200)
 	srv, yaml := route53World(t, w)
 	cfg, err := config(t, w.prom.URL, []int{10, 100}, yaml)
 	if err != nil {
@@ -180,11 +180,11 @@ func TestRoute53MigrationEndToEnd(t *testing.T) {
 	if s := srv.Served("Z1", "www.example.com.", "A"); s["ec2"] != 0 || s["eks"] == 0 {
 		t.Fatalf("records %v after completion, want all weight on eks", s)
 	}
-	// 10 %, the last step judged at 90 % beside its control, then 100 %.
+	// 10 %, the last step judged at 75 % beside its control, then 100 %.
 	if n := changeBatches(srv); n != len(cfg.Plan.Steps)+1 {
 		t.Fatalf("%d change batches for %d steps and the final control, want one each", n, len(cfg.Plan.Steps))
 	}
-	if !hasEvent(st, "route53 record weights per step (legacy:kubernetes): 10% 90:10, 90% 10:90, 100% 0:100") {
+	if !hasEvent(st, "route53 record weights per step (legacy:kubernetes): 10% 90:10, 75% 25:75, 100% 0:100") {
 		t.Errorf("the log does not say which weights each step uses: %v", st.Events)
 	}
 }
@@ -194,7 +194,7 @@ func TestRoute53MigrationEndToEnd(t *testing.T) {
 func TestPrometheusGatesAbortARoute53MigrationOnARegression(t *testing.T) {
 	w := newWorld(t, 400)
 	srv, yaml := route53World(t, w)
-	cfg, err := config(t, w.prom.URL, []int{25, 100}, yaml)
+	cfg, err := configJudged(t, w.prom.URL, []int{25, 100}, judgingGates, yaml)
 	if err != nil {
 		t.Fatal(err)
 	}
