@@ -17,6 +17,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"ferry.dev/ferry/internal/loadtest"
 )
 
 // ferryReport is the slice of ferry's JSON report that the benchmark reads.
@@ -85,7 +87,7 @@ func run(o options) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "offered/side\tachieved/side\tachieved/offered\tsend lag p50\tsend lag p99\tsend lag max\tlatency p50\tlatency p99\t")
 	for _, rate := range o.rates {
-		r, err := ferryRun(o, url, rate)
+		r, err := ferryRun(o, url, rate, 0)
 		if err != nil {
 			return err
 		}
@@ -99,7 +101,11 @@ func run(o options) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	top, err := ferryRun(o, url, o.topRate)
+	// As many connections as wrk holds, half to each side: at the rate it cannot
+	// reach, an open-model generator would otherwise open up to its default of 1 000
+	// requests in flight per side, a test of the server under 2 000 connections and of
+	// the generator's cost with them, not of its rate.
+	top, err := ferryRun(o, url, o.topRate, max(o.wrkConns/2, 1))
 	if err != nil {
 		return err
 	}
@@ -112,7 +118,8 @@ func run(o options) error {
 	tw = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "top rate against the same server\treq/s\tratio to wrk\t")
 	fmt.Fprintf(tw, "wrk -t2 -c%d (closed loop, as fast as it can)\t%.0f\t1.00\t\n", o.wrkConns, wrkRate)
-	fmt.Fprintf(tw, "ferry loadtest, %d req/s offered per side, both sides (open model)\t%.0f\t%.2f\t\n", o.topRate, ferryTotal, ferryTotal/wrkRate)
+	fmt.Fprintf(tw, "ferry loadtest, %d req/s offered per side, both sides (open model), --max-in-flight %d\t%.0f\t%.2f\t\n", o.topRate, max(o.wrkConns/2, 1), ferryTotal, ferryTotal/wrkRate)
+	fmt.Fprintf(tw, "the most it can be offered: 2 sides at its cap of %d req/s\t%d\t%.2f\t\n", loadtest.MaxRate, 2*loadtest.MaxRate, float64(2*loadtest.MaxRate)/wrkRate)
 	return tw.Flush()
 }
 
@@ -145,11 +152,17 @@ func startServer() (string, func(), error) {
 	return "", nil, errors.New("server did not start")
 }
 
-func ferryRun(o options, url string, rate int) (*ferryReport, error) {
+// ferryRun runs ferry loadtest at rate per side; maxInFlight, when positive, bounds
+// its requests in flight per side.
+func ferryRun(o options, url string, rate, maxInFlight int) (*ferryReport, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, o.ferry, "loadtest", "--legacy", url, "--kubernetes", url, "--rate", strconv.Itoa(rate),
-		"--duration", o.duration.String(), "--html", "", "--min-samples", "1", "-o", "json")
+	args := []string{"loadtest", "--legacy", url, "--kubernetes", url, "--rate", strconv.Itoa(rate),
+		"--duration", o.duration.String(), "--html", "", "--min-samples", "1", "-o", "json"}
+	if maxInFlight > 0 {
+		args = append(args, "--max-in-flight", strconv.Itoa(maxInFlight))
+	}
+	cmd := exec.CommandContext(ctx, o.ferry, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
