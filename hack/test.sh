@@ -52,7 +52,7 @@ suite() {
   fi
   local timeout=${TEST_TIMEOUT:-30m}
   # The longest packages start first, so that the run does not end waiting on one.
-  local first=(internal/cli internal/controller internal/providers internal/migrate internal/dashboard internal/traffic/proxy internal/release internal/legacy)
+  local first=(internal/controller internal/cli internal/providers internal/migrate internal/dashboard internal/traffic/proxy internal/release internal/legacy)
   local module pkgs=()
   module=$("$GO" list -m)
   for p in "${first[@]}"; do pkgs+=("$module/$p"); done

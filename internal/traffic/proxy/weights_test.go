@@ -62,7 +62,9 @@ func TestWeightsHonoured(t *testing.T) {
 	cfg := testConfig(urls(l1, l2, l3), urls(k1))
 	cfg.Weights = WeightsConfig{Kubernetes: PercentOf(1000)}
 	p := startProxy(t, cfg)
-	const n = 100_000
+	// 30 000 requests tell 10 % from 8.5 % or 11.5 % (five standard deviations are ±0.87
+	// points); 100 000 made this one test a minute of the race pass on a busy machine.
+	const n = 30_000
 	counts, failed := load(t, p, n, 16)
 	if failed != 0 {
 		t.Fatalf("%d requests failed", failed)
@@ -83,5 +85,5 @@ func TestWeightsHonoured(t *testing.T) {
 		t.Errorf("stats count legacy %d kubernetes %d, backends saw %d and %d",
 			snap.Legacy.Requests, snap.Kubernetes.Requests, legacy, k8s)
 	}
-	t.Logf("100000 requests: kubernetes %d (%.3f %%), legacy %v", k8s, 100*float64(k8s)/n, counts)
+	t.Logf("%d requests: kubernetes %d (%.3f %%), legacy %v", n, k8s, 100*float64(k8s)/n, counts)
 }
