@@ -121,7 +121,7 @@ func TestRollbackRestoresDriftedObjects(t *testing.T) {
 	}
 	f.assertLandedOn(1)
 	d, err := f.client.Clientset.AppsV1().Deployments(f.ns).Get(ctx, "web", metav1.GetOptions{})
-	if err != nil || ptr.Deref(d.Spec.Replicas, 0) != 100 {
+	if err != nil || ptr.Deref(d.Spec.Replicas, 0) != 20 {
 		t.Fatalf("replicas after rollback: %v", err)
 	}
 }
