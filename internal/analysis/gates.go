@@ -172,9 +172,9 @@ func (g ErrorRateGate) Evaluate(s Sample) Result {
 	if g.failAlpha > 0 {
 		failAlpha = g.failAlpha
 	}
-	margin := math.Min(pooled+d/2*n0/(n0+n1), 1)
+	atMargin := math.Min(pooled+d/2*n0/(n0+n1), 1)
 	if ev := msprt(est, v, d*d); est > d/2 && s.New.Errors >= minErrors && ev >= 1/failAlpha &&
-		binomialTail(s.New.Errors, s.New.Requests, margin) <= failAlpha {
+		binomialTail(s.New.Errors, s.New.Requests, atMargin) <= failAlpha {
 		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: higher by %s, beyond chance (evidence %s, bar %s)", seen, pp(est), ratioText(ev), ratioText(1/failAlpha))
 		return r
 	}
