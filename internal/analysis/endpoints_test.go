@@ -184,11 +184,11 @@ func TestHolmSharesTheBound(t *testing.T) {
 		return Endpoint{Name: name, Legacy: Side{Requests: 20000, Errors: 100}, New: Side{Requests: 1000, Errors: newErrors}}
 	}
 	g := EndpointGate{ErrorRate: &ErrorRateGate{}}
-	// 20 errors in 1000 against 0.5 %: enough evidence at 0.0005, not at 0.0005/50.
-	if r := g.Evaluate(Sample{Endpoints: []Endpoint{ep("GET /a", 20)}}); r.Verdict != Fail {
+	// 17 errors in 1000 against 0.5 %: enough evidence at 0.0005, not at 0.0005/50.
+	if r := g.Evaluate(Sample{Endpoints: []Endpoint{ep("GET /a", 17)}}); r.Verdict != Fail {
 		t.Fatalf("alone: %s %s, want fail", r.Verdict, r.Message)
 	}
-	many := []Endpoint{ep("GET /a", 20)}
+	many := []Endpoint{ep("GET /a", 17)}
 	for i := range 49 {
 		many = append(many, ep(fmt.Sprintf("GET /ok%d", i), 5))
 	}

@@ -162,19 +162,14 @@ func (g ErrorRateGate) Evaluate(s Sample) Result {
 	}
 	// The normal approximation behind the test flatters a handful of errors: a failure
 	// needs at least minErrors of them on the new side, and as many errors must also be
-	// unlikely by the exact binomial tail (one look's test, which the mixture's bound
-	// over many looks cannot replace where errors are rare). The tail is taken at the
-	// highest rate that does not yet matter: the new side d/2 above legacy, the two
-	// rates estimated together under that margin. At the rate both sides share, a new
-	// side a fraction of d worse (0.5 % → 0.69 % against d = 2 points) failed about
-	// one step in a hundred on a fluke of errors.
+	// unlikely by the exact binomial tail at the rate both sides share (one look's test,
+	// which the mixture's bound over many looks cannot replace where errors are rare).
 	failAlpha := g.Alpha
 	if g.failAlpha > 0 {
 		failAlpha = g.failAlpha
 	}
-	atMargin := math.Min(pooled+d/2*n0/(n0+n1), 1)
 	if ev := msprt(est, v, d*d); est > d/2 && s.New.Errors >= minErrors && ev >= 1/failAlpha &&
-		binomialTail(s.New.Errors, s.New.Requests, atMargin) <= failAlpha {
+		binomialTail(s.New.Errors, s.New.Requests, pooled) <= failAlpha {
 		r.Verdict, r.Message = Fail, fmt.Sprintf("%s: higher by %s, beyond chance (evidence %s, bar %s)", seen, pp(est), ratioText(ev), ratioText(1/failAlpha))
 		return r
 	}
