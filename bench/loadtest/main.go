@@ -105,7 +105,8 @@ func run(o options) error {
 	// reach, an open-model generator would otherwise open up to its default of 1 000
 	// requests in flight per side, a test of the server under 2 000 connections and of
 	// the generator's cost with them, not of its rate.
-	top, err := ferryRun(o, url, o.topRate, max(o.wrkConns/2, 1))
+	inFlight := max(o.wrkConns/2, 1)
+	top, err := ferryRun(o, url, o.topRate, inFlight)
 	if err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func run(o options) error {
 	tw = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "top rate against the same server\treq/s\tratio to wrk\t")
 	fmt.Fprintf(tw, "wrk -t2 -c%d (closed loop, as fast as it can)\t%.0f\t1.00\t\n", o.wrkConns, wrkRate)
-	fmt.Fprintf(tw, "ferry loadtest, %d req/s offered per side, both sides (open model), --max-in-flight %d\t%.0f\t%.2f\t\n", o.topRate, max(o.wrkConns/2, 1), ferryTotal, ferryTotal/wrkRate)
+	fmt.Fprintf(tw, "ferry loadtest, %d req/s offered per side, both sides (open model), --max-in-flight %d\t%.0f\t%.2f\t\n", o.topRate, inFlight, ferryTotal, ferryTotal/wrkRate)
 	fmt.Fprintf(tw, "the most it can be offered: 2 sides at its cap of %d req/s\t%d\t%.2f\t\n", loadtest.MaxRate, 2*loadtest.MaxRate, float64(2*loadtest.MaxRate)/wrkRate)
 	return tw.Flush()
 }

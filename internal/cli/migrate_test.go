@@ -17,8 +17,7 @@ import (
 )
 
 // migrationFixture runs real traffic through an in-process proxy and writes a plan
-// that drives it through its admin API. Its gates are loose (a step passes on about
-// fifty requests; a starved test process does not look slow enough to fail): these
+// that drives it through its admin API. Its gates are migratetest.LooseGates: these
 // tests are about the command, and what the gates conclude from real traffic is
 // tested in internal/migrate and internal/providers.
 func migrationFixture(t *testing.T, rate int) (string, *proxy.Proxy, *migratetest.Backend) {
@@ -39,11 +38,7 @@ metrics: {proxy: {}}
 interval: 200ms
 warmup: 1500ms
 deadline: 60s
-final: {control: 25%%}
-gates:
-  errorRate: {minAbsolute: 0.1}
-  latency: {minRequests: 50, maxP50Ratio: 20, maxP99Ratio: 50}
-`, p.AdminAddr())
+`, p.AdminAddr()) + migratetest.LooseGates
 	path := filepath.Join(dir, "migration.yaml")
 	if err := os.WriteFile(path, []byte(plan), 0o644); err != nil {
 		t.Fatal(err)

@@ -73,21 +73,23 @@ router: {proxy: {admin: "http://%s"}}
 metrics: {proxy: {}}
 interval: 200ms
 warmup: 1500ms
-final: {control: %s}
 deadline: %s
+notify: [{webhook: %s}]
+%s`
+
+// detectingGates are gates as a real migration's, catching the given error-rate
+// increase (errorRate.minAbsolute).
+const detectingGates = `final: {control: 10%%}
 gates:
   errorRate: {minAbsolute: %s}
-  latency: %s
-notify: [{webhook: %s}]
+  latency: {minRequests: 150}
 `
 
-// newEnv is an env for the tests about the runner rather than the gates: the gates
-// are loose (a step passes on about fifty requests; a machine busy with other tests
-// cannot make the new side look slow enough to fail) and the last step is judged at
-// 75 % beside a 25 % control, whose tail the latency gate has soon enough.
+// newEnv is an env for the tests about the runner rather than the gates: its gates
+// are migratetest.LooseGates.
 func newEnv(t *testing.T, rate int, deadline string) *env {
 	t.Helper()
-	return openEnv(t, rate, deadline, "25%", "0.1", "{minRequests: 50, maxP50Ratio: 20, maxP99Ratio: 50}")
+	return openEnv(t, rate, deadline, migratetest.LooseGates)
 }
 
 // newEnvDetecting is an env whose gates judge as a real migration's do, with the
@@ -96,10 +98,11 @@ func newEnv(t *testing.T, rate int, deadline string) *env {
 // latency gate passing on 150 new-side requests.
 func newEnvDetecting(t *testing.T, rate int, deadline, minAbsolute string) *env {
 	t.Helper()
-	return openEnv(t, rate, deadline, "10%", minAbsolute, "{minRequests: 150}")
+	return openEnv(t, rate, deadline, fmt.Sprintf(detectingGates, minAbsolute))
 }
 
-func openEnv(t *testing.T, rate int, deadline, control, minAbsolute, latency string) *env {
+// openEnv starts an env whose plan ends with gates: its final and gates settings.
+func openEnv(t *testing.T, rate int, deadline, gates string) *env {
 	t.Helper()
 	e := &env{
 		legacy: migratetest.NewSideBackend(t),
@@ -107,7 +110,7 @@ func openEnv(t *testing.T, rate int, deadline, control, minAbsolute, latency str
 		hook:   newReceiver(t),
 	}
 	e.proxy = migratetest.StartProxy(t, e.legacy, e.kube)
-	p, err := plan.Parse([]byte(fmt.Sprintf(e2ePlan, e.proxy.AdminAddr(), control, deadline, minAbsolute, latency, e.hook.URL)), t.TempDir())
+	p, err := plan.Parse([]byte(fmt.Sprintf(e2ePlan, e.proxy.AdminAddr(), deadline, e.hook.URL, gates)), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

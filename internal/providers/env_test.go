@@ -89,15 +89,6 @@ metrics:
   prometheus: {address: %q}
 `
 
-// looseGates are the gates of the tests about a router: a step passes on some fifty
-// requests, the last judged at 75 % beside a 25 % control, and a machine busy with
-// other tests cannot make the new side look slow enough to fail.
-const looseGates = `final: {control: 25%}
-gates:
-  errorRate: {minAbsolute: 0.1}
-  latency: {minRequests: 50, maxP50Ratio: 20, maxP99Ratio: 50}
-`
-
 // judgingGates are gates as a real migration's: they catch +2 points of errors.
 const judgingGates = `final: {control: 10%}
 gates:
@@ -105,11 +96,11 @@ gates:
   latency: {minRequests: 150}
 `
 
-// config writes the plan, with loose gates, and builds the migration's configuration
+// config writes the plan, with migratetest.LooseGates, and builds the migration's configuration
 // through Config, with the test cluster's kubeconfig.
 func config(t *testing.T, promURL string, steps []int, providersYAML string) (migrate.Config, error) {
 	t.Helper()
-	return configJudged(t, promURL, steps, looseGates, providersYAML)
+	return configJudged(t, promURL, steps, migratetest.LooseGates, providersYAML)
 }
 
 // configJudged is config with the given gates.

@@ -22,6 +22,17 @@ type TB interface {
 	Cleanup(func())
 }
 
+// LooseGates is the part of a plan that judges loosely, for tests about something
+// other than what the gates conclude (the runner, a router, a command): a step passes
+// on some fifty requests, a machine busy with other tests cannot make the new side
+// look slow enough to fail, and the last step is judged at 75 % beside a 25 %
+// control, whose tail the latency gate has soon enough.
+const LooseGates = `final: {control: 25%}
+gates:
+  errorRate: {minAbsolute: 0.1}
+  latency: {minRequests: 50, maxP50Ratio: 20, maxP99Ratio: 50}
+`
+
 // Backend is an HTTP server that answers 500 with a set probability and takes a set
 // latency (uniform between Min and Max, times Slowdown).
 type Backend struct {
