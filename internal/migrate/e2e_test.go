@@ -193,6 +193,7 @@ func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
 		{"latency +50%", func(e *env) { e.kube.SetSlowdown(1.5) }, "latency"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			// +2.5pp against a gate told to catch +1.5pp: one that only just exceeds what
 			// the gate is to catch would pass before failing a few times in a thousand
 			// (analysis.TestErrorRateGateRarelyPassesARegressionOnFewRequests).
