@@ -61,6 +61,7 @@ type Proxy struct {
 	server  *fasthttp.Server
 	admin   *http.Server
 	ln      net.Listener
+	clients *parkListener // ln's connections, as fasthttp serves them
 	adminLn net.Listener
 	tunnels tunnelSet
 	serving sync.WaitGroup
@@ -89,10 +90,10 @@ func New(cfg Config) (*Proxy, error) {
 	p.transport = passThrough{&p.respHeader}
 	p.k8sBP.Store(int32(w.Kubernetes))
 	p.metrics = newMetrics(func() float64 {
-		if p.server == nil {
+		if p.clients == nil {
 			return 0
 		}
-		return float64(p.server.GetOpenConnectionsCount())
+		return float64(p.clients.Open())
 	})
 	p.metrics.registry.MustRegister(newUpCollector(p))
 	p.routes = newRouteTable(cfg.Stats.MaxRoutes, p.metrics.resolveRoute)
@@ -172,7 +173,8 @@ func (p *Proxy) Open() (err error) {
 	p.updateGauges()
 	rt.health = startHealthChecks(rt, p.healthEvents())
 	p.serving.Add(2)
-	go func() { defer p.serving.Done(); _ = p.server.Serve(p.ln) }()
+	p.clients = newParkListener(p.ln, rt.cfg.Limits.MaxConnections)
+	go func() { defer p.serving.Done(); _ = p.server.Serve(p.clients) }()
 	go func() { defer p.serving.Done(); _ = p.admin.Serve(p.adminLn) }()
 	p.Logger.Info("proxy serving", logKeyAddr, p.ln.Addr().String(), "admin", p.adminLn.Addr().String(),
 		logKeyWeights, p.current().String())
@@ -198,10 +200,13 @@ func (p *Proxy) newServer(cfg Config) *fasthttp.Server {
 		// Forms pass through as bytes: parsing them would buffer and re-encode them.
 		DisablePreParseMultipartForm: true,
 		ReduceMemoryUsage:            true,
-		NoDefaultServerHeader:        true,
-		NoDefaultDate:                true,
-		NoDefaultContentType:         true,
-		CloseOnShutdown:              true,
+		// Keep-alive connections that idle park (parkListener): a streamed body keeps
+		// fasthttp from releasing a connection's read buffer between requests.
+		ConnState:             connState,
+		NoDefaultServerHeader: true,
+		NoDefaultDate:         true,
+		NoDefaultContentType:  true,
+		CloseOnShutdown:       true,
 		// The read buffer must hold a request's whole head.
 		ReadBufferSize: cfg.Limits.MaxRequestHeader,
 		ErrorHandler:   p.unreadable,

@@ -1,0 +1,288 @@
+package proxy
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// parkAfter is how long a keep-alive client connection may wait for its next request
+// before it is parked: handed back by fasthttp, with its read buffer (as large as
+// limits.maxRequestHeader), its request context and its worker, and watched for
+// readability alone. A sweep every parkAfter/2 parks the connections that were idle at
+// the sweep before it, so a connection parks after idling between parkAfter/2 and
+// parkAfter; one that sends its next request sooner never parks, and pays nothing for
+// it but two atomic stores a request.
+const parkAfter = 200 * time.Millisecond
+
+// errParked ends fasthttp's wait for a connection's next request: nothing was read, so
+// fasthttp ends the connection quietly, and the close that follows parks it.
+var errParked = errors.New("parked until the next request")
+
+// parkListener gives fasthttp the connections its listener accepts and, again, those
+// that were parked and became readable: to fasthttp a woken connection is a new one.
+// It keeps limits.maxConnections over every open connection, parked or served, as
+// fasthttp's own limit would count only those it serves.
+type parkListener struct {
+	net.Listener
+	max   int
+	open  atomic.Int64
+	conns chan net.Conn
+	fail  chan error // the listener's own Accept failed: fasthttp stops serving
+	done  chan struct{}
+
+	epoch atomic.Int64 // sweeps so far, from 1
+
+	mu      sync.Mutex
+	stopped bool
+	all     map[*parkConn]struct{} // open connections
+	parked  map[*parkConn]struct{}
+}
+
+func newParkListener(ln net.Listener, maxConns int) *parkListener {
+	l := &parkListener{
+		Listener: ln, max: maxConns,
+		conns: make(chan net.Conn), fail: make(chan error, 1), done: make(chan struct{}),
+		all: map[*parkConn]struct{}{}, parked: map[*parkConn]struct{}{},
+	}
+	l.epoch.Store(1)
+	go l.acceptLoop()
+	go l.sweep()
+	return l
+}
+
+// sweep interrupts, every parkAfter/2, fasthttp's wait for the next request on the
+// connections that were already idle at the sweep before: their Read parks them.
+func (l *parkListener) sweep() {
+	t := time.NewTicker(parkAfter / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+		}
+		epoch := l.epoch.Add(1)
+		now := time.Now()
+		l.mu.Lock()
+		for c := range l.all {
+			if since := c.idleSince.Load(); since > 0 && epoch-since >= 2 {
+				_ = c.TCPConn.SetReadDeadline(now)
+			}
+		}
+		l.mu.Unlock()
+	}
+}
+
+// tooMany answers a connection over limits.maxConnections, as fasthttp answers one
+// over its concurrency.
+var tooMany = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 41\r\n\r\nthe proxy is at limits.maxConnections now")
+
+func (l *parkListener) acceptLoop() {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			l.fail <- err
+			return
+		}
+		tc, ok := c.(*net.TCPConn)
+		if !ok { // not a TCP listener: nothing to park
+			l.hand(c)
+			continue
+		}
+		if l.open.Add(1) > int64(l.max) {
+			l.open.Add(-1)
+			_ = tc.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = tc.Write(tooMany)
+			_ = tc.Close()
+			continue
+		}
+		pc := &parkConn{TCPConn: tc, l: l}
+		l.mu.Lock()
+		l.all[pc] = struct{}{}
+		l.mu.Unlock()
+		l.hand(pc)
+	}
+}
+
+// hand gives c to fasthttp's next Accept, or closes it when the listener is closed.
+func (l *parkListener) hand(c net.Conn) {
+	select {
+	case l.conns <- c:
+	case <-l.done:
+		_ = c.Close()
+	}
+}
+
+func (l *parkListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case err := <-l.fail:
+		return nil, err
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops accepting and closes the parked connections; those fasthttp serves it
+// closes itself (Server.CloseOnShutdown).
+func (l *parkListener) Close() error {
+	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		return nil
+	}
+	l.stopped = true
+	close(l.done)
+	parked := l.parked
+	l.parked = map[*parkConn]struct{}{}
+	l.mu.Unlock()
+	for c := range parked {
+		_ = c.close()
+	}
+	return l.Listener.Close()
+}
+
+// Open returns the client connections open now, parked ones included.
+func (l *parkListener) Open() int { return int(l.open.Load()) }
+
+// park watches c until its next request arrives (it is handed to fasthttp again), its
+// idle deadline passes or the listener closes (it is closed).
+func (l *parkListener) park(c *parkConn) {
+	c.idleSince.Store(0)
+	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		_ = c.close()
+		return
+	}
+	l.parked[c] = struct{}{}
+	l.mu.Unlock()
+	go func() {
+		err := c.waitReadable()
+		l.mu.Lock()
+		delete(l.parked, c)
+		l.mu.Unlock()
+		if err != nil {
+			_ = c.close()
+			return
+		}
+		l.hand(c)
+	}()
+}
+
+// connState follows fasthttp's view of a connection: idle between requests, since
+// which sweep.
+func connState(c net.Conn, st fasthttp.ConnState) {
+	pc, ok := c.(*parkConn)
+	if !ok {
+		return
+	}
+	if st == fasthttp.StateIdle {
+		pc.idleSince.Store(pc.l.epoch.Load())
+	} else {
+		pc.idleSince.Store(0)
+	}
+}
+
+// parkConn is a client connection that parks when it idles past parkAfter.
+type parkConn struct {
+	*net.TCPConn
+	l         *parkListener
+	idleSince atomic.Int64 // the sweep since which fasthttp waits for the next request, or 0
+	parking   atomic.Bool  // the next Close parks instead of closing
+	closed    atomic.Bool
+	deadline  time.Time // the read deadline fasthttp set last: the idle timeout while idle
+}
+
+func (c *parkConn) SetReadDeadline(t time.Time) error {
+	c.deadline = t
+	return c.TCPConn.SetReadDeadline(t)
+}
+
+func (c *parkConn) SetDeadline(t time.Time) error {
+	c.deadline = t
+	return c.TCPConn.SetDeadline(t)
+}
+
+// Read reads as the connection does. A read that a sweep interrupted (its deadline
+// passed, but not the one fasthttp set) parks the connection when it was fasthttp's
+// wait for the next request, and carries on otherwise (fasthttp moved on to a request
+// just as the sweep came).
+func (c *parkConn) Read(p []byte) (int, error) {
+	idle := c.idleSince.Load() > 0
+	for {
+		n, err := c.TCPConn.Read(p)
+		if n > 0 || err == nil || !isDeadline(err) || !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+			return n, err
+		}
+		if idle {
+			c.parking.Store(true)
+			return 0, errParked
+		}
+		if err := c.TCPConn.SetReadDeadline(c.deadline); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func isDeadline(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Close parks the connection after Read decided so, and closes it otherwise.
+func (c *parkConn) Close() error {
+	if c.parking.Swap(false) {
+		c.l.park(c)
+		return nil
+	}
+	return c.close()
+}
+
+func (c *parkConn) close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	c.l.open.Add(-1)
+	c.l.mu.Lock()
+	delete(c.l.all, c)
+	c.l.mu.Unlock()
+	return c.TCPConn.Close()
+}
+
+// waitReadable waits, without a buffer, until the connection has a byte to read, its
+// peer closed it, or its idle deadline passed (an error then).
+func (c *parkConn) waitReadable() error {
+	if err := c.TCPConn.SetReadDeadline(c.deadline); err != nil {
+		return err
+	}
+	rc, err := c.TCPConn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var peekErr error
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, e := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		if errors.Is(e, syscall.EAGAIN) || errors.Is(e, syscall.EINTR) {
+			return false // not yet: wait for the poller
+		}
+		peekErr = e // a byte, the peer's close (no error: fasthttp reads EOF) or a failure
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return peekErr
+}
