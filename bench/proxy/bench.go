@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -79,6 +80,7 @@ func (b *bench) run() error {
 	b.table()
 	if b.o.memConns > 0 {
 		b.memory(backendPort)
+		b.idleMemory(backendPort)
 	}
 	return nil
 }
@@ -258,10 +260,81 @@ func (b *bench) memory(backendPort int) {
 	tw.Flush()
 }
 
+// idleMemory opens o.memConns keep-alive connections to each proxy, sends one request
+// on each and reads its answer, lets them idle for a second and reports the proxy's
+// resident memory then (VmRSS; for nginx its worker's), the part of it that is not the
+// program's mapped files (RssAnon: ferry's binary is some hundred times HAProxy's),
+// and the growth of that part per connection.
+func (b *bench) idleMemory(backendPort int) {
+	fmt.Fprintf(b.out, "\nmemory with %d idle keep-alive connections (each sent one request, then idles 1s):\n", b.o.memConns)
+	tw := tabwriter.NewWriter(b.out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "proxy\tRSS\tanonymous RSS\tper connection\t")
+	for _, c := range contenders(b.o.only) {
+		if c.start == nil || c.key == "reverseproxy" {
+			continue
+		}
+		port := freePort()
+		p, err := c.start(b, port, backendPort)
+		if err != nil || waitPort(port) != nil {
+			fmt.Fprintf(tw, "%s\tdid not start\t\t\t\n", c.name)
+			continue
+		}
+		before := procStatus(p, "RssAnon:")
+		conns, err := openIdle(port, b.o.memConns)
+		if err == nil {
+			time.Sleep(time.Second) // what is measured is a second of idling
+		}
+		rss, anon := procStatus(p, "VmRSS:"), procStatus(p, "RssAnon:")
+		for _, conn := range conns {
+			conn.Close()
+		}
+		b.stop(p)
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t%v\t\t\t\n", c.name, err)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f KiB\t\n", c.name, mib(rss), mib(anon), float64(anon-before)/float64(len(conns)))
+	}
+	tw.Flush()
+}
+
+// openIdle opens n connections to port and sends one request on each, reading its
+// whole answer.
+func openIdle(port, n int) ([]net.Conn, error) {
+	request := []byte("GET / HTTP/1.1\r\nHost: bench\r\nUser-Agent: proxy-bench\r\n\r\n")
+	conns := make([]net.Conn, 0, n)
+	for i := range n {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return conns, fmt.Errorf("connection %d: %w", i+1, err)
+		}
+		conns = append(conns, c)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(request); err != nil {
+			return conns, fmt.Errorf("connection %d: %w", i+1, err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return conns, fmt.Errorf("connection %d: %w", i+1, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return conns, fmt.Errorf("connection %d: status %d", i+1, resp.StatusCode)
+		}
+		_ = c.SetDeadline(time.Time{})
+	}
+	return conns, nil
+}
+
 func mib(kb int) string { return fmt.Sprintf("%.1f MiB", float64(kb)/1024) }
 
 // peakRSS returns the largest VmHWM (kB) among the process and its children.
-func peakRSS(p *proc) int {
+func peakRSS(p *proc) int { return procStatus(p, "VmHWM:") }
+
+// procStatus returns the largest value (kB) of a /proc/PID/status field among the
+// process and its children.
+func procStatus(p *proc, field string) int {
 	peak := 0
 	for _, pid := range family(p) {
 		f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
@@ -270,7 +343,7 @@ func peakRSS(p *proc) int {
 		}
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 				n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
 				peak = max(peak, n)
 			}

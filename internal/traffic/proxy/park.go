@@ -2,10 +2,10 @@ package proxy
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -19,6 +19,13 @@ import (
 // parkAfter; one that sends its next request sooner never parks, and pays nothing for
 // it but two atomic stores a request.
 const parkAfter = 200 * time.Millisecond
+
+// poller watches parked connections and wakes each (once) when it has a byte to read
+// or its peer closed it.
+type poller interface {
+	add(c *parkConn) error
+	remove(c *parkConn) // before c's descriptor is closed
+}
 
 // errParked ends fasthttp's wait for a connection's next request: nothing was read, so
 // fasthttp ends the connection quietly, and the close that follows parks it.
@@ -37,6 +44,7 @@ type parkListener struct {
 	done  chan struct{}
 
 	epoch atomic.Int64 // sweeps so far, from 1
+	poll  poller       // nil: connections do not park
 
 	mu      sync.Mutex
 	stopped bool
@@ -51,13 +59,17 @@ func newParkListener(ln net.Listener, maxConns int) *parkListener {
 		all: map[*parkConn]struct{}{}, parked: map[*parkConn]struct{}{},
 	}
 	l.epoch.Store(1)
+	var err error
+	if l.poll, err = newPoller(l.wake, l.done); err == nil {
+		go l.sweep()
+	}
 	go l.acceptLoop()
-	go l.sweep()
 	return l
 }
 
-// sweep interrupts, every parkAfter/2, fasthttp's wait for the next request on the
-// connections that were already idle at the sweep before: their Read parks them.
+// sweep, every parkAfter/2, closes the parked connections whose idle deadline has
+// passed, and interrupts fasthttp's wait for the next request on the connections that
+// were already idle at the sweep before: their Read parks them.
 func (l *parkListener) sweep() {
 	t := time.NewTicker(parkAfter / 2)
 	defer t.Stop()
@@ -69,19 +81,55 @@ func (l *parkListener) sweep() {
 		}
 		epoch := l.epoch.Add(1)
 		now := time.Now()
+		var expired []*parkConn
 		l.mu.Lock()
 		for c := range l.all {
 			if since := c.idleSince.Load(); since > 0 && epoch-since >= 2 {
 				_ = c.TCPConn.SetReadDeadline(now)
 			}
 		}
+		for c := range l.parked {
+			if !c.deadline.IsZero() && !now.Before(c.deadline) {
+				delete(l.parked, c)
+				expired = append(expired, c)
+			}
+		}
 		l.mu.Unlock()
+		for _, c := range expired {
+			l.poll.remove(c)
+			_ = c.close()
+		}
+	}
+}
+
+// wake hands a parked connection that became readable to fasthttp again, unless the
+// sweep or Close took it first.
+func (l *parkListener) wake(c *parkConn) {
+	l.mu.Lock()
+	_, ok := l.parked[c]
+	delete(l.parked, c)
+	l.mu.Unlock()
+	if ok {
+		go l.hand(c)
 	}
 }
 
 // tooMany answers a connection over limits.maxConnections, as fasthttp answers one
 // over its concurrency.
 var tooMany = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 41\r\n\r\nthe proxy is at limits.maxConnections now")
+
+// refuse answers tooMany and closes c once the client has read it: the request is
+// drained (a second at most), as closing over unread bytes would reset the
+// connection and could lose the answer.
+func refuse(c *net.TCPConn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write(tooMany); err != nil {
+		return
+	}
+	_ = c.CloseWrite()
+	_, _ = io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+}
 
 func (l *parkListener) acceptLoop() {
 	for {
@@ -101,9 +149,7 @@ func (l *parkListener) acceptLoop() {
 		}
 		if l.open.Add(1) > int64(l.max) {
 			l.open.Add(-1)
-			_ = tc.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = tc.Write(tooMany)
-			_ = tc.Close()
+			go refuse(tc)
 			continue
 		}
 		pc := &parkConn{TCPConn: tc, l: l}
@@ -148,6 +194,7 @@ func (l *parkListener) Close() error {
 	l.parked = map[*parkConn]struct{}{}
 	l.mu.Unlock()
 	for c := range parked {
+		l.poll.remove(c)
 		_ = c.close()
 	}
 	return l.Listener.Close()
@@ -157,7 +204,7 @@ func (l *parkListener) Close() error {
 func (l *parkListener) Open() int { return int(l.open.Load()) }
 
 // park watches c until its next request arrives (it is handed to fasthttp again), its
-// idle deadline passes or the listener closes (it is closed).
+// idle deadline passes (the sweep) or the listener closes (it is closed).
 func (l *parkListener) park(c *parkConn) {
 	c.idleSince.Store(0)
 	l.mu.Lock()
@@ -168,17 +215,12 @@ func (l *parkListener) park(c *parkConn) {
 	}
 	l.parked[c] = struct{}{}
 	l.mu.Unlock()
-	go func() {
-		err := c.waitReadable()
+	if err := l.poll.add(c); err != nil {
 		l.mu.Lock()
 		delete(l.parked, c)
 		l.mu.Unlock()
-		if err != nil {
-			_ = c.close()
-			return
-		}
-		l.hand(c)
-	}()
+		_ = c.close()
+	}
 }
 
 // connState follows fasthttp's view of a connection: idle between requests, since
@@ -203,6 +245,7 @@ type parkConn struct {
 	parking   atomic.Bool  // the next Close parks instead of closing
 	closed    atomic.Bool
 	deadline  time.Time // the read deadline fasthttp set last: the idle timeout while idle
+	pollID    int32     // its registration with the poller while parked (the poller's lock)
 }
 
 func (c *parkConn) SetReadDeadline(t time.Time) error {
@@ -259,30 +302,4 @@ func (c *parkConn) close() error {
 	delete(c.l.all, c)
 	c.l.mu.Unlock()
 	return c.TCPConn.Close()
-}
-
-// waitReadable waits, without a buffer, until the connection has a byte to read, its
-// peer closed it, or its idle deadline passed (an error then).
-func (c *parkConn) waitReadable() error {
-	if err := c.TCPConn.SetReadDeadline(c.deadline); err != nil {
-		return err
-	}
-	rc, err := c.TCPConn.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var peekErr error
-	err = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		_, _, e := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		if errors.Is(e, syscall.EAGAIN) || errors.Is(e, syscall.EINTR) {
-			return false // not yet: wait for the poller
-		}
-		peekErr = e // a byte, the peer's close (no error: fasthttp reads EOF) or a failure
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	return peekErr
 }
