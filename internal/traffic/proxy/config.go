@@ -225,7 +225,7 @@ type TimeoutsConfig struct {
 
 // LimitsConfig bounds resources.
 type LimitsConfig struct {
-	// MaxConnections bounds concurrent client connections.
+	// MaxConnections bounds open client connections, idle (parked) ones included.
 	MaxConnections int `yaml:"maxConnections"`
 	// MaxRequestBody bounds a request body in bytes.
 	MaxRequestBody int `yaml:"maxRequestBody"`
