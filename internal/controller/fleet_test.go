@@ -102,7 +102,7 @@ func (f *fleetEnv) migration(name string, steps ...string) *v1alpha1.Migration {
 	// many tests (and the race detector) a starved process looks slow, and these tests
 	// are about the fleet, not about latency.
 	// It passes on as many requests as the error-rate gate (25): at the first step's
-	// 1 % those are what the step waits for.
+	// 5 % those are what the step waits for.
 	m.Spec.Gates.Latency = &v1alpha1.LatencyGate{MinRequests: 25, MaxP50Ratio: 20, MaxP99Ratio: 50}
 	// The last step is judged at 75 % beside a 25 % control: at the default 1 % the
 	// legacy side gathers the requests its tail needs too slowly for a test.
@@ -165,7 +165,7 @@ func TestFleetWalksEveryStepOnEveryReplica(t *testing.T) {
 	for _, name := range []string{"proxy-a", "proxy-b", "proxy-c"} {
 		f.addReplica(t, name)
 	}
-	if err := f.client.Create(context.Background(), f.migration("shop", "1/1s", "5/1s", "10/1s", "50/1s", "100/1s")); err != nil {
+	if err := f.client.Create(context.Background(), f.migration("shop", "5/1s", "10/1s", "50/1s", "100/1s")); err != nil {
 		t.Fatal(err)
 	}
 	checked := map[string]bool{}
@@ -178,14 +178,14 @@ func TestFleetWalksEveryStepOnEveryReplica(t *testing.T) {
 	if m.Status.Phase != v1alpha1.PhaseCompleted {
 		t.Fatalf("ended %s at %s (%s), want Completed", m.Status.Phase, m.Status.StepDisplay, m.Status.AbortReason)
 	}
-	want := []string{"1%", "5%", "10%", "50%", "100%"}
+	want := []string{"5%", "10%", "50%", "100%"}
 	for _, w := range want {
 		if !checked[w] {
 			t.Errorf("the replicas were never seen at %s with the step applied (checked: %v)", w, checked)
 		}
 	}
 	// The last step is judged at 75 % beside its control, then goes to 100 %.
-	sets := []string{"1%", "5%", "10%", "50%", "75%", "100%"}
+	sets := []string{"5%", "10%", "50%", "75%", "100%"}
 	for _, r := range f.replicas {
 		if got := history(r); !slices.Equal(got, sets) {
 			t.Errorf("%s was set to %v, want each step once, in order: %v", r.Name, got, sets)
@@ -199,24 +199,24 @@ func TestFleetRegressionAbortsEveryReplica(t *testing.T) {
 	for _, name := range []string{"proxy-a", "proxy-b", "proxy-c"} {
 		f.addReplica(t, name)
 	}
-	if err := f.client.Create(context.Background(), f.migration("shop", "1/1s", "5/1m", "10/1s", "50/1s", "100/1s")); err != nil {
+	if err := f.client.Create(context.Background(), f.migration("shop", "5/1s", "10/1m", "50/1s", "100/1s")); err != nil {
 		t.Fatal(err)
 	}
 	var inject sync.Once
 	m := f.waitMigration(t, "shop", 4*time.Minute, func(m *v1alpha1.Migration) bool {
-		if w := f.checkApplied(t, m); w == "5%" {
+		if w := f.checkApplied(t, m); w == "10%" {
 			inject.Do(func() { f.new_.SetErrorRate(0.6) })
 		}
 		return done(m)
 	})
-	if m.Status.Phase != v1alpha1.PhaseAborted || m.Status.AppliedWeight != "0%" || !strings.Contains(m.Status.AbortReason, "gate error-rate failed at 5%") {
-		t.Fatalf("ended %s with %s applied (%q), want Aborted by the error-rate gate at 5%% with 0%%", m.Status.Phase, m.Status.AppliedWeight, m.Status.AbortReason)
+	if m.Status.Phase != v1alpha1.PhaseAborted || m.Status.AppliedWeight != "0%" || !strings.Contains(m.Status.AbortReason, "gate error-rate failed at 10%") {
+		t.Fatalf("ended %s with %s applied (%q), want Aborted by the error-rate gate at 10%% with 0%%", m.Status.Phase, m.Status.AppliedWeight, m.Status.AbortReason)
 	}
 	if got := f.shares(t); !slices.Equal(got, []string{"0%", "0%", "0%"}) {
 		t.Errorf("after the abort the replicas send %v to kubernetes, want 0%% on all three", got)
 	}
 	for _, r := range f.replicas {
-		if got, want := history(r), []string{"1%", "5%", "0%"}; !slices.Equal(got, want) {
+		if got, want := history(r), []string{"5%", "10%", "0%"}; !slices.Equal(got, want) {
 			t.Errorf("%s was set to %v, want %v", r.Name, got, want)
 		}
 	}
