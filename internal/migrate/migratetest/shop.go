@@ -47,6 +47,7 @@ func ShopMix() []accesslog.Entry {
 type ShopApp struct {
 	*httptest.Server
 	payrollErrors   atomic.Int64
+	otherErrors     atomic.Int64 // per million; 0: the healthy 0.5 %
 	payrollSlowTail atomic.Bool
 }
 
@@ -62,6 +63,9 @@ func NewShopApp(tb TB) *ShopApp {
 // SetPayrollErrors replaces payroll's error rate (0.5 %).
 func (a *ShopApp) SetPayrollErrors(rate float64) { a.payrollErrors.Store(int64(rate * 1e6)) }
 
+// SetOtherErrors replaces the error rate (0.5 %) of every endpoint but payroll.
+func (a *ShopApp) SetOtherErrors(rate float64) { a.otherErrors.Store(int64(rate * 1e6)) }
+
 // SetPayrollSlowTail makes 10 % of payroll's requests take twice PayrollP99, which
 // doubles its p99.
 func (a *ShopApp) SetPayrollSlowTail(on bool) { a.payrollSlowTail.Store(on) }
@@ -69,6 +73,9 @@ func (a *ShopApp) SetPayrollSlowTail(on bool) { a.payrollSlowTail.Store(on) }
 func (a *ShopApp) serve(w http.ResponseWriter, r *http.Request) {
 	endpoint := routes.Endpoint(r.Method, r.URL.Path)
 	errorsPerMillion := int64(5000)
+	if e := a.otherErrors.Load(); e > 0 {
+		errorsPerMillion = e
+	}
 	h := fnv.New32a()
 	io.WriteString(h, endpoint)
 	base := time.Millisecond + time.Duration(h.Sum32()%5)*500*time.Microsecond
@@ -81,6 +88,7 @@ func (a *ShopApp) serve(w http.ResponseWriter, r *http.Request) {
 		case u < 0.12 && a.payrollSlowTail.Load():
 			d = 2 * PayrollP99
 		}
+		errorsPerMillion = 5000
 		if e := a.payrollErrors.Load(); e > 0 {
 			errorsPerMillion = e
 		}
