@@ -261,12 +261,12 @@ func (b *bench) memory(backendPort int) {
 }
 
 // idleMemory opens o.memConns keep-alive connections to each proxy, sends one request
-// on each and reads its answer, lets them idle for a second and reports the proxy's
+// on each and reads its answer, lets them idle for o.idleWait and reports the proxy's
 // resident memory then (VmRSS; for nginx its worker's), the part of it that is not the
 // program's mapped files (RssAnon: ferry's binary is some hundred times HAProxy's),
 // and the growth of that part per connection.
 func (b *bench) idleMemory(backendPort int) {
-	fmt.Fprintf(b.out, "\nmemory with %d idle keep-alive connections (each sent one request, then idles 1s):\n", b.o.memConns)
+	fmt.Fprintf(b.out, "\nmemory with %d idle keep-alive connections (each sent one request, then idles %s):\n", b.o.memConns, b.o.idleWait)
 	tw := tabwriter.NewWriter(b.out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "proxy\tRSS\tanonymous RSS\tper connection\t")
 	for _, c := range contenders(b.o.only) {
@@ -282,7 +282,7 @@ func (b *bench) idleMemory(backendPort int) {
 		before := procStatus(p, "RssAnon:")
 		conns, err := openIdle(port, b.o.memConns)
 		if err == nil {
-			time.Sleep(time.Second) // what is measured is a second of idling
+			time.Sleep(b.o.idleWait) // what is measured is this long an idle
 		}
 		rss, anon := procStatus(p, "VmRSS:"), procStatus(p, "RssAnon:")
 		for _, conn := range conns {

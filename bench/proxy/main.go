@@ -16,6 +16,7 @@ type options struct {
 	warmup      time.Duration
 	connections int
 	memConns    int
+	idleWait    time.Duration
 	proxyCPU    string
 	loadCPU     string
 	backendKind string
@@ -38,12 +39,17 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "wrk warm-up before each measured run")
 	flag.IntVar(&o.connections, "c", 64, "wrk connections")
 	flag.IntVar(&o.memConns, "mem-conns", 10000, "concurrent keep-alive connections for the memory run (0 skips it)")
+	flag.DurationVar(&o.idleWait, "idle-wait", time.Second, "how long the idle connections idle before their memory is measured (ferry parks them after 0.1-0.2s)")
 	flag.StringVar(&o.proxyCPU, "proxy-cpu", "0", "CPU list the proxies are pinned to")
 	flag.StringVar(&o.loadCPU, "load-cpu", "1", "CPU list wrk and the backend are pinned to")
 	flag.StringVar(&o.backendKind, "backend", "nethttp", "the trivial backend: nethttp or raw")
 	flag.IntVar(&o.runs, "runs", 3, "rounds over all contenders (each keeps its best)")
 	flag.StringVar(&o.only, "only", "", "comma-separated contenders to run (direct,ferry,haproxy,nginx,reverseproxy); default all")
 	flag.Parse()
+	if o.idleWait < 0 || o.idleWait > 10*time.Minute {
+		fmt.Fprintf(os.Stderr, "proxy-bench: -idle-wait %s: want 0 to 10m\n", o.idleWait)
+		os.Exit(2)
+	}
 	if err := run(o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "proxy-bench:", err)
 		os.Exit(1)

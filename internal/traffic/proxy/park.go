@@ -17,7 +17,11 @@ import (
 // readability alone. A sweep every parkAfter/2 parks the connections that were idle at
 // the sweep before it, so a connection parks after idling between parkAfter/2 and
 // parkAfter; one that sends its next request sooner never parks, and pays nothing for
-// it but two atomic stores a request.
+// it but two atomic stores a request. Waking costs what a new connection costs
+// fasthttp, plus two epoll calls: a connection that carries fewer than five to ten
+// requests a second pays that on each. A longer delay keeps more buffers in use at
+// once: with a second, 10 000 connections opened in a burst and then idle held 55 MiB
+// instead of 31 (bench/proxy), as fasthttp's pools keep what they once needed.
 const parkAfter = 200 * time.Millisecond
 
 // poller watches parked connections and wakes each (once) when it has a byte to read
