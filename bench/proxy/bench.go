@@ -232,12 +232,9 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2fx", a/b)
 }
 
-// memory holds o.memConns keep-alive connections open through each proxy with wrk and
-// reports the proxy's peak resident memory (VmHWM; for nginx its worker's).
-func (b *bench) memory(backendPort int) {
-	fmt.Fprintf(b.out, "\npeak memory with %d concurrent keep-alive connections (wrk -c%d, %s):\n", b.o.memConns, b.o.memConns, b.o.duration)
-	tw := tabwriter.NewWriter(b.out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "proxy\tpeak RSS\treq/s\terrors\t")
+// eachProxy starts each proxy contender in turn, gives it to measure with its port
+// and stops it; one that does not start gets a row saying so.
+func (b *bench) eachProxy(tw io.Writer, backendPort int, measure func(c contender, p *proc, port int)) {
 	for _, c := range contenders(b.o.only) {
 		if c.start == nil || c.key == "reverseproxy" {
 			continue
@@ -248,15 +245,26 @@ func (b *bench) memory(backendPort int) {
 			fmt.Fprintf(tw, "%s\tdid not start\t\t\t\n", c.name)
 			continue
 		}
+		measure(c, p, port)
+		b.stop(p)
+	}
+}
+
+// memory holds o.memConns keep-alive connections open through each proxy with wrk and
+// reports the proxy's peak resident memory (VmHWM; for nginx its worker's).
+func (b *bench) memory(backendPort int) {
+	fmt.Fprintf(b.out, "\npeak memory with %d concurrent keep-alive connections (wrk -c%d, %s):\n", b.o.memConns, b.o.memConns, b.o.duration)
+	tw := tabwriter.NewWriter(b.out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "proxy\tpeak RSS\treq/s\terrors\t")
+	b.eachProxy(tw, backendPort, func(c contender, p *proc, port int) {
 		res, err := b.wrk(fmt.Sprintf("http://127.0.0.1:%d/", port), b.o.memConns, b.o.duration)
 		peak := peakRSS(p)
-		b.stop(p)
 		if err != nil {
 			fmt.Fprintf(tw, "%s\t%s\twrk failed: %v\t\t\n", c.name, mib(peak), err)
-			continue
+			return
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%d\t  %s\n", c.name, mib(peak), res.rps, res.errors, strings.TrimPrefix(res.detail, "; "))
-	}
+	})
 	tw.Flush()
 }
 
@@ -269,16 +277,7 @@ func (b *bench) idleMemory(backendPort int) {
 	fmt.Fprintf(b.out, "\nmemory with %d idle keep-alive connections (each sent one request, then idles %s):\n", b.o.memConns, b.o.idleWait)
 	tw := tabwriter.NewWriter(b.out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "proxy\tRSS\tanonymous RSS\tper connection\t")
-	for _, c := range contenders(b.o.only) {
-		if c.start == nil || c.key == "reverseproxy" {
-			continue
-		}
-		port := freePort()
-		p, err := c.start(b, port, backendPort)
-		if err != nil || waitPort(port) != nil {
-			fmt.Fprintf(tw, "%s\tdid not start\t\t\t\n", c.name)
-			continue
-		}
+	b.eachProxy(tw, backendPort, func(c contender, p *proc, port int) {
 		before := procStatus(p, "RssAnon:")
 		conns, err := openIdle(port, b.o.memConns)
 		if err == nil {
@@ -288,13 +287,12 @@ func (b *bench) idleMemory(backendPort int) {
 		for _, conn := range conns {
 			conn.Close()
 		}
-		b.stop(p)
 		if err != nil {
 			fmt.Fprintf(tw, "%s\t%v\t\t\t\n", c.name, err)
-			continue
+			return
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f KiB\t\n", c.name, mib(rss), mib(anon), float64(anon-before)/float64(len(conns)))
-	}
+	})
 	tw.Flush()
 }
 

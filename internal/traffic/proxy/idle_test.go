@@ -46,9 +46,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		for p.clients.parkedCount() < idleConns { // idle connections park within parkAfter
-			time.Sleep(parkAfter / 10)
-		}
+		waitFor(b, func() bool { return p.clients.parkedCount() == idleConns }, "every idle connection parked")
 		heap1, rss1 := memoryInUse(b)
 		b.ReportMetric(float64(heap1-heap0)/idleConns, "heap-B/conn")
 		b.ReportMetric(float64(rss1-rss0)/idleConns, "rss-B/conn")

@@ -132,16 +132,19 @@ func TestShutdownDrains(t *testing.T) {
 // on; a loaded machine may take long, so the bound is the test binary's own
 // deadline (go test -timeout), not a wall-clock guess, and the failure names what
 // was awaited.
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline, ok := t.Deadline()
+func waitFor(tb testing.TB, cond func() bool, what string) {
+	tb.Helper()
+	deadline, ok := time.Time{}, false
+	if t, isTest := tb.(interface{ Deadline() (time.Time, bool) }); isTest {
+		deadline, ok = t.Deadline()
+	}
 	if !ok {
 		deadline = time.Now().Add(10 * time.Minute)
 	}
 	deadline = deadline.Add(-5 * time.Second) // fail here, with the reason, before the binary's panic
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			tb.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

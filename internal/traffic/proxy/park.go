@@ -100,8 +100,7 @@ func (l *parkListener) sweep() {
 		}
 		l.mu.Unlock()
 		for _, c := range expired {
-			l.poll.remove(c)
-			_ = c.close()
+			l.closeParked(c)
 		}
 	}
 }
@@ -198,10 +197,16 @@ func (l *parkListener) Close() error {
 	l.parked = map[*parkConn]struct{}{}
 	l.mu.Unlock()
 	for c := range parked {
-		l.poll.remove(c)
-		_ = c.close()
+		l.closeParked(c)
 	}
 	return l.Listener.Close()
+}
+
+// closeParked closes a connection taken out of l.parked: the poller forgets it first,
+// while its descriptor cannot yet belong to another connection.
+func (l *parkListener) closeParked(c *parkConn) {
+	l.poll.remove(c)
+	_ = c.close()
 }
 
 // Open returns the client connections open now, parked ones included.
