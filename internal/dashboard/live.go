@@ -44,7 +44,10 @@ func (s *Server) liveView(ctx context.Context, v *viewer, path string) (name str
 }
 
 // handleLive streams a page's live region as server-sent events: one "update" event
-// with the region's HTML after every change the watches see that concerns it.
+// with the region's HTML as soon as the stream opens, then one after every change the
+// watches see that concerns it. The first one carries what changed between the page's
+// render and its subscription here (or while it was reconnecting), which no later
+// change would.
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request, v *viewer) {
 	path := r.URL.Query().Get("path")
 	ctx := r.Context()
@@ -68,6 +71,9 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request, v *viewer) {
 	flusher.Flush()
 	keepalive := time.NewTicker(25 * time.Second)
 	defer keepalive.Stop()
+	if !s.sendLive(ctx, w, flusher, v, name, path) {
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -78,33 +84,42 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request, v *viewer) {
 			continue
 		case <-sub.notify:
 		}
-		_, p, _, err := s.liveView(ctx, v, path)
-		if err != nil {
-			fmt.Fprintf(w, "event: gone\ndata: %s\n\n", strings.ReplaceAll(err.Error(), "\n", " "))
-			flusher.Flush()
+		if !s.sendLive(ctx, w, flusher, v, name, path) {
 			return
 		}
-		html, err := s.renderMain(name, p)
-		if err != nil {
-			s.cfg.Log.Error("render live update", "page", name, "error", err)
-			return
-		}
-		var buf bytes.Buffer
-		buf.WriteString("event: update\n")
-		for line := range strings.SplitSeq(string(html), "\n") {
-			buf.WriteString("data: ")
-			buf.WriteString(line)
-			buf.WriteString("\n")
-		}
-		buf.WriteString("\n")
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return
-		}
-		flusher.Flush()
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(liveGap):
 		}
 	}
+}
+
+// sendLive renders the live region of page name at path and sends it as an "update"
+// event (or a "gone" one when the page no longer exists); false: the stream ends.
+func (s *Server) sendLive(ctx context.Context, w http.ResponseWriter, flusher http.Flusher, v *viewer, name, path string) bool {
+	_, p, _, err := s.liveView(ctx, v, path)
+	if err != nil {
+		fmt.Fprintf(w, "event: gone\ndata: %s\n\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		flusher.Flush()
+		return false
+	}
+	html, err := s.renderMain(name, p)
+	if err != nil {
+		s.cfg.Log.Error("render live update", "page", name, "error", err)
+		return false
+	}
+	var buf bytes.Buffer
+	buf.WriteString("event: update\n")
+	for line := range strings.SplitSeq(string(html), "\n") {
+		buf.WriteString("data: ")
+		buf.WriteString(line)
+		buf.WriteString("\n")
+	}
+	buf.WriteString("\n")
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return false
+	}
+	flusher.Flush()
+	return true
 }
