@@ -197,3 +197,27 @@ func TestASlowRequestIsNotCutBySweeps(t *testing.T) {
 		t.Fatalf("the next request on the same connection: %d", got)
 	}
 }
+
+// TestReleaseWaitsForParkingToSettle checks when the sweep gives parked connections'
+// memory back: after releaseAfter parks, at the first sweep with none new, and not
+// again within releaseEvery.
+func TestReleaseWaitsForParkingToSettle(t *testing.T) {
+	var r release
+	now := time.Unix(1_000_000, 0)
+	sweep := func(parks int64, want bool) {
+		t.Helper()
+		now = now.Add(parkAfter / 2)
+		if got := r.due(parks, now); got != want {
+			t.Fatalf("%d parks at %s: due %v, want %v", parks, now.Format(time.TimeOnly), got, want)
+		}
+	}
+	sweep(releaseAfter-1, false) // fewer than releaseAfter
+	sweep(releaseAfter-1, false) // settled, still too few
+	sweep(releaseAfter+5, false) // enough, still parking
+	sweep(releaseAfter+5, true)  // settled
+	sweep(releaseAfter+5, false) // released already
+	sweep(2*releaseAfter+5, false)
+	sweep(2*releaseAfter+5, false) // settled and enough, within releaseEvery of the last
+	now = now.Add(releaseEvery)
+	sweep(2*releaseAfter+5, true)
+}
