@@ -148,18 +148,6 @@ func freeMemory() {
 	debug.FreeOSMemory()
 }
 
-// after is called at each sweep with the parks counted so far.
-func (r *release) after(parks int64, now time.Time) {
-	settled := parks == r.seen
-	r.seen = parks
-	if !settled || parks-r.at < releaseAfter || now.Sub(r.last) < releaseEvery {
-		return
-	}
-	r.at, r.last = parks, now
-	runtime.GC() // fasthttp's pools keep what they hold until a second collection
-	debug.FreeOSMemory()
-}
-
 // wake hands a parked connection that became readable to fasthttp again, unless the
 // sweep or Close took it first.
 func (l *parkListener) wake(c *parkConn) {
