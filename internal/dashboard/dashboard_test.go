@@ -15,9 +15,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"ferry.dev/ferry/api/v1alpha1"
 	"ferry.dev/ferry/internal/app"
@@ -408,33 +405,4 @@ func evaluate(script string) chromedp.Action[chromedp.Void] {
 		_, err := chromedp.Evaluate[bool](script)(ctx, t)
 		return err
 	})
-}
-
-// TestALiveStreamStartsWithTheRegionAsItIsNow opens a page's live stream after the
-// last change of its Migration: the stream's first update carries the region as it
-// is, so that a change between a page's render (from the dashboard's cache, which may
-// lag a step behind) and its subscription is not lost until the next one, which for
-// a paused migration may never come.
-func TestALiveStreamStartsWithTheRegionAsItIsNow(t *testing.T) {
-	e := newEnv(t)
-	p := traffic(t)
-	e.migration(t, "shop", p, time.Hour)
-	e.watchMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.Revision > 0 })
-	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"paused":true}}`))
-	if err := e.client.Patch(context.Background(), &v1alpha1.Migration{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns, Name: "shop"}}, patch); err != nil {
-		t.Fatal(err)
-	}
-	e.watchMigration(t, "shop", time.Minute, func(m *v1alpha1.Migration) bool { return m.Status.Phase == v1alpha1.PhasePaused })
-	token := e.account(t, "viewer", viewerRules)
-	page := "/migrations/" + e.ns + "/shop"
-	// The page is rendered from the dashboard's cache: once it shows the pause, the
-	// cache holds the migration's last change.
-	devclustertest.WaitFor(t, time.Minute, "the page to show the pause", func(context.Context) (bool, error) {
-		_, body := e.do(t, http.MethodGet, page, token, nil, nil)
-		return strings.Contains(body, `data-phase="Paused"`), nil
-	})
-	update := e.firstLiveUpdate(t, page, token)
-	if !strings.Contains(update, `id="phase"`) || !strings.Contains(update, `data-phase="Paused"`) {
-		t.Errorf("the stream's first update does not show the paused migration:\n%s", update)
-	}
 }

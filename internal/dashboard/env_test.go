@@ -1,14 +1,12 @@
 package dashboard_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -246,42 +244,4 @@ func csrfOf(t *testing.T, html string) string {
 		t.Fatal("the page carries no CSRF token")
 	}
 	return m[1]
-}
-
-// firstLiveUpdate opens the live stream of page with token and returns the HTML of its
-// first "update" event.
-func (e *env) firstLiveUpdate(t *testing.T, page, token string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), devclustertest.Patience(t, 30*time.Second))
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/live?path="+url.QueryEscape(page), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /live: %s", resp.Status)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	var data []string
-	inUpdate := false
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "event: update":
-			inUpdate = true
-		case inUpdate && strings.HasPrefix(line, "data: "):
-			data = append(data, strings.TrimPrefix(line, "data: "))
-		case inUpdate && line == "":
-			return strings.Join(data, "\n")
-		}
-	}
-	t.Fatalf("the live stream of %s ended or timed out before its first update: %v", page, sc.Err())
-	return ""
 }
