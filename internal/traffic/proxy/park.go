@@ -31,8 +31,9 @@ const parkAfter = 200 * time.Millisecond
 // (runtime/debug.FreeOSMemory, after a collection that empties fasthttp's pools of
 // what they kept). Without it, the runtime keeps what the connections freed for up to
 // minutes, as an idle proxy collects rarely: 10 000 connections that idled at once
-// kept 36.5-38.0 MiB of anonymous memory instead of 20.8-24.1 (bench/proxy). It costs two collections, so it
-// waits for parking to settle and comes at most once every releaseEvery.
+// kept 36.5-38.0 MiB of anonymous memory instead of 20.8-24.1 (bench/proxy). It costs
+// two collections, so it waits for parking to settle and comes at most once every
+// releaseEvery.
 const (
 	releaseAfter = 1000
 	releaseEvery = 10 * time.Second

@@ -204,9 +204,9 @@ func (p *Proxy) newServer(cfg Config) *fasthttp.Server {
 		// fasthttp from releasing a connection's read buffer between requests.
 		ConnState: connState,
 		// A worker whose connection parked waits in fasthttp's pool with its grown
-		// stack: 10 000 connections that idle at once left 10 000 of them for the
-		// pool's default 10 s. Stopped after parkAfter idle, they go about when their
-		// connections park; a busy worker is reused first and never idles that long.
+		// stack, for the pool's default 10 s: as many as connections were served at
+		// once. Stopped after parkAfter idle, they go soon after their connections
+		// park; a busy worker is reused first and never idles that long.
 		MaxIdleWorkerDuration: parkAfter,
 		NoDefaultServerHeader: true,
 		NoDefaultDate:         true,
