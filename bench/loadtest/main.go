@@ -53,7 +53,7 @@ func main() {
 	rates := flag.String("rates", "100,500,1000,2000,4000", "rates per side to measure, comma-separated")
 	flag.StringVar(&o.ferry, "ferry", "bin/ferry", "the ferry binary")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of each run")
-	flag.IntVar(&o.topRate, "top-rate", 10000, "rate per side offered to find ferry's top rate (its cap is 10000)")
+	flag.IntVar(&o.topRate, "top-rate", loadtest.MaxRate, "rate per side offered to find ferry's top rate (at most its cap)")
 	flag.IntVar(&o.wrkConns, "wrk-connections", 64, "wrk connections")
 	flag.Parse()
 	if *serve != "" {

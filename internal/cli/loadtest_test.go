@@ -99,7 +99,7 @@ func TestLoadtestBadInputFailsBeforeAnyLoad(t *testing.T) {
 		{"missing log", []string{"--log", filepath.Join(dir, "nope.log")}, ExitError, "read access log"},
 		{"unknown log format flag", []string{"--log", "x.log", "--log-format", "iis"}, ExitUsage, `unknown access-log format "iis"`},
 		{"log in no known format", []string{"--log", "../loadtest/accesslog/testdata/not-a-log.csv"}, ExitError, "unknown access-log format"},
-		{"rate beyond the cap", []string{"--rate", "20000"}, ExitUsage, "beyond the cap of 10000"},
+		{"rate beyond the cap", []string{"--rate", "60000"}, ExitUsage, "beyond the cap of 50000"},
 		{"duration beyond the cap", []string{"--duration", "3h"}, ExitUsage, "beyond the cap of 1h0m0s"},
 		{"unreachable target", []string{"--kubernetes", closed.URL}, ExitError, "target unreachable: kubernetes side"},
 		{"bad header", []string{"-H", "nocolon"}, ExitUsage, `want "Name: value"`},

@@ -3,14 +3,16 @@ package loadtest
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
-	"strings"
-	"sync/atomic"
+	"net/url"
+	"sync"
+	"syscall"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/valyala/fasthttp"
 )
 
 // sideRun is one side's attack.
@@ -19,126 +21,288 @@ type sideRun struct {
 	rec        *recorder
 }
 
+// Client settings. Response heads up to maxResponseHead are read (legacy apps send
+// large Set-Cookie headers); bodies up to bufferedBody are read in one go and longer
+// ones are streamed and discarded, so a side with big pages does not make each
+// connection hold a big buffer.
+const (
+	maxResponseHead = 64 << 10
+	bufferedBody    = 64 << 10
+	userAgent       = "ferry-loadtest"
+)
+
+// errStopped is a dial refused because the run's hard stop has come.
+var errStopped = errors.New("load test stopped")
+
 // attack sends the schedule's requests to one side until the schedule ends or stop
 // is done; requests still in flight when hard is done are cut off and counted as
 // aborted. It returns when every result is recorded.
+//
+// It is an open model: one goroutine waits until each request is due and hands it
+// to an idle worker, starting a new one when none is idle, up to cfg.MaxInFlight;
+// past that, sends start late and the lag shows in the report. Each worker sends
+// its request, reads the response and records it.
 func attack(stop, hard context.Context, cfg Config, s *sideRun, m requestMix, sched schedule) {
-	client := newClient(cfg, hard)
-	defer client.CloseIdleConnections()
-	atk := vegeta.NewAttacker(
-		vegeta.Client(client),
-		vegeta.Workers(uint64(min(cfg.MaxInFlight, 10))),
-		vegeta.MaxWorkers(uint64(cfg.MaxInFlight)),
-		vegeta.MaxBody(0),
-	)
+	c := newSideClient(cfg, s.base)
+	defer c.close()
+	closeOnHard := context.AfterFunc(hard, c.conns.closeAll)
+	defer closeOnHard()
+
 	start := time.Now()
-	results := atk.Attack(targeter(cfg, s.base, m), pacer{sched}, 0, s.name)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-stop.Done():
-			atk.Stop()
-		case <-done:
+	ticks := make(chan uint64)
+	var wg sync.WaitGroup
+	workers := 0
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+dispatch:
+	for n := uint64(0); ; n++ {
+		due, ok := sched.at(n)
+		if !ok {
+			break
 		}
-	}()
-	for res := range results {
-		due, _ := sched.at(res.Seq)
-		sent := res.Timestamp.Sub(start)
-		if res.Error != "" && hard.Err() != nil {
-			s.rec.abort()
+		if wait := due - time.Since(start); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-stop.Done():
+				break dispatch
+			}
+		}
+		if stop.Err() != nil {
+			break
+		}
+		select {
+		case ticks <- n:
+			continue
+		default:
+		}
+		if workers < cfg.MaxInFlight {
+			workers++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w := c.newWorker(cfg)
+				defer w.release()
+				for n := range ticks {
+					w.hit(start, hard, s.rec, m, sched, n)
+				}
+			}()
+		}
+		select {
+		case ticks <- n:
+		case <-stop.Done():
+			break dispatch
+		}
+	}
+	close(ticks)
+	wg.Wait()
+}
+
+// sideClient holds one side's connections.
+type sideClient struct {
+	hc     *fasthttp.HostClient
+	base   string
+	header http.Header
+	host   string
+	conns  *connSet
+}
+
+// newSideClient returns a client for one side: connections straight to it (never
+// through HTTP_PROXY: a load test through a proxy measures the proxy), as many as
+// requests in flight, kept alive (a new connection a request would turn the test into a
+// connection-setup test), no redirects followed (both sides must answer alike), the
+// path sent as written (the log's paths, not a normalised form), and a request whose
+// connection turns out to be one the server had closed retried once, as browsers do;
+// a timed-out request is never retried.
+func newSideClient(cfg Config, base string) *sideClient {
+	u, _ := url.Parse(base) // validated before the run
+	isTLS := u.Scheme == "https"
+	addr := u.Host
+	if u.Port() == "" {
+		if isTLS {
+			addr = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	conns := &connSet{open: map[net.Conn]struct{}{}}
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
+	hc := &fasthttp.HostClient{
+		Addr:                      addr,
+		IsTLS:                     isTLS,
+		Dial:                      conns.dial(func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) }),
+		MaxConns:                  cfg.MaxInFlight,
+		MaxConnWaitTimeout:        cfg.Timeout,
+		MaxIdleConnDuration:       90 * time.Second,
+		MaxIdemponentCallAttempts: 2,
+		RetryIfErr:                retryStale,
+		NoDefaultUserAgentHeader:  true,
+		DisablePathNormalizing:    true,
+		StreamResponseBody:        true,
+		MaxResponseBodySize:       bufferedBody,
+		ReadBufferSize:            maxResponseHead,
+		ConnPoolStrategy:          fasthttp.LIFO,
+		SecureErrorLogMessage:     true,
+	}
+	if isTLS {
+		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
+	}
+	c := &sideClient{hc: hc, base: base, header: cfg.Header, conns: conns}
+	if len(base) > 0 && base[len(base)-1] == '/' {
+		c.base = base[:len(base)-1]
+	}
+	c.host = cfg.Header.Get("Host")
+	return c
+}
+
+// retryStale retries a read-only request once when its connection turns out to be
+// one the server had closed (end of file, reset, broken pipe): a kept-alive
+// connection can be closed by the server at any moment, and browsers retry too.
+// Anything else, a timeout above all, is the side's answer and is never retried,
+// and neither is a write, which the side may have carried out.
+func retryStale(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+	stale := errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	return false, attempts < 2 && stale && isReadOnly(string(req.Header.Method()))
+}
+
+func (c *sideClient) close() { c.hc.CloseIdleConnections() }
+
+// worker sends one request at a time, reusing its request and response.
+type worker struct {
+	c    *sideClient
+	req  *fasthttp.Request
+	resp *fasthttp.Response
+	uri  []byte
+	tmo  time.Duration
+}
+
+func (c *sideClient) newWorker(cfg Config) *worker {
+	return &worker{c: c, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), tmo: cfg.Timeout}
+}
+
+func (w *worker) release() {
+	fasthttp.ReleaseRequest(w.req)
+	fasthttp.ReleaseResponse(w.resp)
+}
+
+// hit sends the schedule's n-th request and records it.
+func (w *worker) hit(start time.Time, hard context.Context, rec *recorder, m requestMix, sched schedule, n uint64) {
+	due, _ := sched.at(n)
+	r := m.requests[n%uint64(len(m.requests))]
+	w.prepare(r)
+	sent := time.Since(start)
+	code, err := w.send()
+	took := time.Since(start) - sent
+	if err != nil && hard.Err() != nil {
+		rec.abort()
+		return
+	}
+	rec.add(sample{
+		endpoint: r.endpoint,
+		due:      due,
+		sent:     sent,
+		// Latency counts from the due time; a send that started early (it cannot,
+		// but clocks are clocks) counts from the send.
+		done:   max(sent, due) + took,
+		code:   code,
+		failed: code == 0,
+	})
+}
+
+// prepare sets the worker's request to r, with the run's headers.
+func (w *worker) prepare(r request) {
+	req := w.req
+	req.Reset()
+	w.uri = append(append(w.uri[:0], w.c.base...), r.uri...)
+	req.SetRequestURIBytes(w.uri)
+	req.Header.SetMethod(r.method)
+	req.Header.Set(fasthttp.HeaderUserAgent, userAgent)
+	// What a browser asks for: the server's compression counts in its latency.
+	req.Header.Set(fasthttp.HeaderAcceptEncoding, "gzip")
+	for k, vs := range w.c.header {
+		if http.CanonicalHeaderKey(k) == "Host" {
 			continue
 		}
-		s.rec.add(sample{
-			endpoint: endpointOf(res),
-			due:      due,
-			sent:     sent,
-			// The response ended at Timestamp+Latency; never count it as faster
-			// than vegeta measured it.
-			done:   max(sent+res.Latency, due+res.Latency),
-			code:   int(res.Code),
-			failed: res.Code == 0,
-		})
-	}
-}
-
-// targeter hands out the mix's requests in order, looping when the schedule goes on.
-func targeter(cfg Config, base string, m requestMix) vegeta.Targeter {
-	base = strings.TrimSuffix(base, "/")
-	var next atomic.Uint64
-	return func(t *vegeta.Target) error {
-		r := m.requests[(next.Add(1)-1)%uint64(len(m.requests))]
-		t.Method, t.URL, t.Header, t.Body = r.method, base+r.uri, cfg.Header, nil
-		return nil
-	}
-}
-
-// endpointOf finds a result's endpoint from its method and URL.
-func endpointOf(res *vegeta.Result) string {
-	if i := strings.Index(res.URL, "://"); i >= 0 {
-		rest := res.URL[i+3:]
-		if j := strings.IndexByte(rest, '/'); j >= 0 {
-			return newRequest(res.Method, rest[j:]).endpoint
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
 		}
 	}
-	return newRequest(res.Method, "/").endpoint
-}
-
-// newClient returns an HTTP client for one side: enough idle connections for the
-// rate (Go's default of 2 per host would turn the test into a connection-setup
-// test), no redirects followed (both sides must answer alike), and every request
-// cancelled once hard is done.
-func newClient(cfg Config, hard context.Context) *http.Client {
-	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
-		ForceAttemptHTTP2:   true,
-		MaxIdleConns:        cfg.MaxInFlight,
-		MaxIdleConnsPerHost: cfg.MaxInFlight,
-		IdleConnTimeout:     90 * time.Second,
-	}
-	return &http.Client{
-		Timeout:       cfg.Timeout,
-		Transport:     &cancelTransport{next: tr, hard: hard},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	if w.c.host != "" {
+		req.UseHostHeader = true
+		req.Header.SetHost(w.c.host)
 	}
 }
 
-var _ http.RoundTripper = (*cancelTransport)(nil)
-
-// cancelTransport cancels requests in flight when hard is done.
-type cancelTransport struct {
-	next *http.Transport
-	hard context.Context
-}
-
-// RoundTrip sends the request with a context that hard's end cancels, until the
-// response body is closed.
-func (t *cancelTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancel(req.Context())
-	stop := context.AfterFunc(t.hard, cancel)
-	release := func() { stop(); cancel() }
-	resp, err := t.next.RoundTrip(req.WithContext(ctx))
-	if err != nil {
-		release()
-		return nil, err
+// send sends the prepared request and reads the whole response; the code is 0 when
+// either failed.
+func (w *worker) send() (int, error) {
+	resp := w.resp
+	resp.Reset()
+	if err := w.c.hc.DoTimeout(w.req, resp, w.tmo); err != nil {
+		return 0, err
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
-	return resp, nil
+	if resp.IsBodyStream() {
+		_, err := io.Copy(io.Discard, resp.BodyStream())
+		if cerr := resp.CloseBodyStream(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return resp.StatusCode(), nil
 }
 
-// CloseIdleConnections lets http.Client close the transport's idle connections.
-func (t *cancelTransport) CloseIdleConnections() { t.next.CloseIdleConnections() }
-
-type releasingBody struct {
-	io.ReadCloser
-	release func()
+// connSet tracks a side's open connections so that the hard stop can cut off the
+// requests in flight on them.
+type connSet struct {
+	mu      sync.Mutex
+	open    map[net.Conn]struct{}
+	stopped bool
 }
 
-func (b *releasingBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.release()
-	return err
+func (s *connSet) dial(next fasthttp.DialFunc) fasthttp.DialFunc {
+	return func(addr string) (net.Conn, error) {
+		conn, err := next(addr)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.stopped {
+			conn.Close()
+			return nil, errStopped
+		}
+		tc := &trackedConn{Conn: conn, set: s}
+		s.open[tc] = struct{}{}
+		return tc, nil
+	}
+}
+
+// closeAll closes every open connection and refuses new ones.
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	for c := range s.open {
+		_ = c.(*trackedConn).Conn.Close()
+	}
+	clear(s.open)
+}
+
+type trackedConn struct {
+	net.Conn
+	set  *connSet
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.set.mu.Lock()
+		delete(c.set.open, c)
+		c.set.mu.Unlock()
+	})
+	return c.Conn.Close()
 }

@@ -16,7 +16,7 @@ import (
 // Hard caps: no configuration goes past them.
 const (
 	// MaxRate is the highest rate, in requests per second, sent to each side.
-	MaxRate = 10000
+	MaxRate = 50000
 	// MaxDuration is the longest run.
 	MaxDuration = time.Hour
 )

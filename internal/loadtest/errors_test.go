@@ -36,7 +36,7 @@ func TestBadInputFailsBeforeAnyLoad(t *testing.T) {
 		{"missing log", with(func(c *Config) { c.LogPath = filepath.Join(dir, "nope.log") }), os.ErrNotExist, "read access log"},
 		{"unknown log format", with(func(c *Config) { c.LogPath = "accesslog/testdata/not-a-log.csv" }), accesslog.ErrUnknownFormat, "not-a-log.csv"},
 		{"log of writes only", with(func(c *Config) { c.LogPath = writesOnly }), ErrNoRequests, "--allow-writes"},
-		{"rate beyond the cap", with(func(c *Config) { c.Rate = MaxRate + 1 }), ErrBeyondCap, "beyond the cap of 10000"},
+		{"rate beyond the cap", with(func(c *Config) { c.Rate = MaxRate + 1 }), ErrBeyondCap, "beyond the cap of 50000"},
 		{"duration beyond the cap", with(func(c *Config) { c.Duration = 2 * time.Hour }), ErrBeyondCap, "beyond the cap of 1h0m0s"},
 		{"unreachable legacy", with(func(c *Config) { c.Legacy = "http://" + closedAddr(t) }), ErrUnreachable, "legacy side"},
 		{"unreachable kubernetes", with(func(c *Config) { c.Kubernetes = "http://" + closedAddr(t) }), ErrUnreachable, "kubernetes side"},

@@ -3,8 +3,6 @@ package loadtest
 import (
 	"fmt"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // schedule says when each request is due, as an offset from the start.
@@ -60,23 +58,6 @@ func (s schedule) averageRate() float64 {
 	}
 	return float64(n) / s.planned().Seconds()
 }
-
-// pacer adapts a schedule to vegeta: it waits until the next request is due.
-type pacer struct{ s schedule }
-
-var _ vegeta.Pacer = pacer{}
-
-// Pace returns how long to wait before the next hit, and true when there is none.
-func (p pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	due, ok := p.s.at(hits)
-	if !ok {
-		return 0, true
-	}
-	return max(due-elapsed, 0), false
-}
-
-// Rate returns the schedule's average rate; vegeta's Pacer interface asks for it.
-func (p pacer) Rate(time.Duration) float64 { return p.s.averageRate() }
 
 // planSchedule turns the run's settings into a schedule, enforcing the caps.
 func planSchedule(cfg Config, m requestMix) (schedule, string, error) {

@@ -33,26 +33,6 @@ func TestScheduleAt(t *testing.T) {
 	}
 }
 
-func TestPacerWaitsForTheDueTime(t *testing.T) {
-	p := pacer{schedule{rate: 10, end: time.Second}}
-	for _, tc := range []struct {
-		elapsed  time.Duration
-		hits     uint64
-		wait     time.Duration
-		wantStop bool
-	}{
-		{0, 0, 0, false},
-		{50 * time.Millisecond, 1, 50 * time.Millisecond, false},
-		{300 * time.Millisecond, 1, 0, false}, // behind: send at once
-		{time.Second, 10, 0, true},
-	} {
-		wait, stop := p.Pace(tc.elapsed, tc.hits)
-		if wait != tc.wait || stop != tc.wantStop {
-			t.Errorf("Pace(%v, %d) = %v, %v; want %v, %v", tc.elapsed, tc.hits, wait, stop, tc.wait, tc.wantStop)
-		}
-	}
-}
-
 func TestPlanScheduleCaps(t *testing.T) {
 	log := requestMix{requests: make([]request, 4), offsets: []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Hour}}
 	burst := requestMix{requests: make([]request, 3), offsets: []time.Duration{0, 0, 0}}

@@ -1,0 +1,133 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestWhatEachRequestCarriesAndWhatItAccepts sends a run to servers that answer the
+// way legacy apps do (a 16 KB Set-Cookie header, a page bigger than the buffered
+// size, a HEAD without a body) and checks both what arrived (the run's headers, a
+// Host override, a browser's Accept-Encoding, the path exactly as written) and that
+// every answer counted as a success.
+func TestWhatEachRequestCarriesAndWhatItAccepts(t *testing.T) {
+	cookie := "session=" + strings.Repeat("a", 16<<10)
+	page := strings.Repeat("p", 3*bufferedBody)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen["host "+r.Host]++
+		seen["uri "+r.RequestURI]++
+		seen["team "+r.Header.Get("X-Team")]++
+		seen["encoding "+r.Header.Get("Accept-Encoding")]++
+		seen["agent "+r.Header.Get("User-Agent")]++
+		seen["method "+r.Method]++
+		mu.Unlock()
+		w.Header().Set("Set-Cookie", cookie)
+		_, _ = w.Write([]byte(page))
+	}))
+	t.Cleanup(srv.Close)
+	paths := []string{"/big", "/a/../b", "/q?x=1&y=%2F"}
+	r, err := Run(context.Background(), Config{
+		Legacy: srv.URL, Kubernetes: srv.URL + "/", Rate: 200, Duration: time.Second, Paths: paths,
+		Header: http.Header{"Host": {"shop.example.com"}, "X-Team": {"payments"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Sides {
+		if s.Stats.Count < 150 || s.Stats.Errors != 0 || s.Codes["200"] != s.Stats.Count {
+			t.Errorf("%s: %d requests, %d errors, codes %v; want about 200, all 200", s.Name, s.Stats.Count, s.Stats.Errors, s.Codes)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	total := int(r.Sides[0].Stats.Count + r.Sides[1].Stats.Count)
+	for _, want := range []string{"host shop.example.com", "team payments", "encoding gzip", "agent " + userAgent, "method GET"} {
+		if seen[want] != total {
+			t.Errorf("%q on %d of %d requests; seen %v", want, seen[want], total, keys(seen))
+		}
+	}
+	for _, p := range paths {
+		if seen["uri "+p] == 0 {
+			t.Errorf("path %q never arrived as written; seen %v", p, keys(seen))
+		}
+	}
+}
+
+func keys(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestAClosedConnectionIsRetriedOnceATimeoutNever: a server that closes every
+// connection after one answer, without saying so, makes each kept-alive reuse fail;
+// those requests are retried on a new connection and all succeed. A server that
+// never answers gets each request once: a timeout is the side's answer.
+func TestAClosedConnectionIsRetriedOnceATimeoutNever(t *testing.T) {
+	closing := rawServer(t, func(c net.Conn) {
+		if readHead(c) {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	var hung atomic.Int64
+	hanging := rawServer(t, func(c net.Conn) {
+		for readHead(c) {
+			hung.Add(1)
+		}
+	})
+	r, err := Run(context.Background(), Config{Legacy: closing, Kubernetes: hanging, Rate: 50, Duration: time.Second,
+		Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, kube := r.Sides[0], r.Sides[1]
+	if legacy.Stats.Count < 40 || legacy.Stats.Errors != 0 {
+		t.Errorf("legacy: %d requests, %d errors (codes %v); want about 50, none failed", legacy.Stats.Count, legacy.Stats.Errors, legacy.Codes)
+	}
+	if kube.Stats.Errors != kube.Stats.Count || hung.Load() != kube.Stats.Count {
+		t.Errorf("kubernetes: %d requests, %d failed, %d arrived; want each to arrive once and fail", kube.Stats.Count, kube.Stats.Errors, hung.Load())
+	}
+}
+
+// rawServer serves each TCP connection with handle, then closes it.
+func rawServer(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
+
+// readHead reads one request head (no body) and reports whether there was one.
+func readHead(c net.Conn) bool {
+	_, err := http.ReadRequest(bufio.NewReader(c))
+	return err == nil
+}
