@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"ferry.dev/ferry/internal/traffic"
 )
@@ -105,9 +108,11 @@ func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
 // FieldManager is the field manager ferry's server-side apply writes the action as.
 const FieldManager = "ferry"
 
-// maxApplyAttempts bounds how often SetWeights reads the Ingress again when it changed
-// between reading and applying.
-const maxApplyAttempts = 10
+// applyBackoff paces SetWeights' attempts when the Ingress changed between reading
+// and applying (a controller writing its status, someone labelling it): read again
+// after a growing, jittered pause, so that a busy writer does not win every race,
+// and give up after its steps (some 10 s in all).
+var applyBackoff = wait.Backoff{Steps: 12, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.5, Cap: 2 * time.Second}
 
 // SetWeights writes the weights nearest to w (see traffic.IntegerSplit, 0–999) into the
 // action by server-side apply, as field manager ferry. Annotations are a map, so the
@@ -121,14 +126,18 @@ func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 		return err
 	}
 	key := AnnotationPrefix + r.cfg.Action
-	var err error
-	for range maxApplyAttempts {
+	var other error // an error that is not the apply's: returned as it is
+	err := retry.OnError(applyBackoff, func(err error) bool {
+		return other == nil && (apierrors.IsInvalid(err) || apierrors.IsConflict(err))
+	}, func() error {
 		fi, readErr := r.read(ctx)
 		if readErr != nil {
+			other = readErr
 			return readErr
 		}
 		doc, changed, jsonErr := r.sides.setWeights(fi.action, w)
 		if jsonErr != nil || !changed {
+			other = jsonErr
 			return jsonErr
 		}
 		body, _ := json.Marshal(map[string]any{
@@ -142,11 +151,12 @@ func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 			},
 		})
 		force := true
-		_, err = r.cfg.Kube.NetworkingV1().Ingresses(r.cfg.Namespace).Patch(ctx, r.cfg.Ingress, types.ApplyPatchType, body,
+		_, err := r.cfg.Kube.NetworkingV1().Ingresses(r.cfg.Namespace).Patch(ctx, r.cfg.Ingress, types.ApplyPatchType, body,
 			metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
-		if err == nil || !apierrors.IsInvalid(err) && !apierrors.IsConflict(err) {
-			break
-		}
+		return err
+	})
+	if other != nil {
+		return other
 	}
 	if err != nil {
 		return fmt.Errorf("alb: update Ingress %s: %w", r.name(), err)

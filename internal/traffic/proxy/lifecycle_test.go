@@ -3,11 +3,13 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/valyala/fasthttp"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,5 +267,32 @@ func TestAdminTokenRequiredOffLoopback(t *testing.T) {
 	}
 	if tok := p.rt.Load().token; tok != "from-file" {
 		t.Errorf("token %q, want from-file", tok)
+	}
+}
+
+// TestCloseRightAfterOpenStops closes proxies at once after opening them, on one
+// processor so that Close runs before the serving goroutine has started: fasthttp's
+// Shutdown then knows no listener yet, and Close must still stop the serving that
+// starts after it. Close runs in the test's goroutine, so that it comes first; a
+// Close that waits forever ends the test binary at the watchdog's deadline.
+func TestCloseRightAfterOpenStops(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	backend := startFastBackend(t, "legacy-1")
+	for i := range 20 {
+		p, err := New(testConfig(urls(backend), urls(backend)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Open(); err != nil {
+			t.Fatal(err)
+		}
+		watchdog := time.AfterFunc(30*time.Second, func() {
+			panic(fmt.Sprintf("close %d right after open did not return in 30s", i))
+		})
+		err = p.Close(context.Background())
+		watchdog.Stop()
+		if err != nil {
+			t.Fatalf("close %d: %v", i, err)
+		}
 	}
 }

@@ -249,6 +249,10 @@ func (p *Proxy) Close(ctx context.Context) error {
 	if err != nil {
 		err = fmt.Errorf("drain: %w", err)
 	}
+	// fasthttp's Shutdown closes the listeners its Serve has registered; a Serve that
+	// has not started yet (Close right after Open) registers after it and would serve
+	// on. Closing the listener here ends that one at its first Accept.
+	_ = p.clients.Close()
 	p.tunnels.closeAll()
 	if aerr := p.admin.Shutdown(ctx); aerr != nil {
 		p.admin.Close()
