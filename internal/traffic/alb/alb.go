@@ -108,11 +108,11 @@ func (r *Router) Weights(ctx context.Context) (traffic.Weights, error) {
 // FieldManager is the field manager ferry's server-side apply writes the action as.
 const FieldManager = "ferry"
 
-// applyBackoff paces SetWeights' attempts when the Ingress changed between reading
-// and applying (a controller writing its status, someone labelling it): read again
-// after a growing, jittered pause, so that a busy writer does not win every race,
-// and give up after its steps (some 10 s in all).
-var applyBackoff = wait.Backoff{Steps: 12, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.5, Cap: 2 * time.Second}
+// applyBackoff paces how SetWeights reads the Ingress again when it changed between
+// reading and applying (a controller writing its status, someone labelling it): a
+// growing, jittered wait lets a busy writer finish instead of racing it a fixed number
+// of times, as the Gateway API router does. About 12 s in all before it gives up.
+var applyBackoff = wait.Backoff{Duration: 10 * time.Millisecond, Factor: 1.6, Jitter: 1, Steps: 16, Cap: 2 * time.Second}
 
 // SetWeights writes the weights nearest to w (see traffic.IntegerSplit, 0–999) into the
 // action by server-side apply, as field manager ferry. Annotations are a map, so the
@@ -128,7 +128,7 @@ func (r *Router) SetWeights(ctx context.Context, w traffic.Weights) error {
 	key := AnnotationPrefix + r.cfg.Action
 	var other error // an error that is not the apply's: returned as it is
 	err := retry.OnError(applyBackoff, func(err error) bool {
-		return other == nil && (apierrors.IsInvalid(err) || apierrors.IsConflict(err))
+		return other == nil && ctx.Err() == nil && (apierrors.IsInvalid(err) || apierrors.IsConflict(err))
 	}, func() error {
 		fi, readErr := r.read(ctx)
 		if readErr != nil {
