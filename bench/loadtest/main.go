@@ -120,7 +120,6 @@ func run(o options) error {
 	fmt.Fprintln(tw, "top rate against the same server\treq/s\tratio to wrk\t")
 	fmt.Fprintf(tw, "wrk -t2 -c%d (closed loop, as fast as it can)\t%.0f\t1.00\t\n", o.wrkConns, wrkRate)
 	fmt.Fprintf(tw, "ferry loadtest, %d req/s offered per side, both sides (open model), --max-in-flight %d\t%.0f\t%.2f\t\n", o.topRate, inFlight, ferryTotal, ferryTotal/wrkRate)
-	fmt.Fprintf(tw, "the most it can be offered: 2 sides at its cap of %d req/s\t%d\t%.2f\t\n", loadtest.MaxRate, 2*loadtest.MaxRate, float64(2*loadtest.MaxRate)/wrkRate)
 	return tw.Flush()
 }
 
