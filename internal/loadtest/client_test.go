@@ -1,10 +1,7 @@
 package loadtest
 
 import (
-	"bufio"
 	"context"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,18 +75,23 @@ func keys(m map[string]int) []string {
 // those requests are retried on a new connection and all succeed. A server that
 // never answers gets each request once: a timeout is the side's answer.
 func TestAClosedConnectionIsRetriedOnceATimeoutNever(t *testing.T) {
-	closing := rawServer(t, func(c net.Conn) {
-		if readHead(c) {
-			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	closing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		c, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
 		}
-	})
+		defer c.Close()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		_ = buf.Flush()
+	}))
+	t.Cleanup(closing.Close)
 	var hung atomic.Int64
-	hanging := rawServer(t, func(c net.Conn) {
-		for readHead(c) {
-			hung.Add(1)
-		}
-	})
-	r, err := Run(context.Background(), Config{Legacy: closing, Kubernetes: hanging, Rate: 50, Duration: time.Second,
+	hanging := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		hung.Add(1)
+		<-r.Context().Done() // the client gave up
+	}))
+	t.Cleanup(hanging.Close)
+	r, err := Run(context.Background(), Config{Legacy: closing.URL, Kubernetes: hanging.URL, Rate: 50, Duration: time.Second,
 		Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -101,33 +103,4 @@ func TestAClosedConnectionIsRetriedOnceATimeoutNever(t *testing.T) {
 	if kube.Stats.Errors != kube.Stats.Count || hung.Load() != kube.Stats.Count {
 		t.Errorf("kubernetes: %d requests, %d failed, %d arrived; want each to arrive once and fail", kube.Stats.Count, kube.Stats.Errors, hung.Load())
 	}
-}
-
-// rawServer serves each TCP connection with handle, then closes it.
-func rawServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	return "http://" + l.Addr().String()
-}
-
-// readHead reads one request head (no body) and reports whether there was one.
-func readHead(c net.Conn) bool {
-	_, err := http.ReadRequest(bufio.NewReader(c))
-	return err == nil
 }
