@@ -173,7 +173,7 @@ func (h *Held) renew(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		callCtx, cancel := context.WithTimeout(ctx, h.lock.RenewInterval)
+		callCtx, cancel := context.WithTimeout(ctx, h.lock.renewTimeout(time.Since(lastRenew)))
 		err := h.renewOnce(callCtx, leases)
 		cancel()
 		if err == nil {
@@ -188,6 +188,14 @@ func (h *Held) renew(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// renewTimeout is how long a renewal may take, sinceRenew after the last one: until
+// the lease would run out, and at least one renew interval. Cutting each call at the
+// renew interval instead gave a holder on a busy API server (calls slower than the
+// interval, well within the lease) no renewal at all, and so lost it the lock.
+func (l *Lock) renewTimeout(sinceRenew time.Duration) time.Duration {
+	return max(l.Duration-sinceRenew, l.RenewInterval)
 }
 
 func (h *Held) renewOnce(ctx context.Context, leases interface {
