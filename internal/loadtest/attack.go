@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -81,7 +82,7 @@ dispatch:
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				w := c.newWorker(cfg)
+				w := c.newWorker()
 				defer w.release()
 				for n := range ticks {
 					w.hit(start, hard, s.rec, m, sched, n)
@@ -100,11 +101,12 @@ dispatch:
 
 // sideClient holds one side's connections.
 type sideClient struct {
-	hc     *fasthttp.HostClient
-	base   string
-	header http.Header
-	host   string
-	conns  *connSet
+	hc      *fasthttp.HostClient
+	base    string
+	headers [][2]string // every request's headers but Host, in order
+	host    string
+	timeout time.Duration
+	conns   *connSet
 }
 
 // newSideClient returns a client for one side: connections straight to it (never
@@ -125,7 +127,7 @@ func newSideClient(cfg Config, base string) *sideClient {
 			addr = net.JoinHostPort(u.Hostname(), "80")
 		}
 	}
-	conns := &connSet{open: map[net.Conn]struct{}{}}
+	conns := &connSet{open: map[*trackedConn]struct{}{}}
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
 	hc := &fasthttp.HostClient{
 		Addr:                      addr,
@@ -147,12 +149,30 @@ func newSideClient(cfg Config, base string) *sideClient {
 	if isTLS {
 		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
 	}
-	c := &sideClient{hc: hc, base: base, header: cfg.Header, conns: conns}
-	if len(base) > 0 && base[len(base)-1] == '/' {
-		c.base = base[:len(base)-1]
-	}
-	c.host = cfg.Header.Get("Host")
+	c := &sideClient{hc: hc, base: strings.TrimSuffix(base, "/"), host: cfg.Header.Get("Host"), timeout: cfg.Timeout, conns: conns}
+	c.headers = requestHeaders(cfg.Header)
 	return c
+}
+
+// requestHeaders lists the headers every request carries, once for the run: what a
+// browser sends (the server's compression counts in its latency) unless the run's
+// headers set it, then the run's headers but Host, which the request sets apart.
+func requestHeaders(h http.Header) [][2]string {
+	var out [][2]string
+	for _, d := range [][2]string{{fasthttp.HeaderUserAgent, userAgent}, {fasthttp.HeaderAcceptEncoding, "gzip"}} {
+		if h.Get(d[0]) == "" {
+			out = append(out, d)
+		}
+	}
+	for k, vs := range h {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			continue
+		}
+		for _, v := range vs {
+			out = append(out, [2]string{k, v})
+		}
+	}
+	return out
 }
 
 // retryStale retries a read-only request once when its connection turns out to be
@@ -174,11 +194,10 @@ type worker struct {
 	req  *fasthttp.Request
 	resp *fasthttp.Response
 	uri  []byte
-	tmo  time.Duration
 }
 
-func (c *sideClient) newWorker(cfg Config) *worker {
-	return &worker{c: c, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), tmo: cfg.Timeout}
+func (c *sideClient) newWorker() *worker {
+	return &worker{c: c, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
 }
 
 func (w *worker) release() {
@@ -217,17 +236,8 @@ func (w *worker) prepare(r request) {
 	w.uri = append(append(w.uri[:0], w.c.base...), r.uri...)
 	req.SetRequestURIBytes(w.uri)
 	req.Header.SetMethod(r.method)
-	req.Header.Set(fasthttp.HeaderUserAgent, userAgent)
-	// What a browser asks for: the server's compression counts in its latency.
-	req.Header.Set(fasthttp.HeaderAcceptEncoding, "gzip")
-	for k, vs := range w.c.header {
-		if http.CanonicalHeaderKey(k) == "Host" {
-			continue
-		}
-		req.Header.Del(k)
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
+	for _, h := range w.c.headers {
+		req.Header.Add(h[0], h[1])
 	}
 	if w.c.host != "" {
 		req.UseHostHeader = true
@@ -240,7 +250,7 @@ func (w *worker) prepare(r request) {
 func (w *worker) send() (int, error) {
 	resp := w.resp
 	resp.Reset()
-	if err := w.c.hc.DoTimeout(w.req, resp, w.tmo); err != nil {
+	if err := w.c.hc.DoTimeout(w.req, resp, w.c.timeout); err != nil {
 		return 0, err
 	}
 	if resp.IsBodyStream() {
@@ -259,7 +269,7 @@ func (w *worker) send() (int, error) {
 // requests in flight on them.
 type connSet struct {
 	mu      sync.Mutex
-	open    map[net.Conn]struct{}
+	open    map[*trackedConn]struct{}
 	stopped bool
 }
 
@@ -287,7 +297,7 @@ func (s *connSet) closeAll() {
 	defer s.mu.Unlock()
 	s.stopped = true
 	for c := range s.open {
-		_ = c.(*trackedConn).Conn.Close()
+		_ = c.Conn.Close()
 	}
 	clear(s.open)
 }
