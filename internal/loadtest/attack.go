@@ -137,7 +137,6 @@ func newSideClient(cfg Config, base string) *sideClient {
 		MaxConnWaitTimeout:        cfg.Timeout,
 		MaxIdleConnDuration:       90 * time.Second,
 		MaxIdemponentCallAttempts: 2,
-		RetryIfErr:                retryStale,
 		NoDefaultUserAgentHeader:  true,
 		DisablePathNormalizing:    true,
 		StreamResponseBody:        true,
@@ -145,6 +144,15 @@ func newSideClient(cfg Config, base string) *sideClient {
 		ReadBufferSize:            maxResponseHead,
 		ConnPoolStrategy:          fasthttp.LIFO,
 		SecureErrorLogMessage:     true,
+	}
+	// After a stale connection the others kept as long are likely stale too: the
+	// retry goes out on a new one.
+	hc.RetryIfErr = func(req *fasthttp.Request, attempts int, err error) (bool, bool) {
+		_, retry := retryStale(req, attempts, err)
+		if retry {
+			hc.CloseIdleConnections()
+		}
+		return false, retry
 	}
 	if isTLS {
 		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
