@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/retry"
 )
 
 // ImmutableFields returns the fields that an API server's "invalid" answer says cannot
@@ -54,10 +58,13 @@ func (c *Client) ValidateNew(ctx context.Context, obj *unstructured.Unstructured
 	return nil
 }
 
-// DeleteAndWait deletes exactly live, the object as it was read (same UID, unchanged
-// since), and returns once the API server no longer has it, so that an object of the
-// same name can be created. Dependents go first (foreground deletion): a Job's pods
-// are gone before it is, so an old Job's pod never runs next to a new one's.
+// DeleteAndWait deletes exactly live, the object as it was read (same UID, and the
+// same spec, labels and annotations since), and returns once the API server no longer
+// has it, so that an object of the same name can be created. Its status may have moved
+// on meanwhile (a running Job's counts change on their own): the delete is then tried
+// again on the newer version, a few times. Dependents go first (foreground deletion):
+// a Job's pods are gone before it is, so an old Job's pod never runs next to a new
+// one's.
 func (c *Client) DeleteAndWait(ctx context.Context, live *unstructured.Unstructured) error {
 	ref := RefOf(live)
 	res, err := c.Resource(ref)
@@ -66,15 +73,32 @@ func (c *Client) DeleteAndWait(ctx context.Context, live *unstructured.Unstructu
 	}
 	uid, version := live.GetUID(), live.GetResourceVersion()
 	policy := metav1.DeletePropagationForeground
-	err = res.Delete(ctx, ref.Name, metav1.DeleteOptions{
-		PropagationPolicy: &policy,
-		Preconditions:     &metav1.Preconditions{UID: &uid, ResourceVersion: &version},
+	changed := fmt.Errorf("delete %s: it changed since ferry read it; run again", ref)
+	err = retry.OnError(deleteBackoff, apierrors.IsConflict, func() error {
+		err := res.Delete(ctx, ref.Name, metav1.DeleteOptions{
+			PropagationPolicy: &policy,
+			Preconditions:     &metav1.Preconditions{UID: &uid, ResourceVersion: &version},
+		})
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		now, gerr := res.Get(ctx, ref.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(gerr):
+			return gerr
+		case gerr != nil:
+			return err // the conflict: tried again
+		case now.GetUID() != uid || !sameIntent(live, now):
+			return changed
+		}
+		version = now.GetResourceVersion()
+		return err
 	})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
-	case apierrors.IsConflict(err):
-		return fmt.Errorf("delete %s: it changed since ferry read it; run again", ref)
+	case apierrors.IsConflict(err) || errors.Is(err, changed):
+		return changed
 	case err != nil:
 		return fmt.Errorf("delete %s: %w", ref, APIError{err})
 	}
@@ -82,6 +106,16 @@ func (c *Client) DeleteAndWait(ctx context.Context, live *unstructured.Unstructu
 		return fmt.Errorf("delete %s: %w", ref, err)
 	}
 	return nil
+}
+
+// deleteBackoff paces DeleteAndWait's tries while only the object's status moves.
+var deleteBackoff = wait.Backoff{Duration: 10 * time.Millisecond, Factor: 2, Jitter: 1, Steps: 8, Cap: time.Second}
+
+// sameIntent reports whether now is what was decided on when a was read: the same
+// spec (its generation), labels and annotations; status and bookkeeping may differ.
+func sameIntent(a, now *unstructured.Unstructured) bool {
+	return a.GetGeneration() == now.GetGeneration() &&
+		maps.Equal(a.GetLabels(), now.GetLabels()) && maps.Equal(a.GetAnnotations(), now.GetAnnotations())
 }
 
 // waitGone lists the named object and watches from that list until the object with

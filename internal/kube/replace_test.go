@@ -59,8 +59,13 @@ func TestAChangedJobTemplateIsReportedImmutableAndTheJobReplaceable(t *testing.T
 		t.Fatalf("the job is gone after a refused delete: %v", err)
 	}
 
-	if err := c.DeleteAndWait(ctx, current); err != nil {
+	// A status that moved on since the read (a running Job's counts do, on their own)
+	// does not stop the delete.
+	if _, err := c.Clientset.BatchV1().Jobs(ns).Patch(ctx, "db-migrate", "application/merge-patch+json", []byte(`{"status":{"active":7}}`), metav1.PatchOptions{}, "status"); err != nil {
 		t.Fatal(err)
+	}
+	if err := c.DeleteAndWait(ctx, current); err != nil {
+		t.Fatalf("delete after a change of status only: %v", err)
 	}
 	if got, err := c.Get(ctx, kube.RefOf(live)); err != nil || got != nil {
 		t.Fatalf("after DeleteAndWait the job is still there: %v %v", got, err)

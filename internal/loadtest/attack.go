@@ -102,6 +102,7 @@ dispatch:
 // sideClient holds one side's connections.
 type sideClient struct {
 	hc      *fasthttp.HostClient
+	fresh   *fasthttp.HostClient // the retries: each on a connection of its own, closed after it
 	base    string
 	headers [][2]string // every request's headers but Host, in order
 	host    string
@@ -113,9 +114,8 @@ type sideClient struct {
 // through HTTP_PROXY: a load test through a proxy measures the proxy), as many as
 // requests in flight, kept alive (a new connection a request would turn the test into a
 // connection-setup test), no redirects followed (both sides must answer alike), the
-// path sent as written (the log's paths, not a normalised form), and a request whose
-// connection turns out to be one the server had closed retried once, as browsers do;
-// a timed-out request is never retried.
+// path sent as written (the log's paths, not a normalised form). A request whose
+// connection turns out to be one the server had closed is sent once more (see send).
 func newSideClient(cfg Config, base string) *sideClient {
 	u, _ := url.Parse(base) // validated before the run
 	isTLS := u.Scheme == "https"
@@ -129,35 +129,29 @@ func newSideClient(cfg Config, base string) *sideClient {
 	}
 	conns := &connSet{open: map[*trackedConn]struct{}{}}
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
-	hc := &fasthttp.HostClient{
-		Addr:                      addr,
-		IsTLS:                     isTLS,
-		Dial:                      conns.dial(func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) }),
-		MaxConns:                  cfg.MaxInFlight,
-		MaxConnWaitTimeout:        cfg.Timeout,
-		MaxIdleConnDuration:       90 * time.Second,
-		MaxIdemponentCallAttempts: 2,
-		NoDefaultUserAgentHeader:  true,
-		DisablePathNormalizing:    true,
-		StreamResponseBody:        true,
-		MaxResponseBodySize:       bufferedBody,
-		ReadBufferSize:            maxResponseHead,
-		ConnPoolStrategy:          fasthttp.LIFO,
-		SecureErrorLogMessage:     true,
-	}
-	// After a stale connection the others kept as long are likely stale too: the
-	// retry goes out on a new one.
-	hc.RetryIfErr = func(req *fasthttp.Request, attempts int, err error) (bool, bool) {
-		_, retry := retryStale(req, attempts, err)
-		if retry {
-			hc.CloseIdleConnections()
+	hostClient := func() *fasthttp.HostClient {
+		hc := &fasthttp.HostClient{
+			Addr:                      addr,
+			IsTLS:                     isTLS,
+			Dial:                      conns.dial(func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) }),
+			MaxConns:                  cfg.MaxInFlight,
+			MaxConnWaitTimeout:        cfg.Timeout,
+			MaxIdleConnDuration:       90 * time.Second,
+			MaxIdemponentCallAttempts: 1, // send retries, on a new connection
+			NoDefaultUserAgentHeader:  true,
+			DisablePathNormalizing:    true,
+			StreamResponseBody:        true,
+			MaxResponseBodySize:       bufferedBody,
+			ReadBufferSize:            maxResponseHead,
+			ConnPoolStrategy:          fasthttp.LIFO,
+			SecureErrorLogMessage:     true,
 		}
-		return false, retry
+		if isTLS {
+			hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
+		}
+		return hc
 	}
-	if isTLS {
-		hc.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
-	}
-	c := &sideClient{hc: hc, base: strings.TrimSuffix(base, "/"), host: cfg.Header.Get("Host"), timeout: cfg.Timeout, conns: conns}
+	c := &sideClient{hc: hostClient(), fresh: hostClient(), base: strings.TrimSuffix(base, "/"), host: cfg.Header.Get("Host"), timeout: cfg.Timeout, conns: conns}
 	c.headers = requestHeaders(cfg.Header)
 	return c
 }
@@ -183,18 +177,19 @@ func requestHeaders(h http.Header) [][2]string {
 	return out
 }
 
-// retryStale retries a read-only request once when its connection turns out to be
-// one the server had closed (end of file, reset, broken pipe): a kept-alive
-// connection can be closed by the server at any moment, and browsers retry too.
-// Anything else, a timeout above all, is the side's answer and is never retried,
-// and neither is a write, which the side may have carried out.
-func retryStale(req *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	stale := errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) ||
+// stale reports whether a request failed because its kept-alive connection was one
+// the server had closed (end of file, reset, broken pipe): a server may close an idle
+// connection at any moment, and browsers send the request again. A timeout, or any
+// other error, is the side's answer.
+func stale(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-	return false, attempts < 2 && stale && isReadOnly(string(req.Header.Method()))
 }
 
-func (c *sideClient) close() { c.hc.CloseIdleConnections() }
+func (c *sideClient) close() {
+	c.hc.CloseIdleConnections()
+	c.fresh.CloseIdleConnections()
+}
 
 // worker sends one request at a time, reusing its request and response.
 type worker struct {
@@ -258,7 +253,18 @@ func (w *worker) prepare(r request) {
 func (w *worker) send() (int, error) {
 	resp := w.resp
 	resp.Reset()
-	if err := w.c.hc.DoTimeout(w.req, resp, w.c.timeout); err != nil {
+	deadline := time.Now().Add(w.c.timeout)
+	err := w.c.hc.DoDeadline(w.req, resp, deadline)
+	if err != nil && stale(err) && isReadOnly(string(w.req.Header.Method())) {
+		// Once more, within the same timeout, on a new connection that closes after
+		// it: another pooled one may be as stale (under load, one that another
+		// request was just done with). A write is never sent twice: the side may
+		// have carried it out.
+		resp.Reset()
+		w.req.SetConnectionClose()
+		err = w.c.fresh.DoDeadline(w.req, resp, deadline)
+	}
+	if err != nil {
 		return 0, err
 	}
 	if resp.IsBodyStream() {
