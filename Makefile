@@ -50,9 +50,12 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# -trimpath here and in hack/test.sh: the build cache then keys ferry's packages by
+# their content, not by the clone's directory, so a fresh clone elsewhere (as CI's is)
+# finds them compiled instead of compiling everything again (minutes on 2 cores).
 vet:
 	@echo "==> go vet"
-	$(GO) vet ./...
+	$(GO) vet -trimpath ./...
 
 $(STATICCHECK):
 	@echo "==> installing staticcheck $(STATICCHECK_VERSION)"
@@ -62,7 +65,7 @@ $(STATICCHECK):
 
 staticcheck: $(STATICCHECK)
 	@echo "==> staticcheck"
-	$(STATICCHECK) ./...
+	GOFLAGS="$$($(GO) env GOFLAGS) -trimpath" $(STATICCHECK) ./...
 
 tidy-check:
 	@echo "==> go mod tidy (no diff allowed)"

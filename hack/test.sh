@@ -63,9 +63,9 @@ suite() {
   # follows the race pass's.
   local beside_out beside_pid status=0
   beside_out=$(mktemp "${TMPDIR:-/tmp}/ferry-norace.XXXXXX")
-  "$GO" test -count=1 -timeout "$timeout" -run "$norace" "${beside_pkgs[@]}" >"$beside_out" 2>&1 &
+  "$GO" test -trimpath -count=1 -timeout "$timeout" -run "$norace" "${beside_pkgs[@]}" >"$beside_out" 2>&1 &
   beside_pid=$!
-  "$GO" test -race -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}" || status=$?
+  "$GO" test -race -trimpath -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}" || status=$?
   wait "$beside_pid" || status=$?
   echo "==> go test, without the race detector: the computation- and statistics-only tests"
   cat "$beside_out"
@@ -73,9 +73,13 @@ suite() {
   echo "==> go test, without the race detector, one package at a time: the tests that measure time"
   # Their migrations run side by side (three at most): each keeps well under a core
   # busy, and most of their time is the steps' holds and analysis intervals.
-  "$GO" test -count=1 -p 1 -parallel 3 -timeout "$timeout" -run "$norace" "${after_pkgs[@]}" || status=$?
+  "$GO" test -trimpath -count=1 -p 1 -parallel 3 -timeout "$timeout" -run "$norace" "${after_pkgs[@]}" || status=$?
   return "$status"
 }
+
+# The whole run is CPU-bound on two cores: the test processes, and the control plane
+# started below, collect garbage a quarter as often (memory is not what is short).
+export GOGC=${GOGC:-400}
 
 if [ -n "${FERRY_TEST_KUBECONFIG:-}" ]; then
   suite "$@"

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,7 +41,15 @@ func TestNoNameShadowsAStandardPackage(t *testing.T) {
 // topLevelStdPackages lists the packages directly under GOROOT/src.
 func topLevelStdPackages(t *testing.T) map[string]bool {
 	t.Helper()
-	src := filepath.Join(build.Default.GOROOT, "src")
+	root := build.Default.GOROOT
+	if root == "" { // a -trimpath test binary does not know where it was built from
+		out, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			t.Fatalf("go env GOROOT: %v", err)
+		}
+		root = strings.TrimSpace(string(out))
+	}
+	src := filepath.Join(root, "src")
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		t.Fatalf("read the standard library's sources: %v", err)
