@@ -65,7 +65,7 @@ suite() {
   beside_out=$(mktemp "${TMPDIR:-/tmp}/ferry-norace.XXXXXX")
   "$GO" test -trimpath -count=1 -timeout "$timeout" -run "$norace" "${beside_pkgs[@]}" >"$beside_out" 2>&1 &
   beside_pid=$!
-  "$GO" test -race -trimpath -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}" || status=$?
+  "$GO" test -race -trimpath -ldflags=-w -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}" || status=$?
   wait "$beside_pid" || status=$?
   echo "==> go test, without the race detector: the computation- and statistics-only tests"
   cat "$beside_out"
@@ -78,8 +78,8 @@ suite() {
 }
 
 # The whole run is CPU-bound on two cores: the test processes, and the control plane
-# started below, collect garbage a quarter as often (memory is not what is short).
-export GOGC=${GOGC:-400}
+# started below, collect garbage an eighth as often (memory is not what is short).
+export GOGC=${GOGC:-800}
 
 if [ -n "${FERRY_TEST_KUBECONFIG:-}" ]; then
   suite "$@"
