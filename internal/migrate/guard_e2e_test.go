@@ -74,8 +74,8 @@ func (e *guardEnv) setLegacyDown(t *testing.T, down bool) {
 		b.SetDown(down)
 	}
 	want := map[bool]int{true: 1, false: 3}[down]
-	waitUntil(t, fmt.Sprintf("the proxy to see %d of 3 legacy servers healthy", want), func() bool {
-		return e.proxy.CapacityReport().Capacity().Healthy == want
+	devclustertest.WaitFor(t, 30*time.Second, fmt.Sprintf("the proxy to see %d of 3 legacy servers healthy", want), func(context.Context) (bool, error) {
+		return e.proxy.CapacityReport().Capacity().Healthy == want, nil
 	})
 }
 
@@ -111,10 +111,10 @@ func (r *run) wait(t *testing.T) error {
 func (e *guardEnv) recorded(t *testing.T, s string) *migrate.State {
 	t.Helper()
 	var st *migrate.State
-	waitUntil(t, "the state to record "+s, func() bool {
+	devclustertest.WaitFor(t, 30*time.Second, "the state to record "+s, func(ctx context.Context) (bool, error) {
 		var err error
-		st, err = e.cfg.Store.Load(context.Background())
-		return err == nil && strings.Contains(st.Guard, s)
+		st, err = e.cfg.Store.Load(ctx)
+		return err == nil && strings.Contains(st.Guard, s), nil
 	})
 	return st
 }
@@ -173,7 +173,7 @@ func TestGuardedAbortSendsBackWhatLegacyCanTake(t *testing.T) {
 	if st.Phase != migrate.PhaseAborting || st.Applied.Legacy <= 2000 || st.Applied.Kubernetes == 0 {
 		t.Errorf("recorded %s at %s; want aborting, legacy above 20%% and below 100%%", st.Phase, st.Applied)
 	}
-	waitUntil(t, "the abort-limited alert", func() bool { return len(e.hook.got()) > 0 })
+	devclustertest.WaitFor(t, 30*time.Second, "the abort-limited alert", func(context.Context) (bool, error) { return len(e.hook.got()) > 0, nil })
 	if n := e.hook.got()[0]; n.Event != "abort-limited" || n.Weights != w || !strings.Contains(n.Reason, "abort limited: legacy has 1 of 3") {
 		t.Errorf("first notice %+v: want abort-limited at %s saying why", n, w)
 	}
@@ -272,18 +272,5 @@ func (l *eventLog) wait(t *testing.T, r *run, s string) string {
 		case <-timeout:
 			t.Fatalf("no line with %q within %s; logged %q", s, patience.Round(time.Second), l.all())
 		}
-	}
-}
-
-// waitUntil waits for a status the test reads (the proxy's health checks), checking
-// it as it changes: the checks run every 100 ms.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(devclustertest.Patience(t, 30*time.Second))
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -30,6 +30,7 @@ func TestNoFailuresWhileWeightsChange(t *testing.T) {
 	hc := &fasthttp.HostClient{Addr: p.Addr(), MaxConns: 8}
 	stop := make(chan struct{})
 	var sent, bad atomic.Int64
+	answered := make(chan struct{}, 64) // a token a request answered, when there is room
 	var wg sync.WaitGroup
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
@@ -47,6 +48,10 @@ func TestNoFailuresWhileWeightsChange(t *testing.T) {
 					bad.Add(1)
 				}
 				sent.Add(1)
+				select {
+				case answered <- struct{}{}:
+				default:
+				}
 			}
 		}()
 	}
@@ -66,11 +71,16 @@ func TestNoFailuresWhileWeightsChange(t *testing.T) {
 		if got, _ := p.Weights(ctx); got != w {
 			t.Fatalf("change %d: weights %v, want %v", i, got, w)
 		}
-		for before, deadline := sent.Load(), time.Now().Add(10*time.Second); sent.Load() < before+4; {
-			if time.Now().After(deadline) {
+		for len(answered) > 0 { // tokens of requests answered before this change
+			<-answered
+		}
+		timeout := time.After(10 * time.Second)
+		for range 4 {
+			select {
+			case <-answered:
+			case <-timeout:
 				t.Fatal("no requests answered between weight changes")
 			}
-			time.Sleep(50 * time.Microsecond)
 		}
 	}
 	close(stop)
