@@ -24,6 +24,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 GO=${GO:-go}
+# make build's tags (see the Makefile): without them, every race-detector test binary
+# that imports kustomize is linked for Go plugins, externally, a third slower.
+tags=kustomize_disable_go_plugin_support
 
 norace_tests=(
   TestARevisionBiggerThanASecretDeploysRollsBackAndIsPruned # internal/release
@@ -47,7 +50,7 @@ beside_pkgs=(./internal/providers ./internal/release ./internal/analysis ./hack/
 after_pkgs=(./internal/loadtest ./internal/migrate)                       # measured time
 suite() {
   if [ "$#" -gt 0 ]; then
-    "$GO" test "$@"
+    "$GO" test -tags "$tags" "$@"
     return
   fi
   local timeout=${TEST_TIMEOUT:-30m}
@@ -63,9 +66,9 @@ suite() {
   # follows the race pass's.
   local beside_out beside_pid status=0
   beside_out=$(mktemp "${TMPDIR:-/tmp}/ferry-norace.XXXXXX")
-  "$GO" test -trimpath -count=1 -timeout "$timeout" -run "$norace" "${beside_pkgs[@]}" >"$beside_out" 2>&1 &
+  "$GO" test -trimpath -tags "$tags" -count=1 -timeout "$timeout" -run "$norace" "${beside_pkgs[@]}" >"$beside_out" 2>&1 &
   beside_pid=$!
-  "$GO" test -race -trimpath -ldflags=-w -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}" || status=$?
+  "$GO" test -race -trimpath -tags "$tags" -ldflags=-w -count=1 -p "${TEST_PARALLEL:-3}" -parallel "${TEST_PARALLEL_TESTS:-2}" -timeout "$timeout" -skip "$norace" "${pkgs[@]}" || status=$?
   wait "$beside_pid" || status=$?
   echo "==> go test, without the race detector: the computation- and statistics-only tests"
   cat "$beside_out"
@@ -73,13 +76,16 @@ suite() {
   echo "==> go test, without the race detector, one package at a time: the tests that measure time"
   # Their migrations run side by side (three at most): each keeps well under a core
   # busy, and most of their time is the steps' holds and analysis intervals.
-  "$GO" test -trimpath -count=1 -p 1 -parallel 3 -timeout "$timeout" -run "$norace" "${after_pkgs[@]}" || status=$?
+  "$GO" test -trimpath -tags "$tags" -count=1 -p 1 -parallel 3 -timeout "$timeout" -run "$norace" "${after_pkgs[@]}" || status=$?
   return "$status"
 }
 
 # The whole run is CPU-bound on two cores: the test processes, and the control plane
 # started below, collect garbage an eighth as often (memory is not what is short).
 export GOGC=${GOGC:-800}
+# A race-detector process sleeps a second before it exits, for races still to be
+# reported; the CLI and controller tests start their binary again dozens of times.
+export GORACE=${GORACE:-atexit_sleep_ms=0}
 
 if [ -n "${FERRY_TEST_KUBECONFIG:-}" ]; then
   suite "$@"
@@ -103,7 +109,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-CGO_ENABLED=0 "$GO" build -trimpath -o "$ferry" ./cmd/ferry # the flags of make image: its test then finds every package compiled
+CGO_ENABLED=0 "$GO" build -trimpath -tags "$tags" -o "$ferry" ./cmd/ferry # the flags of make image: its test then finds every package compiled
 start=$SECONDS
 FERRY_TEST_KUBECONFIG=$("$ferry" dev cluster up --dir "$cluster")
 export FERRY_TEST_KUBECONFIG

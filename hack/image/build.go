@@ -189,6 +189,10 @@ func describe(ctx context.Context, root string) (source, error) {
 	return src, nil
 }
 
+// buildTags are make build's: kustomize without Go plugin loading, which a binary
+// without cgo cannot do anyway.
+const buildTags = "kustomize_disable_go_plugin_support"
+
 // compile builds the static binary: no cgo, no file system paths, the version and
 // commit stamped, symbols stripped. The same commit and toolchain give the same bytes.
 func compile(ctx context.Context, cfg Config, src source, out string) error {
@@ -197,7 +201,7 @@ func compile(ctx context.Context, cfg Config, src source, out string) error {
 		goCmd = "go"
 	}
 	ldflags := fmt.Sprintf("-s -w -X %s.Version=%s -X %s.Commit=%s", versionPackage, src.version, versionPackage, src.revision)
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags", ldflags, "-o", out, "./cmd/ferry")
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-tags", buildTags, "-ldflags", ldflags, "-o", out, "./cmd/ferry")
 	cmd.Dir = cfg.Root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+cfg.Arch)
 	var stderr bytes.Buffer
