@@ -59,7 +59,7 @@ func (r *recorder) maxKubernetes() int {
 // setting another weight.
 func TestARunnerWhoseSaveConflictsSetsNoFurtherWeight(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	errorGateOnly(e) // steps 50 %, 100 %
 	other := &migrate.FileStore{Path: e.cfg.Plan.State}
 	callsAtConflict := -1

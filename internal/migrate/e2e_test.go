@@ -85,6 +85,12 @@ gates:
   latency: {minRequests: 150}
 `
 
+// runnerRate is the requests a second of the tests about the runner. LooseGates pass a
+// step on some fifty requests, which the steps' warm-up and hold gather at this rate
+// (the first, at 10 %, in about three seconds); every request costs the race
+// detector's CPU on a machine shared by the whole suite.
+const runnerRate = 150
+
 // newEnv is an env for the tests about the runner rather than the gates: its gates
 // are migratetest.LooseGates.
 func newEnv(t *testing.T, rate int, deadline string) *env {
@@ -141,7 +147,7 @@ func (e *env) kubernetesShare(t *testing.T) int {
 
 func TestHealthyMigrationCompletes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	st, err := e.run(t, 2*time.Minute)
 	if err != nil {
 		t.Fatalf("migration: %v (state %+v)", err, st)
@@ -280,7 +286,7 @@ func (e *env) stopAt(t *testing.T, prefix string) (*migrate.State, error) {
 
 func TestRestartContinuesTheSameStepAndNeverExceedsIt(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	// Stop the runner three times at different moments: once the first weight is
 	// applied, once the second step is recorded but before its weight is applied, and
 	// once that weight is applied.
@@ -337,7 +343,7 @@ func TestAACheckNeverAborts(t *testing.T) {
 
 func TestManualAbortWhileRunning(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	judging := make(chan struct{}) // closed when the runner judges its first weight
 	var once sync.Once
 	e.cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {
@@ -384,7 +390,7 @@ func TestManualAbortWhileRunning(t *testing.T) {
 // the step again.
 func TestRestartAfterTheFinalPassCompletesWithoutJudgingAgain(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	// This test is about the restart, not the gates: looser ones still, so that a
 	// machine starved by other tests cannot end the run before the stop.
 	e.cfg.Gates = []analysis.Gate{analysis.ErrorRateGate{MinAbsolute: 0.2}, analysis.LatencyGate{MinRequests: 50, MaxP50Ratio: 20, MaxP99Ratio: 50}}

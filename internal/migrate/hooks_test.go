@@ -32,7 +32,7 @@ func errorGateOnly(e *env) {
 
 func TestOnCompleteRunsAtFullShareAndIsRetriedUntilItSucceeds(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	errorGateOnly(e)
 	var calls []int // the Kubernetes share when the hook ran
 	e.cfg.OnStart = func(_ context.Context, logf func(string, ...any)) error {
@@ -84,7 +84,7 @@ func TestOnStartErrorRefusesTheRunBeforeAnyChange(t *testing.T) {
 
 func TestPromoteByHandAtTheFinalStepRunsOnComplete(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	errorGateOnly(e)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()

@@ -43,7 +43,7 @@ func TestAnAbortQueuedWithOtherRequestsWins(t *testing.T) {
 		{"at the final step", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, 400, "60s")
+			e := newEnv(t, runnerRate, "60s")
 			errorGateOnly(e) // steps 50 %, 100 %
 			var once sync.Once
 			var queueErrs []error
@@ -84,7 +84,7 @@ func TestAnAbortQueuedWithOtherRequestsWins(t *testing.T) {
 // check and its queueing) is dropped by the next run, not applied to it.
 func TestARequestForAnotherRunIsDropped(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	old := e.stopAtFirstJudgement(t)
 	if err := migrate.Control(context.Background(), e.cfg, migrate.Request{Action: "abort"}); err != nil {
 		t.Fatalf("abort with no runner: %v", err)
@@ -105,7 +105,7 @@ func TestARequestForAnotherRunIsDropped(t *testing.T) {
 // A request older than RequestExpiry is dropped with a log line.
 func TestAnExpiredRequestIsDropped(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 400, "60s")
+	e := newEnv(t, runnerRate, "60s")
 	st := e.stopAtFirstJudgement(t)
 	old := migrate.Request{ID: "old", Action: "pause", Run: st.Run, At: time.Now().Add(-migrate.RequestExpiry - time.Minute)}
 	if err := e.cfg.Store.PutRequest(context.Background(), old); err != nil {

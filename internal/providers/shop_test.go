@@ -34,18 +34,23 @@ func (w *shopWorld) replay(workers, rate int) (stop func()) {
 	return migratetest.Replay("http://"+w.proxy.Addr(), migratetest.ShopMix(), workers, rate)
 }
 
-// config is a plan for the shop's proxy: a 5 % step, a 10 % step that waits for
-// minRequests on the new side, then 50 % and 100 %; regressions of 2 points of errors
-// or more matter (so the 5 % step passes on a few hundred requests).
-func (w *shopWorld) config(t *testing.T, minRequests int, gates string) migrate.Config {
-	t.Helper()
-	yaml := fmt.Sprintf(`name: shop
-steps:
-- {weight: 5, hold: 500ms}
+// shopSteps are a plan's usual steps: a 5 % step, a 10 % step that waits for
+// minRequests on the new side, then 50 % and 100 %.
+func shopSteps(minRequests int) string {
+	return fmt.Sprintf(`- {weight: 5, hold: 500ms}
 - {weight: 10, hold: 1s, minRequests: %d}
 - {weight: 50, hold: 1s}
 - {weight: 100, hold: 1s}
-router: {proxy: {admin: "http://%s"}}
+`, minRequests)
+}
+
+// config is a plan for the shop's proxy with the given steps; regressions of 2 points
+// of errors or more matter (so a 5 % step passes on a few hundred requests).
+func (w *shopWorld) config(t *testing.T, steps, gates string) migrate.Config {
+	t.Helper()
+	yaml := fmt.Sprintf(`name: shop
+steps:
+%srouter: {proxy: {admin: "http://%s"}}
 metrics: {proxy: {}}
 interval: 250ms
 warmup: 1s
@@ -53,7 +58,7 @@ deadline: 10m
 gates:
   errorRate: {minAbsolute: 0.02}
   latency: {minRequests: 150}
-%s`, minRequests, w.proxy.AdminAddr(), gates)
+%s`, steps, w.proxy.AdminAddr(), gates)
 	p, err := plan.Parse([]byte(yaml), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
