@@ -58,8 +58,7 @@ func TestRegressionConfinedToOneEndpoint(t *testing.T) {
 				// matter: the 10 % step then waits until payroll has enough data to be
 				// judged, however slowly a busy machine replays, instead of passing it
 				// unjudged ("not enough data yet" holds only a critical endpoint).
-				steps := fmt.Sprintf("- {weight: 10, hold: 1s, minRequests: %d}\n- {weight: 50, hold: 1s}\n- {weight: 100, hold: 1s}\n", judgedRequests)
-				cfg := w.config(t, steps, "  endpoints: {critical: [\""+payroll+"\"]}\n")
+				cfg := w.config(t, stepsFrom10(judgedRequests), "  endpoints: {critical: [\""+payroll+"\"]}\n")
 				var wholeSideFailed []string
 				lastPayroll := map[int]string{}
 				cfg.OnEvaluate = func(st *migrate.State, _ migrate.Decision) {

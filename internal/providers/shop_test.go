@@ -34,11 +34,15 @@ func (w *shopWorld) replay(workers, rate int) (stop func()) {
 	return migratetest.Replay("http://"+w.proxy.Addr(), migratetest.ShopMix(), workers, rate)
 }
 
-// shopSteps are a plan's usual steps: a 5 % step, a 10 % step that waits for
-// minRequests on the new side, then 50 % and 100 %.
+// shopSteps are a plan's usual steps: a 5 % step, then stepsFrom10.
 func shopSteps(minRequests int) string {
-	return fmt.Sprintf(`- {weight: 5, hold: 500ms}
-- {weight: 10, hold: 1s, minRequests: %d}
+	return "- {weight: 5, hold: 500ms}\n" + stepsFrom10(minRequests)
+}
+
+// stepsFrom10 are a 10 % step that waits for minRequests on the new side, then 50 %
+// and 100 %.
+func stepsFrom10(minRequests int) string {
+	return fmt.Sprintf(`- {weight: 10, hold: 1s, minRequests: %d}
 - {weight: 50, hold: 1s}
 - {weight: 100, hold: 1s}
 `, minRequests)
