@@ -91,6 +91,13 @@ gates:
 // detector's CPU on a machine shared by the whole suite.
 const runnerRate = 150
 
+// judgedRate is the requests a second of the tests about what the gates conclude
+// (newEnvDetecting). They run without the race detector on a machine the rest of the
+// suite no longer keeps busy (hack/test.sh), where a thousand requests a second cost
+// a fraction of a core; the gates then have their samples, and the migrations end,
+// in half the time that 400 took.
+const judgedRate = 1000
+
 // newEnv is an env for the tests about the runner rather than the gates: its gates
 // are migratetest.LooseGates.
 func newEnv(t *testing.T, rate int, deadline string) *env {
@@ -203,7 +210,7 @@ func TestRegressionsAbortAtTheStepWhereTheyAppear(t *testing.T) {
 			// +2.5pp against a gate told to catch +1.5pp: one that only just exceeds what
 			// the gate is to catch would pass before failing a few times in a thousand
 			// (analysis.TestErrorRateGateRarelyPassesARegressionOnFewRequests).
-			e := newEnvDetecting(t, 400, "60s", "0.015")
+			e := newEnvDetecting(t, judgedRate, "60s", "0.015")
 			e.regressAt(1, func() { tc.regress(e) })
 			st, err := e.run(t, 2*time.Minute)
 			if !errors.Is(err, migrate.ErrAborted) {
@@ -333,7 +340,7 @@ func TestAACheckNeverAborts(t *testing.T) {
 	t.Parallel()
 	const runs = 1 // the 30-run check with its rate is bench/migrate -aa
 	for i := range runs {
-		e := newEnvDetecting(t, 400, "60s", "0.02")
+		e := newEnvDetecting(t, judgedRate, "60s", "0.02")
 		st, err := e.run(t, 2*time.Minute)
 		if err != nil || st.Phase != migrate.PhaseCompleted {
 			t.Fatalf("A/A run %d: %v (%s)", i, err, st.Reason)
